@@ -1,0 +1,179 @@
+// The wafersim command: run a scenario locally, validate it, describe what can be simulated.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "coordinator/scenario.h"
+#include "models/model_catalog.h"
+#include "sim/error.h"
+#include "sim/simulation.h"
+
+namespace {
+
+using namespace wafersim;
+
+PartitionMap makePartitionMap(const Scenario& s, size_t components) {
+  if (s.partitioner == "round-robin") return PartitionMap::roundRobin(components, s.partitions);
+  return PartitionMap::linear(components, s.partitions);
+}
+
+nlohmann::json describeParams(const std::vector<ParamSpec>& specs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : specs) {
+    nlohmann::json j{{"name", p.name}, {"type", toString(p.type)}, {"help", p.help}};
+    j["default"] = p.defaultValue ? nlohmann::json(*p.defaultValue) : nlohmann::json(nullptr);
+    if (p.min) j["min"] = *p.min;
+    if (p.max) j["max"] = *p.max;
+    out.push_back(j);
+  }
+  return out;
+}
+
+void printParams(const std::vector<ParamSpec>& specs) {
+  for (const auto& p : specs)
+    std::printf("    %-16s %-9s default %-10s %s\n", p.name.c_str(), toString(p.type),
+                p.defaultValue ? p.defaultValue->c_str() : "(required)", p.help.c_str());
+}
+
+int runCommand(const std::string& file, const std::vector<std::string>& overrides, const std::string& outDir) {
+  ComponentRegistry registry;
+  registerBuiltinComponents(registry);
+  ModelCatalog catalog;
+  registerBuiltinModels(catalog);
+
+  Scenario s = loadScenario(file, overrides);
+  SystemGraph graph = catalog.build(s.model, s.modelParams, s.source + ": params");
+  PartitionMap map = makePartitionMap(s, graph.components().size());
+  std::printf("wafersim: %s, model %s, %zu components, %u partitions (%s), sync %s, lookahead %s, end %s, seed %llu\n",
+              s.source.c_str(), s.model.c_str(), graph.components().size(), s.partitions, s.partitioner.c_str(),
+              toString(s.run.sync), toString(s.run.lookahead), toString(s.run.end).c_str(),
+              static_cast<unsigned long long>(s.run.seed));
+  RunReport r = runInProcess(graph, registry, map, s.run);
+
+  const double simSeconds = static_cast<double>(r.results.simulatedTime().ps()) * 1e-12;
+  uint64_t rounds = 0, nulls = 0, crossEvents = 0;
+  for (const auto& p : r.partitions) {
+    rounds = std::max(rounds, p.sync.rounds);
+    nulls += p.sync.nullMessages;
+    crossEvents += p.sync.eventsSent;
+  }
+  std::printf("  committed events      %llu\n", static_cast<unsigned long long>(r.events()));
+  std::printf("  simulated time        %s\n", toString(r.results.simulatedTime()).c_str());
+  std::printf("  wall time             %.3f s\n", r.wallSeconds);
+  std::printf("  events per second     %.3g\n", r.wallSeconds > 0 ? static_cast<double>(r.events()) / r.wallSeconds : 0);
+  std::printf("  %-21s %llu (%.3g per simulated second)\n",
+              s.run.sync == SyncKind::Window ? "windows" : "null-message rounds", static_cast<unsigned long long>(rounds),
+              simSeconds > 0 ? static_cast<double>(rounds) / simSeconds : 0.0);
+  std::printf("  cross-partition events %llu, empty batches %llu\n", static_cast<unsigned long long>(crossEvents),
+              static_cast<unsigned long long>(nulls));
+  std::printf("  sync wait fraction    %.3f\n", r.syncWaitFraction());
+  std::printf("  results digest        %s\n", r.results.digestHex().c_str());
+
+  if (!outDir.empty()) {
+    std::filesystem::create_directories(outDir);
+    std::ofstream(outDir + "/results.json") << r.results.toJson().dump(2) << "\n";
+    nlohmann::json part{{"partitions", map.partitions}, {"partitioner", s.partitioner}};
+    nlohmann::json of = nlohmann::json::object();
+    for (const auto& c : graph.components()) of[c.name] = map.of[c.id];
+    part["of"] = of;
+    std::ofstream(outDir + "/partition.json") << part.dump(2) << "\n";
+    nlohmann::json run{{"wall_seconds", r.wallSeconds}, {"events", r.events()}, {"sync", toString(s.run.sync)},
+                       {"sync_wait_fraction", r.syncWaitFraction()}};
+    for (const auto& p : r.partitions)
+      run["partitions"].push_back({{"id", p.id}, {"events", p.events}, {"wall_seconds", p.wallSeconds},
+                                   {"rounds", p.sync.rounds}, {"batches_sent", p.sync.batchesSent},
+                                   {"null_messages", p.sync.nullMessages}, {"events_sent", p.sync.eventsSent},
+                                   {"wait_seconds", p.sync.waitSeconds}});
+    std::ofstream(outDir + "/run.json") << run.dump(2) << "\n";
+    std::printf("  results written to    %s/\n", outDir.c_str());
+  }
+  return 0;
+}
+
+int validateCommand(const std::string& file, const std::vector<std::string>& overrides) {
+  ComponentRegistry registry;
+  registerBuiltinComponents(registry);
+  ModelCatalog catalog;
+  registerBuiltinModels(catalog);
+  Scenario s = loadScenario(file, overrides);
+  SystemGraph graph = catalog.build(s.model, s.modelParams, s.source + ": params");
+  graph.validate(registry);
+  validatePartitioning(graph, makePartitionMap(s, graph.components().size()));
+  std::printf("%s: valid (%zu components, %zu links, %u partitions)\n", file.c_str(), graph.components().size(),
+              graph.links().size(), s.partitions);
+  return 0;
+}
+
+int describeCommand(const std::string& what, bool json) {
+  ComponentRegistry registry;
+  registerBuiltinComponents(registry);
+  ModelCatalog catalog;
+  registerBuiltinModels(catalog);
+  nlohmann::json doc;
+  bool found = false;
+  for (const auto& name : catalog.names()) {
+    if (!what.empty() && what != name) continue;
+    found = true;
+    const ModelBuilder& m = catalog.get(name);
+    doc["models"][name] = {{"help", m.help}, {"params", describeParams(m.params)}};
+    if (!json) {
+      std::printf("model %s: %s\n", name.c_str(), m.help.c_str());
+      printParams(m.params);
+    }
+  }
+  for (const auto& name : registry.names()) {
+    if (!what.empty() && what != name) continue;
+    found = true;
+    const ComponentType& t = registry.get(name);
+    nlohmann::json ports = nlohmann::json::array();
+    for (const auto& p : t.ports) ports.push_back({{"name", p.name}, {"help", p.help}, {"optional", p.optional}});
+    doc["components"][name] = {{"help", t.help}, {"params", describeParams(t.params)}, {"ports", ports}};
+    if (!json) {
+      std::printf("component %s: %s\n", name.c_str(), t.help.c_str());
+      printParams(t.params);
+      for (const auto& p : t.ports) std::printf("    port %-11s %s\n", p.name.c_str(), p.help.c_str());
+    }
+  }
+  if (!found) fail(ErrorKind::InvalidConfig, "nothing named \"", what, "\" to describe");
+  if (json) std::cout << doc.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"wafersim: distributed co-simulation of wafer-scale chiplet and 3D-NMP systems running MoE LLMs"};
+  app.set_version_flag("--version", "wafersim 0.1.0");
+  app.require_subcommand(1);
+
+  std::string file, outDir, what;
+  std::vector<std::string> overrides;
+  bool json = false;
+  auto* run = app.add_subcommand("run", "Run a scenario on this machine");
+  run->add_option("scenario", file, "scenario file (YAML)")->required();
+  run->add_option("--set", overrides, "override a field: --set simulation.partitions=4");
+  run->add_option("--out", outDir, "write results.json, partition.json and run.json to this folder");
+  auto* validate = app.add_subcommand("validate", "Check a scenario without running it");
+  validate->add_option("scenario", file, "scenario file (YAML)")->required();
+  validate->add_option("--set", overrides, "override a field");
+  auto* describe = app.add_subcommand("describe", "List models and component types with their parameters");
+  describe->add_option("name", what, "a model or component type (default: all)");
+  describe->add_flag("--json", json, "print JSON");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (run->parsed()) return runCommand(file, overrides, outDir);
+    if (validate->parsed()) return validateCommand(file, overrides);
+    if (describe->parsed()) return describeCommand(what, json);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "wafersim: %s: %s\n", toString(e.kind()), e.what());
+    return e.kind() == ErrorKind::InvalidConfig ? 2 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wafersim: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,148 @@
+#include "coordinator/scenario.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "sim/error.h"
+
+namespace wafersim {
+namespace {
+
+[[noreturn]] void bad(const std::string& source, const YAML::Node& node, const std::string& path,
+                      const std::string& message) {
+  const int line = node.IsDefined() && node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+  fail(ErrorKind::InvalidConfig, source, line ? ":" + std::to_string(line) : "", ": ", path, ": ", message);
+}
+
+std::string scalar(const std::string& source, const YAML::Node& node, const std::string& path) {
+  if (!node.IsScalar()) bad(source, node, path, "expected a single value");
+  return node.Scalar();
+}
+
+void checkKeys(const std::string& source, const YAML::Node& map, const std::string& path,
+               const std::set<std::string>& known) {
+  if (!map.IsMap()) bad(source, map, path.empty() ? "(document)" : path, "expected a mapping");
+  for (const auto& kv : map) {
+    const std::string key = kv.first.as<std::string>();
+    if (!known.count(key)) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      bad(source, kv.first, path.empty() ? key : path + "." + key, "unknown key (known: " + list + ")");
+    }
+  }
+}
+
+void applyOverride(YAML::Node root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  WAFERSIM_REQUIRE(eq != std::string::npos && eq > 0, "override \"", assignment, "\": expected key.path=value");
+  std::string path = assignment.substr(0, eq);
+  const std::string value = assignment.substr(eq + 1);
+  std::vector<std::string> keys;
+  std::stringstream ss(path);
+  for (std::string k; std::getline(ss, k, '.');) {
+    WAFERSIM_REQUIRE(!k.empty(), "override \"", assignment, "\": empty key in the path");
+    keys.push_back(k);
+  }
+  // yaml-cpp nodes are handles: walk with fresh handles rather than reassigning one.
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    YAML::Node next = chain.back()[keys[i]];
+    if (!next.IsDefined() || next.IsNull()) {
+      chain.back()[keys[i]] = YAML::Node(YAML::NodeType::Map);
+      next = chain.back()[keys[i]];
+    }
+    WAFERSIM_REQUIRE(next.IsMap(), "override \"", assignment, "\": ", keys[i], " is not a mapping");
+    chain.push_back(next);
+  }
+  chain.back()[keys.back()] = value;
+}
+
+}  // namespace
+
+Scenario parseScenario(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    fail(ErrorKind::InvalidConfig, source, ":", e.mark.line + 1, ": not valid YAML: ", e.msg);
+  }
+  if (root.IsNull()) fail(ErrorKind::InvalidConfig, source, ": empty scenario");
+  for (const auto& o : overrides) applyOverride(root, o);
+  checkKeys(source, root, "", {"model", "params", "simulation"});
+
+  Scenario s;
+  s.source = source;
+  if (!root["model"]) fail(ErrorKind::InvalidConfig, source, ": model: missing (which system to simulate)");
+  s.model = scalar(source, root["model"], "model");
+  if (YAML::Node params = root["params"]; params && !params.IsNull()) {
+    if (!params.IsMap()) bad(source, params, "params", "expected a mapping of parameter names to values");
+    for (const auto& kv : params)
+      s.modelParams.set(kv.first.as<std::string>(),
+                        scalar(source, kv.second, "params." + kv.first.as<std::string>()));
+  }
+  if (YAML::Node sim = root["simulation"]; sim && !sim.IsNull()) {
+    checkKeys(source, sim, "simulation",
+              {"partitions", "partitioner", "sync", "lookahead", "end", "seed", "checker", "digest"});
+    auto field = [&](const char* key, auto&& apply) {
+      YAML::Node n = sim[key];
+      if (!n) return;
+      const std::string path = std::string("simulation.") + key;
+      const std::string value = scalar(source, n, path);
+      try {
+        apply(value);
+      } catch (const Error& e) {
+        bad(source, n, path, e.what());
+      }
+    };
+    Params p;
+    field("partitions", [&](const std::string& v) {
+      p.set("partitions", v);
+      const int64_t n = p.integer("partitions");
+      WAFERSIM_REQUIRE(n >= 1 && n <= 4096, "must be between 1 and 4096, got ", v);
+      s.partitions = static_cast<uint32_t>(n);
+    });
+    field("partitioner", [&](const std::string& v) {
+      WAFERSIM_REQUIRE(v == "linear" || v == "round-robin", "unknown partitioner \"", v, "\" (known: linear, round-robin)");
+      s.partitioner = v;
+    });
+    field("sync", [&](const std::string& v) { s.run.sync = parseSyncKind(v); });
+    field("lookahead", [&](const std::string& v) { s.run.lookahead = parseLookaheadMode(v); });
+    field("end", [&](const std::string& v) {
+      if (v == "never") {
+        s.run.end = SimTime::never();
+        return;
+      }
+      const Duration d = parseDuration(v);
+      WAFERSIM_REQUIRE(d > Duration::zero(), "must be positive, got ", v);
+      s.run.end = SimTime::zero() + d;
+    });
+    field("seed", [&](const std::string& v) {
+      p.set("seed", v);
+      const int64_t seed = p.integer("seed");
+      WAFERSIM_REQUIRE(seed >= 0, "must be a non-negative integer, got ", v);
+      s.run.seed = static_cast<uint64_t>(seed);
+    });
+    field("checker", [&](const std::string& v) {
+      p.set("checker", v);
+      s.run.checker = p.boolean("checker");
+    });
+    field("digest", [&](const std::string& v) {
+      p.set("digest", v);
+      s.run.digest = p.boolean("digest");
+    });
+  }
+  return s;
+}
+
+Scenario loadScenario(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) fail(ErrorKind::InvalidConfig, path, ": cannot open the scenario file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parseScenario(text.str(), path, overrides);
+}
+
+}  // namespace wafersim

@@ -1,0 +1,79 @@
+#include "models/model_catalog.h"
+
+#include "models/synthetic/synthetic.h"
+#include "sim/error.h"
+
+namespace wafersim {
+
+void ModelCatalog::add(ModelBuilder builder) {
+  WAFERSIM_REQUIRE(!builders_.count(builder.name), "model \"", builder.name, "\" registered twice");
+  std::string name = builder.name;
+  builders_.emplace(std::move(name), std::move(builder));
+}
+
+const ModelBuilder& ModelCatalog::get(const std::string& name) const {
+  auto it = builders_.find(name);
+  if (it == builders_.end()) {
+    std::string known;
+    for (const auto& [n, b] : builders_) known += (known.empty() ? "" : ", ") + n;
+    fail(ErrorKind::InvalidConfig, "unknown model \"", name, "\" (known: ", known, ")");
+  }
+  return it->second;
+}
+
+std::vector<std::string> ModelCatalog::names() const {
+  std::vector<std::string> out;
+  for (const auto& [n, b] : builders_) out.push_back(n);
+  return out;
+}
+
+SystemGraph ModelCatalog::build(const std::string& name, const Params& params, const std::string& where) const {
+  const ModelBuilder& b = get(name);
+  return b.build(resolveParams(params, b.params, where));
+}
+
+void registerBuiltinComponents(ComponentRegistry& registry) { synthetic::registerSyntheticComponents(registry); }
+
+void registerBuiltinModels(ModelCatalog& catalog) {
+  using synthetic::PholdConfig;
+  catalog.add({"phold",
+               "PHOLD with ROSS's parameters: LPs on an all-to-all fabric whose latency is the lookahead.",
+               {{"lps", ParamType::Integer, "64", "number of logical processes", 1, 1e8},
+                {"initial_events", ParamType::Integer, "1", "events per LP at start", 0, 1e6},
+                {"remote", ParamType::Real, "0.25", "probability of a uniformly drawn destination", 0, 1},
+                {"lookahead", ParamType::Duration, "100 ps", "minimum delay (the fabric latency)", 1, {}},
+                {"mean", ParamType::Duration, "900 ps", "mean of the exponential extra delay", 0, {}},
+                {"service", ParamType::Duration, "0 ps", "per-event service time (compute mode when > 0)", 0, {}}},
+               [](const Params& p) {
+                 PholdConfig c;
+                 c.lps = static_cast<uint32_t>(p.integer("lps"));
+                 c.initialEvents = static_cast<uint32_t>(p.integer("initial_events"));
+                 c.remote = p.real("remote");
+                 c.lookahead = p.duration("lookahead");
+                 c.mean = p.duration("mean");
+                 c.service = p.duration("service");
+                 return synthetic::buildPhold(c);
+               }});
+  catalog.add({"message_mesh",
+               "SST-core's MessageMesh: an X x Y torus forwarding each message on a random link.",
+               {{"x", ParamType::Integer, "4", "columns", 1, 1e5},
+                {"y", ParamType::Integer, "4", "rows", 1, 1e5},
+                {"latency", ParamType::Duration, "1 ns", "latency of every link", 0, {}}},
+               [](const Params& p) {
+                 return synthetic::buildMessageMesh({static_cast<uint32_t>(p.integer("x")),
+                                                     static_cast<uint32_t>(p.integer("y")), p.duration("latency")});
+               }});
+  catalog.add({"relay_grid",
+               "A torus of relays with mixed link latencies, FIFO servers and init exchanges (kernel tests).",
+               {{"x", ParamType::Integer, "6", "columns", 1, 1e5},
+                {"y", ParamType::Integer, "4", "rows", 1, 1e5},
+                {"tokens", ParamType::Integer, "3", "tokens per relay at start", 0, 1e6},
+                {"service", ParamType::Duration, "1500 ps", "service time of every third relay", 0, {}}},
+               [](const Params& p) {
+                 return synthetic::buildRelayGrid({static_cast<uint32_t>(p.integer("x")),
+                                                   static_cast<uint32_t>(p.integer("y")),
+                                                   static_cast<uint32_t>(p.integer("tokens")), p.duration("service")});
+               }});
+}
+
+}  // namespace wafersim

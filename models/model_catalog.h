@@ -1,0 +1,40 @@
+// The systems a scenario can name under `model:`, each a builder from declared parameters to a
+// SystemGraph. Declared like component parameters (params.h) so scenarios are validated the
+// same way and `wafersim describe` can list them.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/component_registry.h"
+#include "sim/params.h"
+#include "sim/system_graph.h"
+
+namespace wafersim {
+
+struct ModelBuilder {
+  std::string name;
+  std::string help;
+  std::vector<ParamSpec> params;
+  std::function<SystemGraph(const Params&)> build;  // receives resolved parameters
+};
+
+class ModelCatalog {
+ public:
+  void add(ModelBuilder builder);
+  const ModelBuilder& get(const std::string& name) const;  // throws listing the known models
+  std::vector<std::string> names() const;
+  // Resolves the parameters (error messages name `where`) and builds the graph.
+  SystemGraph build(const std::string& name, const Params& params, const std::string& where) const;
+
+ private:
+  std::map<std::string, ModelBuilder> builders_;
+};
+
+// Registers every component type and every model builder wafersim ships.
+void registerBuiltinComponents(ComponentRegistry& registry);
+void registerBuiltinModels(ModelCatalog& catalog);
+
+}  // namespace wafersim

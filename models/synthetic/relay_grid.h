@@ -1,0 +1,27 @@
+// A test model with links of different latencies, equal-time events, init-phase exchanges and
+// lookahead promises: the second model of the determinism tests.
+//
+// A torus of relays. Horizontal links take 1, 2 or 3 ns (by column), vertical ones 250 or 500 ps
+// (by row). Every relay starts with `tokens` tokens. A relay forwards a token on a drawn port
+// after an extra delay of 0 or 1 ns (so many events share an instant); every third relay is a
+// FIFO server that first spends `service` on it and promises its next completion time. During
+// init each relay tells its neighbours its id (two phases: ids, then sums of ids).
+#pragma once
+
+#include <cstdint>
+
+#include "sim/component_registry.h"
+#include "sim/system_graph.h"
+
+namespace wafersim::synthetic {
+
+struct RelayGridConfig {
+  uint32_t x = 6, y = 4;
+  uint32_t tokens = 3;
+  Duration service = Duration::fromPs(1500);
+};
+
+void registerRelayGrid(ComponentRegistry& registry);
+SystemGraph buildRelayGrid(const RelayGridConfig& config);
+
+}  // namespace wafersim::synthetic

@@ -1,0 +1,116 @@
+// The base of every simulated component.
+//
+// LIFECYCLE (enforced by Partition; a call out of order throws Error{Internal}):
+//   1. construct  the registry's factory builds the component from validated parameters; it may
+//                 register statistics and declare its reaction delay, but not send.
+//   2. connect    the kernel binds every declared port to a link or fabric.
+//   3. init(k)    phases k = 0, 1, ...: untimed exchanges (sendInit; received by handleInit before
+//                 the next phase). Phases continue while any component anywhere sent something.
+//   4. setup()    last call before time starts; schedule the first events here.
+//   5. run        handle() is called for each event in the global event order (event.h).
+//   6. finish()   statistics become final; no more sends.
+//
+// LOOKAHEAD the component can promise (ARCHITECTURE.md contract 3), two kinds:
+//  - declareReactionDelay(d): an event received at t makes this component send nothing before
+//    t + d (a die that needs at least d to compute). Static; set during construction.
+//  - promiseNoOutputBefore(t): from now on this component sends nothing on any link before t,
+//    whatever it receives meanwhile (a die busy until t with a FIFO in front). A promise must be
+//    kept: in checker mode, a send that breaks one is an error. Re-promise after each event that
+//    changes it; promising less than before is allowed only for times the component has not yet
+//    been asked about, so the safe pattern is promising from state (busy-until) every event.
+// Both widen the synchronization windows beyond the cut links' latency (lookahead.h).
+//
+// Threading: a component belongs to one partition thread and is never touched by another.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/event.h"
+#include "sim/params.h"
+#include "sim/random.h"
+#include "sim/statistics.h"
+
+namespace wafersim {
+
+class Partition;
+struct BoundPort;
+
+// What a factory receives: everything the component is, before it is connected.
+struct ComponentContext {
+  ComponentId id = 0;
+  std::string name;
+  std::string type;
+  const Params* params = nullptr;  // validated, defaults filled in
+  uint64_t seed = 0;               // the run's seed; random() derives the component's stream from it
+  const std::vector<std::string>* portNames = nullptr;
+};
+
+class Component {
+ public:
+  explicit Component(const ComponentContext& context);
+  virtual ~Component() = default;
+  Component(const Component&) = delete;
+  Component& operator=(const Component&) = delete;
+
+  virtual void init(unsigned phase) { (void)phase; }
+  virtual void handleInit(const Event& event) { (void)event; }
+  virtual void setup() {}
+  virtual void handle(const Event& event) = 0;
+  virtual void finish() {}
+
+  ComponentId id() const { return id_; }
+  const std::string& name() const { return name_; }
+  const std::string& type() const { return type_; }
+  Duration reactionDelay() const { return reactionDelay_; }
+  SimTime promisedOutputTime() const { return promise_; }
+  StatSet& stats() { return stats_; }
+  const StatSet& stats() const { return stats_; }
+
+ protected:
+  SimTime now() const;
+  // The index of a declared port, by name; throws naming the component if it has no such port.
+  PortId port(const std::string& name) const;
+
+  // Sends on a point-to-point port: delivered at now + link latency + extra.
+  void send(PortId port, const Payload& payload, Duration extra = Duration::zero(), uint32_t priority = 0);
+  // Sends on a fabric port to the member with the given index: now + fabric latency + extra.
+  void sendTo(PortId port, uint32_t member, const Payload& payload, Duration extra = Duration::zero(),
+              uint32_t priority = 0);
+  uint32_t fabricSize(PortId port) const;
+  // This component's member index in the fabric on `port` (a linear search: cache it).
+  uint32_t fabricIndexOfSelf(PortId port) const;
+  // An event to this component itself at now + delay, on kSelfPort.
+  void scheduleSelf(Duration delay, const Payload& payload, uint32_t priority = 0);
+  // Only during init(phase): an untimed message delivered to the peer's handleInit before phase+1.
+  void sendInit(PortId port, const Payload& payload);
+
+  void declareReactionDelay(Duration d);
+  void promiseNoOutputBefore(SimTime t) { promise_ = t; }
+
+  Counter& counter(const std::string& name) { return stats_.counter(name); }
+  Histogram& histogram(const std::string& name, std::vector<int64_t> bounds) {
+    return stats_.histogram(name, std::move(bounds));
+  }
+  RandomStream& random() { return random_; }
+
+ private:
+  friend class Partition;
+  void emit(ComponentId target, PortId targetPort, int32_t peer, const Payload& payload, Duration delay,
+            uint32_t priority);
+
+  ComponentId id_;
+  std::string name_;
+  std::string type_;
+  const std::vector<std::string>* portNames_;
+  Partition* partition_ = nullptr;  // set by Partition::connect; borrowed, outlives the component's run
+  BoundPort* ports_ = nullptr;      // owned by Partition, one per declared port
+  uint64_t nextSeq_ = 0;
+  Duration reactionDelay_ = Duration::zero();
+  SimTime promise_ = SimTime::zero();
+  StatSet stats_;
+  RandomStream random_;
+};
+
+}  // namespace wafersim

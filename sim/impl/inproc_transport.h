@@ -1,0 +1,58 @@
+// Transport between partitions on threads of one process.
+//
+// One mailbox per destination (mutex + deque of batches, woken through an atomic counter),
+// allGather over a spin-then-block barrier with double-buffered reports, and quiescence
+// detection for Wait::Idle from one packed atomic (idle partitions << 32 | events in flight), so
+// "everyone idle and nothing in flight" is observed in a single read. Spinning is used only when
+// every partition can have a core; otherwise waiters block at once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sim/transport.h"
+
+namespace wafersim {
+
+class InProcHub {
+ public:
+  explicit InProcHub(uint32_t partitions);
+  ~InProcHub();
+
+  // The endpoint for one partition; call once per partition, use it from that partition's thread.
+  std::unique_ptr<Transport> endpoint(PartitionId self);
+  // Makes every blocked or later call on any endpoint throw Error{Disconnected} with `reason`.
+  void abort(const std::string& reason);
+
+ private:
+  friend class InProcEndpoint;
+  struct Mailbox {
+    std::mutex mutex;
+    std::deque<EventBatch> queue;
+    std::atomic<uint32_t> signal{0};
+  };
+  static constexpr uint32_t kAbortBit = 0x80000000u;
+
+  void barrierWait();
+  void checkAbort() const;
+  void wakeAll();
+
+  const uint32_t partitions_;
+  const uint32_t spinLimit_;
+  std::vector<std::unique_ptr<Mailbox>> mailboxes_;
+  std::vector<WindowReport> reports_[2];
+  alignas(64) std::atomic<uint32_t> arrived_{0};
+  alignas(64) std::atomic<uint32_t> generation_{0};
+  alignas(64) std::atomic<uint64_t> quiescence_{0};  // (idle partitions << 32) | events in flight
+  std::atomic<bool> terminated_{false};
+  std::atomic<bool> aborted_{false};
+  std::mutex abortMutex_;
+  std::string abortReason_;
+};
+
+}  // namespace wafersim

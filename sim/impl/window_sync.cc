@@ -1,0 +1,61 @@
+// The windowed-barrier strategy (see sync_strategy.h).
+#include <memory>
+
+#include "sim/lookahead.h"
+#include "sim/sync_strategy.h"
+#include "sim/wall_timer.h"
+
+namespace wafersim {
+namespace {
+
+class WindowSync final : public SyncStrategy {
+ public:
+  SyncKind kind() const override { return SyncKind::Window; }
+
+  void run(Partition& p, Transport& transport, SimTime end, SyncStats& stats) override {
+    const auto& out = p.outPeers();
+    WindowReport report;
+    report.peers.resize(out.size());
+    std::vector<WindowReport> all;
+    RoundCollector collector;
+    EventBatch batch;
+    uint64_t round = 0;
+
+    auto exchange = [&]() -> WindowGrant {
+      for (size_t i = 0; i < out.size(); ++i) {
+        batch.from = p.self();
+        batch.round = round;
+        batch.events.swap(p.outbox(i));
+        ++stats.batchesSent;
+        stats.eventsSent += batch.events.size();
+        if (batch.events.empty()) ++stats.nullMessages;
+        transport.send(out[i], batch);
+        batch.events.swap(p.outbox(i));  // hands back the (recycled, empty) vector
+      }
+      report.nextEvent = p.nextEventTime();
+      // Whatever peers sent us this round is at or after what we processed: a lower bound on T.
+      const SimTime lower = min(report.nextEvent, p.processedUpTo());
+      for (size_t i = 0; i < out.size(); ++i) report.peers[i] = p.boundTo(i, lower);
+      p.clearMinSent();
+      WallTimer waiting;
+      transport.allGather(report, all);
+      collector.collect(transport, p.inPeers(), round,
+                        [&](const EventBatch& b) { p.deliverRemote(b.from, b.events); });
+      stats.waitSeconds += waiting.seconds();
+      WindowGrant grant = computeWindowGrant(all, end);
+      // The window is global, so every output bound of ours is at or after its end.
+      for (size_t i = 0; i < out.size(); ++i) p.announce(i, grant.windowEnd);
+      ++round;
+      return grant;
+    };
+
+    for (WindowGrant grant = exchange(); !grant.done; grant = exchange()) p.processUntil(grant.windowEnd);
+    stats.rounds = round;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SyncStrategy> makeWindowSync() { return std::make_unique<WindowSync>(); }
+
+}  // namespace wafersim

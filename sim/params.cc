@@ -1,0 +1,144 @@
+#include "sim/params.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <iomanip>
+#include <sstream>
+
+#include "sim/error.h"
+
+namespace wafersim {
+namespace {
+
+bool parseInteger(const std::string& s, int64_t& out) {
+  if (s.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0') return false;
+  out = v;
+  return true;
+}
+
+bool parseReal(const std::string& s, double& out) {
+  if (s.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (errno != 0 || *end != '\0') return false;
+  out = v;
+  return true;
+}
+
+bool parseBoolean(const std::string& s, bool& out) {
+  if (s == "true" || s == "1" || s == "yes") { out = true; return true; }
+  if (s == "false" || s == "0" || s == "no") { out = false; return true; }
+  return false;
+}
+
+}  // namespace
+
+std::string formatReal(double value) {
+  std::ostringstream out;
+  out << std::setprecision(17) << value;
+  return out.str();
+}
+
+const char* toString(ParamType type) {
+  switch (type) {
+    case ParamType::Integer: return "integer";
+    case ParamType::Real: return "real";
+    case ParamType::Boolean: return "boolean";
+    case ParamType::Duration: return "duration";
+    case ParamType::Text: return "text";
+  }
+  return "?";
+}
+
+const std::string& Params::text(const std::string& key) const {
+  auto it = values_.find(key);
+  WAFERSIM_REQUIRE(it != values_.end(), "missing parameter \"", key, "\"");
+  return it->second;
+}
+
+int64_t Params::integer(const std::string& key) const {
+  int64_t v = 0;
+  WAFERSIM_REQUIRE(parseInteger(text(key), v), "parameter \"", key, "\": expected an integer, got \"", text(key), "\"");
+  return v;
+}
+
+double Params::real(const std::string& key) const {
+  double v = 0;
+  WAFERSIM_REQUIRE(parseReal(text(key), v), "parameter \"", key, "\": expected a number, got \"", text(key), "\"");
+  return v;
+}
+
+bool Params::boolean(const std::string& key) const {
+  bool v = false;
+  WAFERSIM_REQUIRE(parseBoolean(text(key), v), "parameter \"", key, "\": expected true or false, got \"", text(key),
+                   "\"");
+  return v;
+}
+
+Duration Params::duration(const std::string& key) const {
+  try {
+    return parseDuration(text(key));
+  } catch (const Error& e) {
+    fail(ErrorKind::InvalidConfig, "parameter \"", key, "\": ", e.what());
+  }
+}
+
+Params resolveParams(const Params& given, const std::vector<ParamSpec>& specs, const std::string& where) {
+  Params out;
+  for (const auto& [key, value] : given.values()) {
+    bool known = false;
+    for (const auto& spec : specs) known = known || spec.name == key;
+    if (!known) {
+      std::string names;
+      for (const auto& spec : specs) names += (names.empty() ? "" : ", ") + spec.name;
+      fail(ErrorKind::InvalidConfig, where, ": unknown parameter \"", key, "\" (known: ",
+           names.empty() ? "none" : names, ")");
+    }
+  }
+  for (const auto& spec : specs) {
+    std::string value;
+    if (given.has(spec.name)) value = given.text(spec.name);
+    else if (spec.defaultValue) value = *spec.defaultValue;
+    else fail(ErrorKind::InvalidConfig, where, ": missing required parameter \"", spec.name, "\" (", spec.help, ")");
+    double numeric = 0;
+    bool ok = true;
+    switch (spec.type) {
+      case ParamType::Integer: {
+        int64_t v = 0;
+        ok = parseInteger(value, v);
+        numeric = static_cast<double>(v);
+        break;
+      }
+      case ParamType::Real: ok = parseReal(value, numeric); break;
+      case ParamType::Boolean: {
+        bool b = false;
+        ok = parseBoolean(value, b);
+        break;
+      }
+      case ParamType::Duration:
+        try {
+          numeric = static_cast<double>(parseDuration(value).ps());
+        } catch (const Error& e) {
+          fail(ErrorKind::InvalidConfig, where, ".", spec.name, ": ", e.what());
+        }
+        break;
+      case ParamType::Text: break;
+    }
+    if (!ok) fail(ErrorKind::InvalidConfig, where, ".", spec.name, ": expected ", toString(spec.type), ", got \"", value, "\"");
+    if (spec.min && numeric < *spec.min)
+      fail(ErrorKind::InvalidConfig, where, ".", spec.name, ": ", value, " is below the minimum ", *spec.min,
+           spec.type == ParamType::Duration ? " ps" : "");
+    if (spec.max && numeric > *spec.max)
+      fail(ErrorKind::InvalidConfig, where, ".", spec.name, ": ", value, " is above the maximum ", *spec.max,
+           spec.type == ParamType::Duration ? " ps" : "");
+    out.set(spec.name, value);
+  }
+  return out;
+}
+
+}  // namespace wafersim

@@ -1,0 +1,61 @@
+// Component parameters: declared once as data, validated before anything runs (STYLE.md P7).
+//
+// A component type declares a ParamSpec for each parameter it reads (name, type, default, range,
+// help). resolveParams() rejects unknown keys, unparsable values and values out of range with a
+// message naming the component and the key, and fills in defaults, so a component's constructor
+// reads only valid, complete parameters. The same table prints `wafersim describe` output.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/time.h"
+
+namespace wafersim {
+
+enum class ParamType { Integer, Real, Boolean, Duration, Text };
+
+const char* toString(ParamType type);
+
+struct ParamSpec {
+  std::string name;
+  ParamType type = ParamType::Text;
+  std::optional<std::string> defaultValue;  // none: the parameter is required
+  std::string help;
+  std::optional<double> min;  // inclusive; for Duration, in picoseconds
+  std::optional<double> max;
+};
+
+class Params {
+ public:
+  Params() = default;
+  Params(std::initializer_list<std::pair<const std::string, std::string>> values) : values_(values) {}
+
+  void set(const std::string& key, std::string value) { values_[key] = std::move(value); }
+  bool has(const std::string& key) const { return values_.count(key) != 0; }
+  const std::map<std::string, std::string>& values() const { return values_; }
+
+  // Typed reads; a missing key or a value of the wrong form throws Error{InvalidConfig}.
+  const std::string& text(const std::string& key) const;
+  int64_t integer(const std::string& key) const;
+  double real(const std::string& key) const;
+  bool boolean(const std::string& key) const;
+  Duration duration(const std::string& key) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+// Prints a real so that parsing it back gives the same double.
+std::string formatReal(double value);
+
+// Checks `given` against `specs` and returns it with defaults filled in. `where` names the owner
+// in messages ("component lp[3] (phold.LP)").
+Params resolveParams(const Params& given, const std::vector<ParamSpec>& specs, const std::string& where);
+
+}  // namespace wafersim

@@ -1,0 +1,251 @@
+#include "sim/partition.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "sim/error.h"
+
+namespace wafersim {
+namespace {
+
+const char* phaseName(Partition::Phase p) {
+  switch (p) {
+    case Partition::Phase::Constructed: return "constructed";
+    case Partition::Phase::Connected: return "connected";
+    case Partition::Phase::Initialized: return "initialized";
+    case Partition::Phase::SetUp: return "set up";
+    case Partition::Phase::Running: return "running";
+    case Partition::Phase::Finished: return "finished";
+  }
+  return "?";
+}
+
+PortId portIndex(const ComponentType& type, const std::string& name) {
+  for (size_t i = 0; i < type.portNames.size(); ++i)
+    if (type.portNames[i] == name) return static_cast<PortId>(i);
+  fail(ErrorKind::Internal, "port ", name, " vanished from type ", type.name, " (graph not validated?)");
+}
+
+}  // namespace
+
+Partition::Partition(const SystemGraph& graph, const ComponentRegistry& registry, const PartitionMap& map,
+                     PartitionId self, PartitionOptions options)
+    : self_(self), options_(options) {
+  const auto& specs = graph.components();
+  WAFERSIM_REQUIRE(map.of.size() == specs.size(), "partition map does not match the graph");
+  WAFERSIM_REQUIRE(self < map.partitions, "partition ", self, " of ", map.partitions);
+  byId_.assign(specs.size(), nullptr);
+  digest_.assign(specs.size(), 0);
+  committedBy_.assign(specs.size(), 0);
+
+  // 1. construct
+  for (const auto& spec : specs) {
+    if (map.of[spec.id] != self) continue;
+    const ComponentType& type = registry.get(spec.type, describeComponent(spec));
+    Params params = resolveParams(spec.params, type.params, describeComponent(spec));
+    ComponentContext ctx{spec.id, spec.name, spec.type, &params, options_.seed, &type.portNames};
+    std::unique_ptr<Component> c = type.factory(ctx);
+    WAFERSIM_ASSERT(c && c->id() == spec.id, "factory of ", spec.type, " built a wrong component for ", spec.name);
+    byId_[spec.id] = c.get();
+    ports_.emplace_back(type.portNames.size());
+    components_.push_back(std::move(c));
+  }
+  WAFERSIM_REQUIRE(!components_.empty(), "partition ", self, " has no components");
+
+  // 2. connect: peers first (every partition this one shares a cut link or fabric with).
+  std::set<PartitionId> peers;
+  for (const auto& l : graph.links())
+    if ((map.of[l.a] == self) != (map.of[l.b] == self)) peers.insert(map.of[l.a] == self ? map.of[l.b] : map.of[l.a]);
+  for (const auto& f : graph.fabrics()) {
+    bool local = false;
+    for (ComponentId m : f.members) local = local || map.of[m] == self;
+    if (local)
+      for (ComponentId m : f.members)
+        if (map.of[m] != self) peers.insert(map.of[m]);
+  }
+  outPeers_.assign(peers.begin(), peers.end());
+  inPeers_ = outPeers_;  // links and fabrics carry events both ways
+  std::vector<int32_t> outIndexOf(map.partitions, -1);
+  for (size_t i = 0; i < outPeers_.size(); ++i) outIndexOf[outPeers_[i]] = static_cast<int32_t>(i);
+  outbox_.resize(outPeers_.size());
+  minSent_.assign(outPeers_.size(), SimTime::never());
+  announced_.assign(outPeers_.size(), SimTime::zero());
+  lookahead_.reset(outPeers_.size(), options_.lookahead);
+
+  std::map<ComponentId, size_t> localIndex;
+  for (size_t i = 0; i < components_.size(); ++i) localIndex[components_[i]->id()] = i;
+  auto bindLink = [&](ComponentId from, const std::string& fromPort, ComponentId to, const std::string& toPort,
+                      Duration latency) {
+    auto it = localIndex.find(from);
+    if (it == localIndex.end()) return;
+    const ComponentType& fromType = registry.get(specs[from].type);
+    const ComponentType& toType = registry.get(specs[to].type);
+    BoundPort& b = ports_[it->second][portIndex(fromType, fromPort)];
+    b.kind = BoundPort::Kind::Link;
+    b.target = to;
+    b.targetPort = portIndex(toType, toPort);
+    b.latency = latency;
+    b.peer = map.of[to] == self ? -1 : outIndexOf[map.of[to]];
+    if (b.peer >= 0) lookahead_.addBoundary(static_cast<size_t>(b.peer), components_[it->second].get(), latency);
+  };
+  for (const auto& l : graph.links()) {
+    bindLink(l.a, l.portA, l.b, l.portB, l.latencyAB);
+    bindLink(l.b, l.portB, l.a, l.portA, l.latencyBA);
+  }
+  for (const auto& f : graph.fabrics()) {
+    bool local = false;
+    for (ComponentId m : f.members) local = local || map.of[m] == self;
+    if (!local) continue;
+    auto binding = std::make_unique<FabricBinding>();
+    binding->name = f.name;
+    binding->latency = f.latency;
+    binding->members = f.members;
+    std::set<int32_t> fabricPeers;
+    for (ComponentId m : f.members) {
+      binding->memberPort.push_back(portIndex(registry.get(specs[m].type), f.port));
+      int32_t peer = map.of[m] == self ? -1 : outIndexOf[map.of[m]];
+      binding->peer.push_back(peer);
+      if (peer >= 0) fabricPeers.insert(peer);
+    }
+    for (ComponentId m : f.members) {
+      if (map.of[m] != self) continue;
+      size_t li = localIndex[m];
+      BoundPort& b = ports_[li][portIndex(registry.get(specs[m].type), f.port)];
+      b.kind = BoundPort::Kind::Fabric;
+      b.fabric = binding.get();
+      for (int32_t peer : fabricPeers)
+        lookahead_.addBoundary(static_cast<size_t>(peer), components_[li].get(), f.latency);
+    }
+    fabrics_.push_back(std::move(binding));
+  }
+  for (size_t i = 0; i < components_.size(); ++i) {
+    components_[i]->partition_ = this;
+    components_[i]->ports_ = ports_[i].data();
+  }
+  lookahead_.seal();
+  phase_ = Phase::Connected;
+}
+
+Partition::~Partition() = default;
+
+void Partition::requirePhase(Phase expected, const char* step) const {
+  WAFERSIM_ASSERT(phase_ == expected, "partition ", self_, ": ", step, " called while ", phaseName(phase_),
+                  " (expected ", phaseName(expected), ")");
+}
+
+uint64_t Partition::initPhase(unsigned phase) {
+  requirePhase(Phase::Connected, "init");
+  // Deliver last phase's messages in event order, whatever partition they came from.
+  std::vector<Event> inbox;
+  inbox.swap(initInbox_);
+  std::sort(inbox.begin(), inbox.end(), [](const Event& a, const Event& b) { return before(a, b); });
+  for (const Event& e : inbox) byId_[e.target]->handleInit(e);
+  uint64_t sentBefore = 0;
+  for (const auto& c : components_) sentBefore += c->nextSeq_;
+  initializing_ = true;
+  for (const auto& c : components_) c->init(phase);
+  initializing_ = false;
+  uint64_t sentAfter = 0;
+  for (const auto& c : components_) sentAfter += c->nextSeq_;
+  return sentAfter - sentBefore;
+}
+
+void Partition::deliverInit(const std::vector<Event>& events) {
+  requirePhase(Phase::Connected, "deliverInit");
+  initInbox_.insert(initInbox_.end(), events.begin(), events.end());
+}
+
+void Partition::endInit() {
+  requirePhase(Phase::Connected, "endInit");
+  WAFERSIM_ASSERT(initInbox_.empty(), "partition ", self_, ": init messages left undelivered");
+  phase_ = Phase::Initialized;
+}
+
+void Partition::setup() {
+  requirePhase(Phase::Initialized, "setup");
+  phase_ = Phase::SetUp;
+  for (const auto& c : components_) c->setup();
+  phase_ = Phase::Running;
+}
+
+void Partition::finish() {
+  requirePhase(Phase::Running, "finish");
+  phase_ = Phase::Finished;
+  for (const auto& c : components_) c->finish();
+}
+
+void Partition::push(const Event& e, int32_t peer) {
+  if (initializing_) {
+    if (peer < 0) initInbox_.push_back(e);
+    else outbox_[static_cast<size_t>(peer)].push_back(e);
+    return;
+  }
+  if (peer < 0) {
+    queue_.push(e);
+    return;
+  }
+  const size_t q = static_cast<size_t>(peer);
+  if (options_.checker && e.time < announced_[q]) brokenPromise(e, q);
+  outbox_[q].push_back(e);
+  minSent_[q] = min(minSent_[q], e.time);
+}
+
+void Partition::brokenPromise(const Event& e, size_t outIndex) const {
+  const Component* src = byId_[e.source()];
+  fail(ErrorKind::Internal, "conservative safety: component ", src ? src->name() : "?", " sent an event for ",
+       toString(e.time), " to partition ", outPeers_[outIndex], ", which was promised nothing before ",
+       toString(announced_[outIndex]), " (a broken lookahead promise)");
+}
+
+void Partition::processUntil(SimTime bound) {
+  WAFERSIM_ASSERT(phase_ == Phase::Running, "partition ", self_, ": run while ", phaseName(phase_));
+  while (!queue_.empty() && queue_.top().time < bound) {
+    const Event e = queue_.pop();
+    now_ = e.time;
+    if (options_.digest) {
+      uint64_t h = digest_[e.target];
+      h = mixHash(h, static_cast<uint64_t>(e.time.ps()));
+      h = mixHash(h, (static_cast<uint64_t>(e.port) << 32) | e.target);
+      h = mixHash(h, e.order);
+      h = mixHash(h, e.seq);
+      uint64_t words[Payload::kCapacity / 8];
+      std::memcpy(words, e.payload.data(), sizeof words);
+      for (uint64_t w : words) h = mixHash(h, w);
+      digest_[e.target] = h;
+      ++committedBy_[e.target];
+    }
+    byId_[e.target]->handle(e);
+    ++committed_;
+  }
+  processedUpTo_ = max(processedUpTo_, bound);
+}
+
+void Partition::clearMinSent() { std::fill(minSent_.begin(), minSent_.end(), SimTime::never()); }
+
+void Partition::deliverRemote(PartitionId from, const std::vector<Event>& events) {
+  for (const Event& e : events) {
+    if (options_.checker && e.time < processedUpTo_)
+      fail(ErrorKind::Internal, "conservative safety: partition ", self_, " received an event for ", toString(e.time),
+           " from partition ", from, " after committing everything before ", toString(processedUpTo_));
+    WAFERSIM_ASSERT(e.target < byId_.size() && byId_[e.target] != nullptr, "partition ", self_,
+                    " received an event for component #", e.target, " it does not host (from partition ", from, ")");
+    queue_.push(e);
+  }
+}
+
+PeerReport Partition::boundTo(size_t outIndex, SimTime lowerBound) const {
+  PeerReport r = lookahead_.bound(outIndex, lowerBound);
+  r.peer = outPeers_[outIndex];
+  r.minSent = minSent_[outIndex];
+  return r;
+}
+
+std::vector<ComponentResult> Partition::results() const {
+  std::vector<ComponentResult> out;
+  for (const auto& c : components_)
+    out.push_back({c->id(), c->name(), c->type(), digest_[c->id()], committedBy_[c->id()], &c->stats()});
+  return out;
+}
+
+}  // namespace wafersim

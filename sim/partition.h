@@ -1,0 +1,144 @@
+// One partition of the simulated system, run by one thread: its components, its future-event
+// set, and the boundary to other partitions. Knows nothing of threads or sockets; a
+// SyncStrategy drives it and moves its outboxes through a Transport.
+//
+// Invariant: every event with time < processedUpTo() has been committed, and none will arrive:
+// deliverRemote() checks this in checker mode (conservative safety, contract 3).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/component.h"
+#include "sim/component_registry.h"
+#include "sim/event_queue.h"
+#include "sim/lookahead.h"
+#include "sim/partition_map.h"
+#include "sim/system_graph.h"
+
+namespace wafersim {
+
+struct FabricBinding {
+  std::string name;
+  Duration latency;
+  std::vector<ComponentId> members;
+  std::vector<PortId> memberPort;  // the fabric's port index on each member
+  std::vector<int32_t> peer;       // outbox index of each member's partition, -1 when local
+};
+
+// A declared port after connect: where its events go.
+struct BoundPort {
+  enum class Kind : uint8_t { Unbound, Link, Fabric };
+  Kind kind = Kind::Unbound;
+  PortId targetPort = 0;
+  int32_t peer = -1;  // outbox index, -1 when the target is local
+  ComponentId target = 0;
+  Duration latency;
+  const FabricBinding* fabric = nullptr;
+};
+
+struct PartitionOptions {
+  uint64_t seed = 1;
+  LookaheadMode lookahead = LookaheadMode::Model;
+  bool checker = false;  // assert conservative safety on every cross-partition event
+  bool digest = true;    // hash every committed event into the results digest
+};
+
+// The final state of one component, for the results document.
+struct ComponentResult {
+  ComponentId id = 0;
+  std::string name;
+  std::string type;
+  uint64_t eventDigest = 0;  // hash chain over the events it committed, in order
+  uint64_t eventsCommitted = 0;
+  const StatSet* stats = nullptr;  // borrowed from the component; valid while the Partition lives
+};
+
+class Partition {
+ public:
+  enum class Phase { Constructed, Connected, Initialized, SetUp, Running, Finished };
+
+  // Lifecycle steps 1 and 2: constructs the local components and binds their ports.
+  // The graph must have passed validate() and the map validatePartitioning().
+  Partition(const SystemGraph& graph, const ComponentRegistry& registry, const PartitionMap& map, PartitionId self,
+            PartitionOptions options);
+  ~Partition();
+  Partition(const Partition&) = delete;
+  Partition& operator=(const Partition&) = delete;
+
+  PartitionId self() const { return self_; }
+  Phase phase() const { return phase_; }
+
+  // Lifecycle step 3, one phase: delivers the messages of the previous phase (handleInit), calls
+  // init(phase) everywhere and returns how many messages were sent. Remote ones are in the outboxes.
+  uint64_t initPhase(unsigned phase);
+  void deliverInit(const std::vector<Event>& events);
+  void endInit();
+  // Lifecycle steps 4 and 6.
+  void setup();
+  void finish();
+
+  // Commits every event with time < bound, in event order.
+  void processUntil(SimTime bound);
+  SimTime nextEventTime() const { return queue_.nextTime(); }
+  SimTime processedUpTo() const { return processedUpTo_; }
+  SimTime lastEventTime() const { return now_; }
+  uint64_t eventsCommitted() const { return committed_; }
+
+  // The partitions this one sends to and receives from (by cut links and fabrics), ascending.
+  const std::vector<PartitionId>& outPeers() const { return outPeers_; }
+  const std::vector<PartitionId>& inPeers() const { return inPeers_; }
+  std::vector<Event>& outbox(size_t outIndex) { return outbox_[outIndex]; }
+  SimTime minSent(size_t outIndex) const { return minSent_[outIndex]; }
+  void clearMinSent();
+  // Events from another partition. Checker mode: each must be at or after processedUpTo().
+  void deliverRemote(PartitionId from, const std::vector<Event>& events);
+  // The lookahead towards out-peer outIndex, given that nothing here happens before `lowerBound`.
+  PeerReport boundTo(size_t outIndex, SimTime lowerBound) const;
+  // Checker mode: what this partition told outIndex it would not undercut.
+  void announce(size_t outIndex, SimTime bound) { announced_[outIndex] = bound; }
+
+  std::vector<ComponentResult> results() const;
+
+ private:
+  friend class Component;
+  void requirePhase(Phase expected, const char* step) const;
+  void push(const Event& e, int32_t peer);
+  [[noreturn]] void brokenPromise(const Event& e, size_t outIndex) const;
+
+  PartitionId self_;
+  PartitionOptions options_;
+  Phase phase_ = Phase::Constructed;
+  bool initializing_ = false;
+  SimTime now_ = SimTime::zero();
+  SimTime processedUpTo_ = SimTime::zero();
+  uint64_t committed_ = 0;
+
+  std::vector<std::unique_ptr<Component>> components_;  // local, in id order
+  std::vector<Component*> byId_;                        // global id -> local component or null
+  std::vector<std::vector<BoundPort>> ports_;           // parallel to components_
+  std::vector<std::unique_ptr<FabricBinding>> fabrics_;
+  std::vector<uint64_t> digest_;                        // by global id
+  std::vector<uint64_t> committedBy_;                   // by global id
+  EventQueue queue_;
+  std::vector<Event> initInbox_;
+
+  std::vector<PartitionId> outPeers_, inPeers_;
+  std::vector<std::vector<Event>> outbox_;
+  std::vector<SimTime> minSent_;
+  std::vector<SimTime> announced_;
+  Lookahead lookahead_;
+};
+
+// 64-bit mixing (a variant of the murmur3 finalizer) used for the results digest.
+constexpr uint64_t mixHash(uint64_t h, uint64_t v) {
+  h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+  h ^= h >> 33;
+  h *= 0xFF51AFD7ED558CCDull;
+  h ^= h >> 33;
+  return h;
+}
+
+}  // namespace wafersim

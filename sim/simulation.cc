@@ -1,0 +1,94 @@
+#include "sim/simulation.h"
+
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "sim/error.h"
+#include "sim/impl/inproc_transport.h"
+#include "sim/lifecycle.h"
+#include "sim/wall_timer.h"
+
+namespace wafersim {
+
+uint64_t RunReport::events() const {
+  uint64_t n = 0;
+  for (const auto& p : partitions) n += p.events;
+  return n;
+}
+
+double RunReport::syncWaitFraction() const {
+  double sum = 0;
+  for (const auto& p : partitions) sum += p.wallSeconds > 0 ? p.sync.waitSeconds / p.wallSeconds : 0;
+  return partitions.empty() ? 0 : sum / static_cast<double>(partitions.size());
+}
+
+RunReport runInProcess(const SystemGraph& graph, const ComponentRegistry& registry, const PartitionMap& map,
+                       const RunOptions& options) {
+  graph.validate(registry);
+  validatePartitioning(graph, map);
+
+  const uint32_t n = map.partitions;
+  InProcHub hub(n);
+  RunReport report;
+  report.partitions.resize(n);
+  std::vector<std::vector<ComponentRecord>> records(n);
+  std::vector<SimTime> lastTimes(n);
+  std::mutex errorMutex;
+  std::exception_ptr firstError;
+  bool firstIsAbort = true;
+
+  auto runOne = [&](PartitionId id) {
+    try {
+      auto transport = hub.endpoint(id);
+      Partition partition(graph, registry, map, id,
+                          PartitionOptions{options.seed, options.lookahead, options.checker, options.digest});
+      auto strategy = makeSyncStrategy(options.sync);
+      PartitionReport& pr = report.partitions[id];
+      pr.id = id;
+      WallTimer wall;
+      runLifecycle(partition, *transport, *strategy, options.end, pr.sync);
+      pr.wallSeconds = wall.seconds();
+      pr.events = partition.eventsCommitted();
+      lastTimes[id] = partition.lastEventTime();
+      Results local;
+      local.add(partition.results());
+      records[id] = local.components();
+    } catch (...) {
+      std::exception_ptr error = std::current_exception();
+      bool isAbort = false;
+      std::string what = "partition " + std::to_string(id) + " failed";
+      try {
+        std::rethrow_exception(error);
+      } catch (const Error& e) {
+        isAbort = e.kind() == ErrorKind::Disconnected;
+        what += ": " + std::string(e.what());
+      } catch (const std::exception& e) {
+        what += ": " + std::string(e.what());
+      }
+      {
+        std::lock_guard<std::mutex> lock(errorMutex);
+        if (!firstError || (firstIsAbort && !isAbort)) {
+          firstError = error;
+          firstIsAbort = isAbort;
+        }
+      }
+      hub.abort(what);
+    }
+  };
+
+  std::vector<std::thread> threads;
+  for (PartitionId id = 1; id < n; ++id) threads.emplace_back(runOne, id);
+  runOne(0);
+  for (auto& t : threads) t.join();
+  if (firstError) std::rethrow_exception(firstError);
+
+  for (uint32_t p = 0; p < n; ++p) {
+    for (auto& rec : records[p]) report.results.add(std::move(rec));
+    report.results.noteSimulatedTime(lastTimes[p]);
+    report.wallSeconds = std::max(report.wallSeconds, report.partitions[p].wallSeconds);
+  }
+  return report;
+}
+
+}  // namespace wafersim

@@ -1,0 +1,47 @@
+// Runs a whole system in this process: one thread per partition over the in-process transport.
+// The node processes (nodes/) run the same Partition and lifecycle over ZeroMQ instead.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/component_registry.h"
+#include "sim/lookahead.h"
+#include "sim/partition_map.h"
+#include "sim/results.h"
+#include "sim/sync_strategy.h"
+#include "sim/system_graph.h"
+
+namespace wafersim {
+
+struct RunOptions {
+  SyncKind sync = SyncKind::Window;
+  LookaheadMode lookahead = LookaheadMode::Model;
+  SimTime end = SimTime::never();  // commit events at times < end; never: until no event is left
+  uint64_t seed = 1;
+  bool checker = false;  // verify conservative safety on every cross-partition event
+  bool digest = true;    // hash every committed event (costs a few ns per event)
+};
+
+struct PartitionReport {
+  PartitionId id = 0;
+  uint64_t events = 0;
+  SyncStats sync;
+  double wallSeconds = 0;  // from the start of setup to the end of the run
+};
+
+struct RunReport {
+  Results results;
+  std::vector<PartitionReport> partitions;
+  double wallSeconds = 0;  // the run phase (setup to finish), the slowest partition
+  uint64_t events() const;
+  double syncWaitFraction() const;  // mean over partitions of wait / wall
+};
+
+// Validates the graph and the partitioning, then runs. Errors in the configuration throw
+// Error{InvalidConfig} before any thread starts; an error inside a partition stops all of them
+// and is rethrown here.
+RunReport runInProcess(const SystemGraph& graph, const ComponentRegistry& registry, const PartitionMap& map,
+                       const RunOptions& options);
+
+}  // namespace wafersim

@@ -1,0 +1,64 @@
+// Per-component statistics: counters and histograms of integers.
+//
+// Values are integers (counts, picoseconds, bytes) so that merging and printing them is exact and
+// partition-independent. A component registers its statistics during construction or setup
+// (Component::counter / histogram) and updates them while running; after finish() the kernel
+// collects them into the results document, sorted by component and statistic name.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace wafersim {
+
+class Counter {
+ public:
+  void add(uint64_t n = 1) { value_ += n; }
+  uint64_t value() const { return value_; }
+
+ private:
+  uint64_t value_ = 0;
+};
+
+// Fixed buckets: bucket i counts samples in [bounds[i-1], bounds[i]); the first bucket takes
+// everything below bounds[0] and the last everything from bounds.back() on.
+class Histogram {
+ public:
+  explicit Histogram(std::vector<int64_t> bounds);
+  void add(int64_t sample);
+
+  const std::vector<int64_t>& bounds() const { return bounds_; }
+  const std::vector<uint64_t>& counts() const { return counts_; }
+  uint64_t count() const { return count_; }
+  int64_t sum() const { return sum_; }
+  int64_t min() const { return min_; }
+  int64_t max() const { return max_; }
+
+ private:
+  std::vector<int64_t> bounds_;
+  std::vector<uint64_t> counts_;
+  uint64_t count_ = 0;
+  int64_t sum_ = 0;
+  int64_t min_ = std::numeric_limits<int64_t>::max();
+  int64_t max_ = std::numeric_limits<int64_t>::min();
+};
+
+// The statistics of one component, by name. Names are unique per component.
+class StatSet {
+ public:
+  Counter& counter(const std::string& name);
+  Histogram& histogram(const std::string& name, std::vector<int64_t> bounds);
+
+  const std::map<std::string, std::unique_ptr<Counter>>& counters() const { return counters_; }
+  const std::map<std::string, std::unique_ptr<Histogram>>& histograms() const { return histograms_; }
+
+ private:
+  std::map<std::string, std::unique_ptr<Counter>> counters_;
+  std::map<std::string, std::unique_ptr<Histogram>> histograms_;
+};
+
+}  // namespace wafersim

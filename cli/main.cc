@@ -1,11 +1,15 @@
 // The wafersim command: run a scenario locally, validate it, describe what can be simulated.
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
+#include "coordinator/local_launcher.h"
+#include "coordinator/node_coordinator.h"
 #include "coordinator/scenario.h"
 #include "models/model_catalog.h"
 #include "sim/error.h"
@@ -15,9 +19,53 @@ namespace {
 
 using namespace wafersim;
 
-PartitionMap makePartitionMap(const Scenario& s, size_t components) {
-  if (s.partitioner == "round-robin") return PartitionMap::roundRobin(components, s.partitions);
-  return PartitionMap::linear(components, s.partitions);
+volatile std::sig_atomic_t interruptSignal = 0;
+void onInterrupt(int signal) { interruptSignal = signal; }
+
+struct DistributedFlags {
+  uint32_t nodes = 0;         // 0: run in this process, one thread per partition
+  std::string listen = "tcp://127.0.0.1:*";
+  bool launch = true;         // start the nodes here; otherwise wait for them to connect
+  uint32_t heartbeatTimeoutMs = 3000;
+};
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail(ErrorKind::InvalidConfig, path, ": cannot open the scenario file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+RunReport runDistributed(const std::string& scenarioText, const std::vector<std::string>& overrides,
+                         const PartitionMap& map, const RunOptions& run, const DistributedFlags& flags) {
+  NodeCoordinator coordinator(flags.listen);
+  std::optional<LocalLauncher> launcher;
+  if (flags.launch) {
+    launcher.emplace(findNodeBinary());
+    launcher->start(flags.nodes, coordinator.endpoint());
+  } else {
+    std::printf("  waiting for %u nodes: wafersim-node --coordinator %s --node <rank>\n", flags.nodes,
+                coordinator.endpoint().c_str());
+    std::fflush(stdout);
+  }
+  std::signal(SIGINT, onInterrupt);
+  std::signal(SIGTERM, onInterrupt);
+  NodeRunOptions options;
+  options.nodes = flags.nodes;
+  options.scenarioText = scenarioText;
+  options.overrides = overrides;
+  options.map = map;
+  options.run = run;
+  options.heartbeatTimeoutMs = flags.heartbeatTimeoutMs;
+  options.watchdog = [&](const std::vector<bool>& finished) -> std::optional<std::string> {
+    if (interruptSignal) return std::string("interrupted by ") + (interruptSignal == SIGINT ? "SIGINT" : "SIGTERM");
+    if (launcher) return launcher->checkChildren(finished);
+    return std::nullopt;
+  };
+  RunReport report = coordinator.run(options);
+  if (launcher) launcher->waitAll(5000);
+  return report;
 }
 
 nlohmann::json describeParams(const std::vector<ParamSpec>& specs) {
@@ -38,20 +86,33 @@ void printParams(const std::vector<ParamSpec>& specs) {
                 p.defaultValue ? p.defaultValue->c_str() : "(required)", p.help.c_str());
 }
 
-int runCommand(const std::string& file, const std::vector<std::string>& overrides, const std::string& outDir) {
+int runCommand(const std::string& file, const std::vector<std::string>& overrides, const std::string& outDir,
+               DistributedFlags flags) {
   ComponentRegistry registry;
   registerBuiltinComponents(registry);
   ModelCatalog catalog;
   registerBuiltinModels(catalog);
 
-  Scenario s = loadScenario(file, overrides);
+  const std::string text = readFile(file);
+  Scenario s = parseScenario(text, file, overrides);
+  if (flags.nodes > 0) s.partitions = flags.nodes;
   SystemGraph graph = catalog.build(s.model, s.modelParams, s.source + ": params");
-  PartitionMap map = makePartitionMap(s, graph.components().size());
-  std::printf("wafersim: %s, model %s, %zu components, %u partitions (%s), sync %s, lookahead %s, end %s, seed %llu\n",
-              s.source.c_str(), s.model.c_str(), graph.components().size(), s.partitions, s.partitioner.c_str(),
-              toString(s.run.sync), toString(s.run.lookahead), toString(s.run.end).c_str(),
-              static_cast<unsigned long long>(s.run.seed));
-  RunReport r = runInProcess(graph, registry, map, s.run);
+  graph.validate(registry);
+  const PartitionPlan plan = partitionScenario(s, graph);
+  const PartitionMap& map = plan.map;
+  std::printf("wafersim: %s, model %s, %zu components, %u partitions (%s) %s, sync %s, lookahead %s, end %s, seed %llu\n",
+              s.source.c_str(), s.model.c_str(), graph.components().size(), s.partitions, plan.method.c_str(),
+              flags.nodes > 0 ? "in node processes" : "on threads", toString(s.run.sync), toString(s.run.lookahead),
+              toString(s.run.end).c_str(), static_cast<unsigned long long>(s.run.seed));
+  if (s.partitions > 1) {
+    Duration floor = Duration::max();
+    for (const auto& l : plan.lookahead) floor = min(floor, l.floor);
+    std::printf("  partition: imbalance %.3f, %zu cut links/fabric groups, lookahead floor %s\n", plan.imbalance,
+                plan.cut.size(), toString(floor).c_str());
+  }
+  std::fflush(stdout);
+  RunReport r = flags.nodes > 0 ? runDistributed(text, overrides, map, s.run, flags)
+                                : runInProcess(graph, registry, map, s.run);
 
   const double simSeconds = static_cast<double>(r.results.simulatedTime().ps()) * 1e-12;
   uint64_t rounds = 0, nulls = 0, crossEvents = 0;
@@ -75,11 +136,7 @@ int runCommand(const std::string& file, const std::vector<std::string>& override
   if (!outDir.empty()) {
     std::filesystem::create_directories(outDir);
     std::ofstream(outDir + "/results.json") << r.results.toJson().dump(2) << "\n";
-    nlohmann::json part{{"partitions", map.partitions}, {"partitioner", s.partitioner}};
-    nlohmann::json of = nlohmann::json::object();
-    for (const auto& c : graph.components()) of[c.name] = map.of[c.id];
-    part["of"] = of;
-    std::ofstream(outDir + "/partition.json") << part.dump(2) << "\n";
+    std::ofstream(outDir + "/partition.json") << toJson(plan, graph).dump(2) << "\n";
     nlohmann::json run{{"wall_seconds", r.wallSeconds}, {"events", r.events()}, {"sync", toString(s.run.sync)},
                        {"sync_wait_fraction", r.syncWaitFraction()}};
     for (const auto& p : r.partitions)
@@ -101,7 +158,7 @@ int validateCommand(const std::string& file, const std::vector<std::string>& ove
   Scenario s = loadScenario(file, overrides);
   SystemGraph graph = catalog.build(s.model, s.modelParams, s.source + ": params");
   graph.validate(registry);
-  validatePartitioning(graph, makePartitionMap(s, graph.components().size()));
+  partitionScenario(s, graph);
   std::printf("%s: valid (%zu components, %zu links, %u partitions)\n", file.c_str(), graph.components().size(),
               graph.links().size(), s.partitions);
   return 0;
@@ -156,6 +213,14 @@ int main(int argc, char** argv) {
   run->add_option("scenario", file, "scenario file (YAML)")->required();
   run->add_option("--set", overrides, "override a field: --set simulation.partitions=4");
   run->add_option("--out", outDir, "write results.json, partition.json and run.json to this folder");
+  DistributedFlags flags;
+  run->add_option("--nodes", flags.nodes, "run in N wafersim-node processes (default: threads in this process)")
+      ->check(CLI::Range(1u, 4096u));
+  run->add_option("--listen", flags.listen, "the coordinator's control endpoint, with --nodes");
+  bool noLaunch = false;
+  run->add_flag("--no-launch", noLaunch, "with --nodes: wait for nodes started elsewhere (srun, kubectl) to connect");
+  run->add_option("--heartbeat-timeout-ms", flags.heartbeatTimeoutMs, "fail the run when a node is silent this long")
+      ->check(CLI::Range(100u, 600000u));
   auto* validate = app.add_subcommand("validate", "Check a scenario without running it");
   validate->add_option("scenario", file, "scenario file (YAML)")->required();
   validate->add_option("--set", overrides, "override a field");
@@ -165,11 +230,13 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   try {
-    if (run->parsed()) return runCommand(file, overrides, outDir);
+    flags.launch = !noLaunch;
+    if (run->parsed()) return runCommand(file, overrides, outDir, flags);
     if (validate->parsed()) return validateCommand(file, overrides);
     if (describe->parsed()) return describeCommand(what, json);
   } catch (const Error& e) {
     std::fprintf(stderr, "wafersim: %s: %s\n", toString(e.kind()), e.what());
+    if (interruptSignal) return 128 + interruptSignal;
     return e.kind() == ErrorKind::InvalidConfig ? 2 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "wafersim: internal error: %s\n", e.what());

@@ -1,11 +1,14 @@
 #include "coordinator/scenario.h"
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
+#include "coordinator/partitioner.h"
 #include "sim/error.h"
 
 namespace wafersim {
@@ -18,6 +21,9 @@ namespace {
 }
 
 std::string scalar(const std::string& source, const YAML::Node& node, const std::string& path) {
+  // YAML reads a bare `null` or `~` as a null node; where a word is expected it means the word
+  // ("sync: null" is the null-message strategy).
+  if (node.IsNull()) return "null";
   if (!node.IsScalar()) bad(source, node, path, "expected a single value");
   return node.Scalar();
 }
@@ -85,7 +91,7 @@ Scenario parseScenario(const std::string& text, const std::string& source, const
   }
   if (YAML::Node sim = root["simulation"]; sim && !sim.IsNull()) {
     checkKeys(source, sim, "simulation",
-              {"partitions", "partitioner", "sync", "lookahead", "end", "seed", "checker", "digest"});
+              {"partitions", "partitioner", "partition_map", "sync", "lookahead", "end", "seed", "checker", "digest"});
     auto field = [&](const char* key, auto&& apply) {
       YAML::Node n = sim[key];
       if (!n) return;
@@ -104,9 +110,12 @@ Scenario parseScenario(const std::string& text, const std::string& source, const
       WAFERSIM_REQUIRE(n >= 1 && n <= 4096, "must be between 1 and 4096, got ", v);
       s.partitions = static_cast<uint32_t>(n);
     });
-    field("partitioner", [&](const std::string& v) {
-      WAFERSIM_REQUIRE(v == "linear" || v == "round-robin", "unknown partitioner \"", v, "\" (known: linear, round-robin)");
-      s.partitioner = v;
+    field("partitioner", [&](const std::string& v) { s.partitioner = toString(parsePartitionerKind(v)); });
+    field("partition_map", [&](const std::string& v) {
+      std::filesystem::path p(v);
+      if (p.is_relative() && source.find('/') != std::string::npos)
+        p = std::filesystem::path(source).parent_path() / p;
+      s.partitionMapFile = p.string();
     });
     field("sync", [&](const std::string& v) { s.run.sync = parseSyncKind(v); });
     field("lookahead", [&](const std::string& v) { s.run.lookahead = parseLookaheadMode(v); });
@@ -134,6 +143,8 @@ Scenario parseScenario(const std::string& text, const std::string& source, const
       s.run.digest = p.boolean("digest");
     });
   }
+  if (s.partitioner == "pinned" && s.partitionMapFile.empty())
+    fail(ErrorKind::InvalidConfig, source, ": simulation.partition_map: required with partitioner: pinned");
   return s;
 }
 
@@ -143,6 +154,36 @@ Scenario loadScenario(const std::string& path, const std::vector<std::string>& o
   std::stringstream text;
   text << in.rdbuf();
   return parseScenario(text.str(), path, overrides);
+}
+
+PartitionPlan partitionScenario(const Scenario& s, const SystemGraph& graph) {
+  const PartitionerKind kind = parsePartitionerKind(s.partitioner);
+  if (kind != PartitionerKind::Pinned) return partitionGraph(graph, s.partitions, kind);
+  std::ifstream in(s.partitionMapFile);
+  if (!in) fail(ErrorKind::InvalidConfig, s.source, ": simulation.partition_map: cannot open ", s.partitionMapFile);
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": not valid JSON: ", e.what());
+  }
+  if (!doc.contains("components") || !doc["components"].is_array())
+    fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": expected a \"components\" array of {name, partition}");
+  std::map<std::string, PartitionId> byName;
+  for (const auto& c : doc["components"]) {
+    if (!c.is_object() || !c.contains("name") || !c["name"].is_string() || !c.contains("partition") ||
+        !c["partition"].is_number_unsigned())
+      fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": every component needs a \"name\" and a \"partition\" number");
+    byName[c["name"].get<std::string>()] = c["partition"].get<PartitionId>();
+  }
+  std::vector<PartitionId> pinned;
+  for (const auto& c : graph.components()) {
+    auto it = byName.find(c.name);
+    if (it == byName.end())
+      fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": no partition for component ", c.name);
+    pinned.push_back(it->second);
+  }
+  return partitionGraph(graph, s.partitions, kind, &pinned);
 }
 
 }  // namespace wafersim

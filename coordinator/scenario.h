@@ -4,7 +4,8 @@
 //   params: {lps: 64, lookahead: 100 ps}
 //   simulation:
 //     partitions: 2           # partitions (threads, or node processes with --nodes)
-//     partitioner: linear     # linear | round-robin
+//     partitioner: metis      # metis | linear | round-robin | pinned
+//     partition_map: FILE     # with pinned: a partition.json from an earlier run (edited at will)
 //     sync: window            # window | null
 //     lookahead: model        # links | model
 //     end: 1 us               # commit events before this instant; "never" runs until none are left
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/partitioner.h"
 #include "sim/params.h"
 #include "sim/simulation.h"
 
@@ -28,7 +30,8 @@ struct Scenario {
   std::string model;
   Params modelParams;
   uint32_t partitions = 1;
-  std::string partitioner = "linear";
+  std::string partitioner = "metis";
+  std::string partitionMapFile;  // with partitioner "pinned", resolved relative to the scenario file
   RunOptions run;
 };
 
@@ -36,5 +39,9 @@ struct Scenario {
 Scenario parseScenario(const std::string& text, const std::string& source,
                        const std::vector<std::string>& overrides = {});
 Scenario loadScenario(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Partitions the scenario's system as its simulation section says (a pinned map is read from
+// partition_map: the "components" array of a partition.json, matched by component name).
+PartitionPlan partitionScenario(const Scenario& scenario, const SystemGraph& graph);
 
 }  // namespace wafersim

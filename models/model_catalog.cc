@@ -68,11 +68,13 @@ void registerBuiltinModels(ModelCatalog& catalog) {
                {{"x", ParamType::Integer, "6", "columns", 1, 1e5},
                 {"y", ParamType::Integer, "4", "rows", 1, 1e5},
                 {"tokens", ParamType::Integer, "3", "tokens per relay at start", 0, 1e6},
-                {"service", ParamType::Duration, "1500 ps", "service time of every third relay", 0, {}}},
+                {"service", ParamType::Duration, "1500 ps", "service time of every third relay", 0, {}},
+                {"max_hops", ParamType::Integer, "0", "tokens die after this many hops (0: never)", 0, 1e9}},
                [](const Params& p) {
                  return synthetic::buildRelayGrid({static_cast<uint32_t>(p.integer("x")),
                                                    static_cast<uint32_t>(p.integer("y")),
-                                                   static_cast<uint32_t>(p.integer("tokens")), p.duration("service")});
+                                                   static_cast<uint32_t>(p.integer("tokens")), p.duration("service"),
+                                                   static_cast<uint32_t>(p.integer("max_hops"))});
                }});
 }
 

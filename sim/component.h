@@ -10,15 +10,18 @@
 //   5. run        handle() is called for each event in the global event order (event.h).
 //   6. finish()   statistics become final; no more sends.
 //
-// LOOKAHEAD the component can promise (ARCHITECTURE.md contract 3), two kinds:
-//  - declareReactionDelay(d): an event received at t makes this component send nothing before
-//    t + d (a die that needs at least d to compute). Static; set during construction.
+// LOOKAHEAD the component can promise (ARCHITECTURE.md contract 3; the arithmetic is in lookahead.h):
+//  - declareReactionDelay(d): any event this component handles at t, a self-event included,
+//    makes it send nothing before t + d (a die that needs at least d to compute). Static; set
+//    during construction. A component that sends at once when a self-event fires cannot declare
+//    d > 0; fold the known wait into the send's delay instead (models/synthetic/phold.cc).
 //  - promiseNoOutputBefore(t): from now on this component sends nothing on any link before t,
-//    whatever it receives meanwhile (a die busy until t with a FIFO in front). A promise must be
-//    kept: in checker mode, a send that breaks one is an error. Re-promise after each event that
-//    changes it; promising less than before is allowed only for times the component has not yet
-//    been asked about, so the safe pattern is promising from state (busy-until) every event.
-// Both widen the synchronization windows beyond the cut links' latency (lookahead.h).
+//    whatever it receives meanwhile (a die busy until t with a FIFO in front). Re-promise from
+//    state after every event that changes it. Until it first promises, a component may send at
+//    any time (promise 0). Promises must be kept: in checker mode a send that breaks the bound
+//    derived from them is an error naming the component.
+// The kernel turns both into a bound per peer partition: max(A, T + C) (lookahead.h). They widen
+// the synchronization windows beyond the cut links' latency for models that compute between sends.
 //
 // Threading: a component belongs to one partition thread and is never touched by another.
 #pragma once

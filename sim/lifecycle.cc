@@ -27,6 +27,7 @@ unsigned runInitPhases(Partition& p, Transport& transport) {
     uint64_t sent = 0;
     for (const auto& r : all) sent += r.counter;
     if (sent == 0) {
+      collector.release(transport);
       p.endInit();
       return phase + 1;
     }

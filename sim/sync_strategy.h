@@ -47,11 +47,18 @@ class SyncStrategy {
 std::unique_ptr<SyncStrategy> makeSyncStrategy(SyncKind kind);
 
 // Receives, for one round, exactly one batch from each in-peer, keeping batches of later rounds
-// for later (transports only keep FIFO order per peer pair).
+// for later (transports only keep FIFO order per peer pair: a fast peer's next-round batch can
+// come before a slow peer's batch of this round).
 class RoundCollector {
  public:
   template <typename Deliver>
   void collect(Transport& transport, const std::vector<PartitionId>& inPeers, uint64_t round, Deliver&& deliver);
+  // Hands batches kept for later back to the transport; call when done with rounds (the init
+  // phases end, and the first batches of the run may already be here).
+  void release(Transport& transport) {
+    if (!early_.empty()) transport.requeue(std::move(early_));
+    early_.clear();
+  }
 
  private:
   std::vector<EventBatch> early_;

@@ -48,7 +48,10 @@ Duration parseDuration(std::string_view text) {
     if (unit.empty()) badDuration(text, "missing unit (ps, ns, us, ms, s)");
     badDuration(text, "unknown unit \"" + std::string(unit) + "\" (ps, ns, us, ms, s)");
   }
-  __int128 value = mantissa * scale;
+  // mantissa (up to 2^100) times scale (up to 10^12) can overflow 128 bits: check, do not wrap.
+  __int128 value = 0;
+  if (__builtin_mul_overflow(mantissa, static_cast<__int128>(scale), &value))
+    badDuration(text, "too large for 64-bit picoseconds");
   for (int k = 0; k < fractionDigits; ++k) {
     if (value % 10 != 0) badDuration(text, "finer than one picosecond");
     value /= 10;

@@ -58,6 +58,9 @@ class Transport {
   // Fills `out` with the next batch from any peer. Returns false when nothing is available
   // (Wait::No) or when the run is quiescent (Wait::Idle).
   virtual bool receive(EventBatch& out, Wait wait) = 0;
+  // Puts batches taken by receive() but not consumed back in front of the queue, in the given
+  // order: the next receive() calls return them first.
+  virtual void requeue(std::vector<EventBatch>&& batches) = 0;
   // Returns an emptied events vector to the transport for reuse by later sends.
   virtual void recycle(std::vector<Event>&& events) { (void)events; }
 

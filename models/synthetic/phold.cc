@@ -1,6 +1,5 @@
 #include "models/synthetic/phold.h"
 
-#include <deque>
 #include <string>
 
 namespace wafersim::synthetic {
@@ -25,37 +24,33 @@ class PholdLP final : public Component {
     size_ = fabricSize(fabric_);
     for (uint32_t i = 0; i < initialEvents_; ++i) {
       if (service_ > Duration::zero()) arrive();
-      else sendSuccessor();
+      else sendSuccessor(Duration::zero());
     }
   }
 
-  void handle(const Event& e) override {
+  void handle(const Event&) override {
     handled_.add();
-    if (service_ == Duration::zero()) {
-      sendSuccessor();
-    } else if (e.port == kSelfPort) {  // a job finished
-      completions_.pop_front();
-      promiseNoOutputBefore(completions_.empty() ? SimTime::zero() : completions_.front());
-      sendSuccessor();
-    } else {
-      arrive();
-    }
+    if (service_ == Duration::zero()) sendSuccessor(Duration::zero());
+    else arrive();
   }
 
  private:
+  // A job arrives at a FIFO server: it starts when the previous one is done and its successor
+  // leaves `service` later. The successor is sent at once with the wait folded into its delay,
+  // so every send is at least `service` after the event that causes it (the declared reaction
+  // delay), and no job that has not yet arrived can complete before busyUntil_ + service.
   void arrive() {
-    const SimTime start = completions_.empty() ? now() : max(now(), completions_.back());
-    completions_.push_back(start + service_);
-    scheduleSelf(completions_.back() - now(), Payload{});
-    promiseNoOutputBefore(completions_.front());
+    busyUntil_ = max(now(), busyUntil_) + service_;
+    sendSuccessor(busyUntil_ - now());
+    promiseNoOutputBefore(busyUntil_ + service_);
   }
 
-  void sendSuccessor() {
+  void sendSuccessor(Duration wait) {
     uint32_t dest = self_;
     if (random().uniform() < remote_) dest = static_cast<uint32_t>(random().below(size_));
     if (dest != self_) sentRemote_.add();
     const double delay = random().exponential(meanPs_);
-    sendTo(fabric_, dest, Payload{}, Duration::fromPs(static_cast<int64_t>(delay + 0.5)));
+    sendTo(fabric_, dest, Payload{}, wait + Duration::fromPs(static_cast<int64_t>(delay + 0.5)));
   }
 
   const uint32_t initialEvents_;
@@ -67,7 +62,7 @@ class PholdLP final : public Component {
   uint32_t size_ = 0;
   Counter& handled_;
   Counter& sentRemote_;
-  std::deque<SimTime> completions_;
+  SimTime busyUntil_ = SimTime::zero();  // when the last job received completes
 };
 
 }  // namespace

@@ -6,9 +6,12 @@
 // otherwise to itself. Every draw comes from the LP's own stream, so results are the same for
 // any partitioning.
 //
-// Compute mode (`service` > 0): each LP is a FIFO server that takes `service` per event before
-// sending the successor. It declares the service time as its reaction delay and promises its
-// next completion time, which is what the kernel's model lookahead exploits (bench/phold).
+// Compute mode (`service` > 0): each LP is a FIFO server that takes `service` per event; the
+// successor leaves when the job completes. The LP sends it when the job arrives, with the wait
+// for completion folded into its delay, so that every send is at least `service` after the event
+// that causes it: it declares the service time as its reaction delay and promises the earliest
+// completion of a job not yet received, which is what the kernel's model lookahead exploits
+// (bench/phold). (A completion self-event that sends at once would break the reaction delay.)
 #pragma once
 
 #include <cstdint>

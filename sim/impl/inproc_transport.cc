@@ -39,7 +39,16 @@ class InProcEndpoint final : public Transport {
     batch.events = takeSpare();
   }
 
+  void requeue(std::vector<EventBatch>&& batches) override {
+    for (auto it = batches.rbegin(); it != batches.rend(); ++it) requeued_.push_front(std::move(*it));
+  }
+
   bool receive(EventBatch& out, Wait wait) override {
+    if (!requeued_.empty()) {  // already accounted for when first taken
+      out = std::move(requeued_.front());
+      requeued_.pop_front();
+      return true;
+    }
     auto& box = *hub_.mailboxes_[self_];
     uint32_t spins = 0;
     for (;;) {
@@ -83,6 +92,12 @@ class InProcEndpoint final : public Transport {
       out = std::move(box.queue.front());
       box.queue.pop_front();
     }
+    noteConsumed(out);
+    return true;
+  }
+
+  // Quiescence accounting, once per batch, when it is first taken from the mailbox.
+  void noteConsumed(const EventBatch& out) {
     const uint64_t n = out.events.size();
     if (n > 0) {
       // Consuming events makes this partition busy; both changes land in one atomic step.
@@ -90,7 +105,6 @@ class InProcEndpoint final : public Transport {
       idle_ = false;
       hub_.quiescence_.fetch_sub(delta, std::memory_order_seq_cst);
     }
-    return true;
   }
 
   void becomeIdle() {
@@ -121,6 +135,7 @@ class InProcEndpoint final : public Transport {
   int parity_ = 0;
   bool idle_ = false;
   std::vector<std::vector<Event>> spare_;
+  std::deque<EventBatch> requeued_;
 };
 
 InProcHub::InProcHub(uint32_t partitions)

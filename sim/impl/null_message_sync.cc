@@ -45,7 +45,17 @@ class NullMessageSync final : public SyncStrategy {
         p.announce(i, announced[i]);
       }
       p.clearMinSent();
-      if (finished) break;
+      if (finished) {
+        // Without an end time the others stop on quiescence (every partition idle, nothing in
+        // flight), which counts this partition only while it waits as an idle one. So wait with
+        // them: with end = never only a partition without peers gets here, and nothing arrives.
+        if (end.isNever())
+          while (transport.receive(batch, Wait::Idle)) {
+            transport.recycle(std::move(batch.events));
+            batch.events = {};
+          }
+        break;
+      }
 
       WallTimer waiting;
       const bool idle = p.nextEventTime().isNever();

@@ -1,0 +1,110 @@
+// The coordinator's graph partitioner (ARCHITECTURE.md contract 4): which partition runs each
+// component, with the load balance, the cut and the lookahead floor it leaves.
+//
+// Kinds:
+//   metis        (default) METIS k-way / recursive bisection over the component graph, balancing
+//                expectedLoad within ~3% and cutting the least traffic-weighted, latency-weighted
+//                edge set. Deterministic: fixed seed, calls serialized (see partitioner.cc).
+//                Without METIS in the build it degrades to a load-balanced contiguous split
+//                (plan.method says which ran).
+//   linear       contiguous id ranges of equal size (PartitionMap::linear).
+//   round-robin  id modulo partitions (PartitionMap::roundRobin).
+//   pinned       the user's own map, checked (size, range, no empty partition).
+//
+// Weights (metis):
+//   vertex  = expectedLoad, scaled to integers (largest ~1e6, total kept below 2^30).
+//   edge    = expectedTraffic * (L_ref / latency), L_ref = the largest positive latency of any
+//             link or fabric, latency = the smaller of a link's two directions; so a link 100x
+//             faster costs 100x more to cut: cut links are slow links, and the lookahead floor
+//             (the minimum cut latency per peer) is as large as the graph allows. Scaled to
+//             integers >= 1 with the total kept below 2^30 (METIS's idx_t is 32 bits here).
+//   fabric  = the complete graph among its members with that weight per member pair; above
+//             kFabricCompleteLimit members, a deterministic sparse stand-in (a ring plus
+//             kFabricChords pseudo-random chords per member) whose edge weights are scaled so that
+//             each member keeps its total incident weight.
+//   zero latency: links and fabrics with a zero latency (either direction) are never cut:
+//             their components are merged into one vertex before METIS runs (stronger than an
+//             "infinite" weight). Linear, round-robin and pinned maps that cut one fail with
+//             validatePartitioning's message naming the component and the port.
+//
+// Every plan is checked with validatePartitioning before it is returned. Errors are
+// Error{InvalidConfig}: partitions == 0, more partitions than components (or than groups of
+// components joined by zero-latency links), a bad pinned map, negative or non-finite weights.
+//
+// Cost: O(V + E + sum over fabrics of min(m^2, m * chords)) memory and METIS time; the pair count
+// of a complete fabric is bounded by kFabricCompleteLimit^2 / 2 (~2M edges).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/event.h"
+#include "sim/partition_map.h"
+#include "sim/system_graph.h"
+#include "sim/time.h"
+
+namespace wafersim {
+
+enum class PartitionerKind { Metis, Linear, RoundRobin, Pinned };
+
+// "metis" | "linear" | "round-robin" | "pinned"; anything else throws Error{InvalidConfig}
+// listing the choices.
+PartitionerKind parsePartitionerKind(std::string_view text);
+const char* toString(PartitionerKind kind);
+
+// Whether METIS was compiled in; without it PartitionerKind::Metis runs the fallback.
+bool metisAvailable();
+
+inline constexpr size_t kFabricCompleteLimit = 2000;
+inline constexpr size_t kFabricChords = 3;
+
+// One cut: a link whose ends lie in two partitions, or a fabric's member pairs between two
+// partitions (one entry per fabric and unordered partition pair, partitionA < partitionB).
+struct CutLink {
+  enum class Kind { Link, Fabric };
+  Kind kind = Kind::Link;
+  size_t index = 0;  // into graph.links() or graph.fabrics()
+  PartitionId partitionA = 0, partitionB = 0;
+  ComponentId a = 0, b = 0;  // link: its ends (a in partitionA); fabric: unused
+  Duration latencyAB, latencyBA;  // partitionA -> partitionB and back (fabric: its latency both ways)
+  uint64_t pairs = 1;             // fabric: member pairs cut between the two partitions
+  double traffic = 0;             // expectedTraffic crossing (fabric: per pair * pairs)
+};
+
+// The classic lookahead floor from partition `from` to partition `to`: the minimum latency of any
+// cut link or fabric direction from -> to (Lookahead::minCutLatency of the kernel, LookaheadMode::Links).
+struct PeerLookahead {
+  PartitionId from = 0, to = 0;
+  Duration floor;
+};
+
+struct PartitionPlan {
+  PartitionerKind kind = PartitionerKind::Metis;
+  std::string method;               // what ran: "metis-kway", "metis-recursive", "single", "linear", ...
+  PartitionMap map;
+  std::vector<double> load;         // per partition: sum of expectedLoad
+  std::vector<size_t> components;   // per partition: number of components
+  double imbalance = 1.0;           // max load / mean load (1.0 with no load)
+  std::vector<CutLink> cut;         // links in graph order, then fabrics
+  double cutTraffic = 0;            // sum of cut[].traffic
+  std::vector<PeerLookahead> lookahead;  // ordered pairs sharing a cut, sorted by (from, to)
+};
+
+// `pinned` is required for (and only read by) PartitionerKind::Pinned: one partition per
+// component id. Throws Error{InvalidConfig} on bad input (see the header comment).
+PartitionPlan partitionGraph(const SystemGraph& graph, uint32_t partitions, PartitionerKind kind,
+                             const std::vector<PartitionId>* pinned = nullptr);
+
+// The plan's loads, cut and lookahead for a map made elsewhere (after validatePartitioning).
+PartitionPlan describePartitioning(const SystemGraph& graph, const PartitionMap& map,
+                                   PartitionerKind kind = PartitionerKind::Pinned, std::string method = "given");
+
+// partition.json (STYLE.md P14): the partition of every component by name, loads, imbalance,
+// cut links and the per-pair lookahead floor in picoseconds.
+nlohmann::json toJson(const PartitionPlan& plan, const SystemGraph& graph);
+
+}  // namespace wafersim

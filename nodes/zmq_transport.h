@@ -1,0 +1,91 @@
+// Transport between node processes over ZeroMQ (sim/transport.h's contract, across processes).
+//
+// Sockets, all owned by the simulation thread:
+//   - one PULL socket bound on this node's data endpoint: event batches and window reports from
+//     every peer arrive here (fair-queued; FIFO per sender, which is all the contract needs);
+//   - one PUSH socket per peer it sends to, connected on first use: batches go only to the
+//     partitions this one shares cut links with; window reports go to every partition, because
+//     the window is a global minimum;
+//   - the simulation end of the node's control pair (inproc PAIR) to the node's I/O thread, which
+//     owns the coordinator connection: aborts and quiescence decisions come in here, idle/busy
+//     reports go out. Every blocking wait polls it, so an abort never leaves the thread stuck.
+// Every frame is a Cap'n Proto Envelope (protocol/codec.h). A frame that fails to decode, or a
+// kind that has no business on the data socket, is counted and logged with its sender, and the
+// node carries on (contract 6).
+//
+// allGather sends this node's report to every other node and waits for theirs: one one-way hop,
+// not a round trip through the coordinator.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "protocol/codec.h"
+#include "sim/transport.h"
+
+namespace wafersim {
+
+class ZmqTransport final : public Transport {
+ public:
+  // `data` is this node's bound PULL socket; `control` the simulation end of the control pair.
+  // `endpoints[p]` is partition p's data endpoint.
+  ZmqTransport(zmq::context_t& context, PartitionId self, std::vector<std::string> endpoints, zmq::socket_t& data,
+               zmq::socket_t& control);
+  ~ZmqTransport() override;
+
+  PartitionId self() const override { return self_; }
+  uint32_t partitionCount() const override { return static_cast<uint32_t>(endpoints_.size()); }
+  void send(PartitionId to, EventBatch& batch) override;
+  bool receive(EventBatch& out, Wait wait) override;
+  void requeue(std::vector<EventBatch>&& batches) override;
+  void recycle(std::vector<Event>&& events) override;
+  void allGather(const WindowReport& mine, std::vector<WindowReport>& all) override;
+
+  // The run is over everywhere: whatever is still queued for peers is of no use to anyone, so
+  // closing must not wait for it (call before destruction, after the coordinator's shutdown).
+  void dropPending();
+  // Waits on the control pair for the coordinator's shutdown (or an abort) after the run.
+  void awaitShutdown();
+
+  uint64_t eventsSent() const { return eventsSent_; }
+  uint64_t eventsReceived() const { return eventsReceived_; }
+  const proto::RejectCounter& rejects() const { return rejects_; }
+
+ private:
+  zmq::socket_t& peer(PartitionId to);
+  // Waits up to timeoutMs for one frame on the data or control socket and handles it.
+  // Returns true when a frame was handled. Throws Error{Disconnected} on an abort.
+  bool pump(int timeoutMs);
+  void handleData(zmq::message_t&& frame);
+  void handleControl(zmq::message_t&& frame);
+  void reportIdle(bool idle);
+
+  zmq::context_t& context_;
+  const PartitionId self_;
+  const std::vector<std::string> endpoints_;
+  zmq::socket_t& data_;
+  zmq::socket_t& control_;
+  std::vector<std::optional<zmq::socket_t>> peers_;
+  proto::Encoder encoder_;
+  proto::RejectCounter rejects_;
+  uint64_t rejectsLogged_ = 0;
+
+  std::deque<EventBatch> batches_;                              // received, not yet taken
+  std::map<uint64_t, std::vector<std::optional<WindowReport>>> reports_;  // by round, then partition
+  std::vector<std::vector<Event>> spare_;
+  uint64_t round_ = 0;
+
+  bool idle_ = false;
+  bool terminated_ = false;
+  uint64_t idleEpoch_ = 0;
+  uint64_t eventsSent_ = 0;
+  uint64_t eventsReceived_ = 0;
+};
+
+}  // namespace wafersim

@@ -1,0 +1,514 @@
+#include "protocol/convert.h"
+
+#include <bit>
+#include <cstddef>
+#include <cstring>
+
+#include <capnp/any.h>
+
+#include "sim/error.h"
+
+namespace wafersim::proto {
+namespace {
+
+static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big);
+
+// Payload bytes 8i..8i+7 as a little-endian word, whatever the host's byte order.
+inline uint64_t loadPayloadWord(const Payload& p, size_t i) {
+  uint64_t v;
+  std::memcpy(&v, p.data() + 8 * i, 8);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  return v;
+}
+
+inline void storePayloadWord(Payload& p, size_t i, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  std::memcpy(p.data() + 8 * i, &v, 8);
+}
+
+inline std::string textToString(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
+inline capnp::Text::Reader toText(const std::string& s) { return capnp::Text::Reader(s.c_str(), s.size()); }
+
+// A struct list whose elements occupy no words costs the sender nothing per element but the reader
+// a C++ object each; Cap'n Proto's traversal limit bounds that, this refuses it outright (every
+// struct of this schema has at least one field, so conforming senders never produce one).
+template <typename StructList>
+void requireSizedElements(StructList list, const char* what) {
+  if (list.size() == 0) return;
+  capnp::AnyStruct::Reader first = list[0];
+  WAFERSIM_REQUIRE(first.getDataSection().size() + first.getPointerSection().size() > 0, what,
+                   ": a list of zero-sized elements");
+}
+
+// WireEvent's wire layout (8 data words: time, order, seq, target|port|padding, p0..p3, all
+// little-endian) is byte for byte the kernel's Event on a little-endian host, so a whole list of
+// events is one memcpy each way. The padding bytes 30..31 are Event::reserved, which is not
+// carried: it is zeroed on both sides. Anything else (a big-endian host, a list written with other
+// element sizes by another schema version) takes the field-by-field path.
+constexpr bool kEventsAreWireLayout =
+    std::endian::native == std::endian::little && sizeof(wafersim::Event) == 64 &&
+    offsetof(wafersim::Event, time) == 0 && offsetof(wafersim::Event, order) == 8 &&
+    offsetof(wafersim::Event, seq) == 16 && offsetof(wafersim::Event, target) == 24 &&
+    offsetof(wafersim::Event, port) == 28 && offsetof(wafersim::Event, reserved) == 30 &&
+    offsetof(wafersim::Event, payload) == 32 && sizeof(SimTime) == 8 && WireEvent::_capnpPrivate::dataWordSize == 8 &&
+    WireEvent::_capnpPrivate::pointerCount == 0;
+constexpr size_t kReservedOffset = 30;
+
+// The contiguous bytes of a struct list's n elements when each is exactly 64 data bytes and no
+// pointers, else nullptr. Cap'n Proto has already bounds-checked the list as a whole.
+template <typename StructList>
+auto packedEvents(StructList list) -> decltype(capnp::toAny(list[0]).getDataSection().begin()) {
+  unsigned n = list.size();
+  if (n == 0) return nullptr;
+  auto first = capnp::toAny(list[0]);
+  auto last = capnp::toAny(list[n - 1]);
+  auto data = first.getDataSection();
+  if (data.size() != 64 || first.getPointerSection().size() != 0) return nullptr;
+  if (last.getDataSection().begin() != data.begin() + 64 * static_cast<size_t>(n - 1)) return nullptr;
+  return data.begin();
+}
+
+template <typename TextList>
+void textListToWire(const std::vector<std::string>& in, TextList out) {
+  for (unsigned i = 0; i < in.size(); ++i) out.set(i, toText(in[i]));
+}
+
+template <typename TextList>
+void textListFromWire(TextList in, std::vector<std::string>& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (auto text : in) out.push_back(textToString(text));
+}
+
+void requireKind(Envelope::Reader in, Envelope::Which expected) {
+  WAFERSIM_REQUIRE(in.which() == expected, "expected a ", kindName(expected), " message, got ",
+                   kindName(in.which()));
+}
+
+}  // namespace
+
+// ---- enums ------------------------------------------------------------------------------------
+
+proto::SyncKind toWire(wafersim::SyncKind kind) {
+  return kind == wafersim::SyncKind::Window ? proto::SyncKind::WINDOW : proto::SyncKind::NULL_MESSAGE;
+}
+
+proto::LookaheadMode toWire(wafersim::LookaheadMode mode) {
+  return mode == wafersim::LookaheadMode::Links ? proto::LookaheadMode::LINKS : proto::LookaheadMode::MODEL;
+}
+
+proto::ErrorKind toWire(wafersim::ErrorKind kind) {
+  switch (kind) {
+    case wafersim::ErrorKind::InvalidConfig: return proto::ErrorKind::INVALID_CONFIG;
+    case wafersim::ErrorKind::Overloaded: return proto::ErrorKind::OVERLOADED;
+    case wafersim::ErrorKind::Disconnected: return proto::ErrorKind::DISCONNECTED;
+    case wafersim::ErrorKind::Unimplemented: return proto::ErrorKind::UNIMPLEMENTED;
+    case wafersim::ErrorKind::Internal: return proto::ErrorKind::INTERNAL;
+  }
+  return proto::ErrorKind::INTERNAL;
+}
+
+wafersim::SyncKind fromWire(proto::SyncKind kind) {
+  switch (kind) {
+    case proto::SyncKind::WINDOW: return wafersim::SyncKind::Window;
+    case proto::SyncKind::NULL_MESSAGE: return wafersim::SyncKind::NullMessage;
+  }
+  fail(wafersim::ErrorKind::InvalidConfig, "unknown sync kind ", static_cast<unsigned>(kind));
+}
+
+wafersim::LookaheadMode fromWire(proto::LookaheadMode mode) {
+  switch (mode) {
+    case proto::LookaheadMode::LINKS: return wafersim::LookaheadMode::Links;
+    case proto::LookaheadMode::MODEL: return wafersim::LookaheadMode::Model;
+  }
+  fail(wafersim::ErrorKind::InvalidConfig, "unknown lookahead mode ", static_cast<unsigned>(mode));
+}
+
+wafersim::ErrorKind fromWire(proto::ErrorKind kind) {
+  switch (kind) {
+    case proto::ErrorKind::INVALID_CONFIG: return wafersim::ErrorKind::InvalidConfig;
+    case proto::ErrorKind::OVERLOADED: return wafersim::ErrorKind::Overloaded;
+    case proto::ErrorKind::DISCONNECTED: return wafersim::ErrorKind::Disconnected;
+    case proto::ErrorKind::UNIMPLEMENTED: return wafersim::ErrorKind::Unimplemented;
+    case proto::ErrorKind::INTERNAL: return wafersim::ErrorKind::Internal;
+  }
+  return wafersim::ErrorKind::Internal;  // a failure from a newer peer is still a failure
+}
+
+// ---- parts ------------------------------------------------------------------------------------
+
+void toWire(const wafersim::Event& in, WireEvent::Builder out) {
+  out.setTime(in.time.ps());
+  out.setOrder(in.order);
+  out.setSeq(in.seq);
+  out.setTarget(in.target);
+  out.setPort(in.port);
+  out.setP0(loadPayloadWord(in.payload, 0));
+  out.setP1(loadPayloadWord(in.payload, 1));
+  out.setP2(loadPayloadWord(in.payload, 2));
+  out.setP3(loadPayloadWord(in.payload, 3));
+}
+
+void fromWire(WireEvent::Reader in, wafersim::Event& out) {
+  out.time = SimTime::fromPs(in.getTime());
+  out.order = in.getOrder();
+  out.seq = in.getSeq();
+  out.target = in.getTarget();
+  out.port = in.getPort();
+  out.reserved = 0;
+  storePayloadWord(out.payload, 0, in.getP0());
+  storePayloadWord(out.payload, 1, in.getP1());
+  storePayloadWord(out.payload, 2, in.getP2());
+  storePayloadWord(out.payload, 3, in.getP3());
+}
+
+void toWire(const wafersim::PeerReport& in, proto::PeerReport::Builder out) {
+  out.setPeer(in.peer);
+  out.setMinSent(in.minSent.ps());
+  out.setPromise(in.promise.ps());
+  out.setReaction(in.reaction.ps());
+}
+
+void fromWire(proto::PeerReport::Reader in, wafersim::PeerReport& out) {
+  out.peer = in.getPeer();
+  out.minSent = SimTime::fromPs(in.getMinSent());
+  out.promise = SimTime::fromPs(in.getPromise());
+  out.reaction = Duration::fromPs(in.getReaction());
+}
+
+void toWire(const wafersim::RunOptions& in, proto::RunOptions::Builder out) {
+  out.setSync(toWire(in.sync));
+  out.setLookahead(toWire(in.lookahead));
+  out.setEndTimePs(in.end.ps());
+  out.setSeed(in.seed);
+  out.setChecker(in.checker);
+  out.setDigest(in.digest);
+}
+
+void fromWire(proto::RunOptions::Reader in, wafersim::RunOptions& out) {
+  out.sync = fromWire(in.getSync());
+  out.lookahead = fromWire(in.getLookahead());
+  out.end = SimTime::fromPs(in.getEndTimePs());
+  out.seed = in.getSeed();
+  out.checker = in.getChecker();
+  out.digest = in.getDigest();
+}
+
+void toWire(const wafersim::ComponentRecord& in, proto::ComponentRecord::Builder out) {
+  out.setId(in.id);
+  out.setName(toText(in.name));
+  out.setType(toText(in.type));
+  out.setEventDigest(in.eventDigest);
+  out.setEventsCommitted(in.eventsCommitted);
+  auto counters = out.initCounters(static_cast<unsigned>(in.counters.size()));
+  unsigned i = 0;
+  for (const auto& [name, value] : in.counters) {
+    auto c = counters[i++];
+    c.setName(toText(name));
+    c.setValue(value);
+  }
+  auto histograms = out.initHistograms(static_cast<unsigned>(in.histograms.size()));
+  i = 0;
+  for (const auto& [name, h] : in.histograms) {
+    auto w = histograms[i++];
+    w.setName(toText(name));
+    auto bounds = w.initBounds(static_cast<unsigned>(h.bounds.size()));
+    for (unsigned k = 0; k < h.bounds.size(); ++k) bounds.set(k, h.bounds[k]);
+    auto counts = w.initCounts(static_cast<unsigned>(h.counts.size()));
+    for (unsigned k = 0; k < h.counts.size(); ++k) counts.set(k, h.counts[k]);
+    w.setCount(h.count);
+    w.setSum(h.sum);
+    w.setMin(h.min);
+    w.setMax(h.max);
+  }
+}
+
+void fromWire(proto::ComponentRecord::Reader in, wafersim::ComponentRecord& out) {
+  out.id = in.getId();
+  out.name = textToString(in.getName());
+  out.type = textToString(in.getType());
+  out.eventDigest = in.getEventDigest();
+  out.eventsCommitted = in.getEventsCommitted();
+  out.counters.clear();
+  auto counters = in.getCounters();
+  requireSizedElements(counters, "counters");
+  for (auto c : counters) {
+    bool inserted = out.counters.emplace(textToString(c.getName()), c.getValue()).second;
+    WAFERSIM_REQUIRE(inserted, "component ", out.name, ": counter ", textToString(c.getName()), " twice");
+  }
+  out.histograms.clear();
+  auto histograms = in.getHistograms();
+  requireSizedElements(histograms, "histograms");
+  for (auto w : histograms) {
+    HistogramRecord h;
+    auto bounds = w.getBounds();
+    h.bounds.reserve(bounds.size());
+    for (int64_t b : bounds) h.bounds.push_back(b);
+    auto counts = w.getCounts();
+    h.counts.reserve(counts.size());
+    for (uint64_t c : counts) h.counts.push_back(c);
+    h.count = w.getCount();
+    h.sum = w.getSum();
+    h.min = w.getMin();
+    h.max = w.getMax();
+    bool inserted = out.histograms.emplace(textToString(w.getName()), std::move(h)).second;
+    WAFERSIM_REQUIRE(inserted, "component ", out.name, ": histogram ", textToString(w.getName()), " twice");
+  }
+}
+
+// ---- message bodies ---------------------------------------------------------------------------
+
+void toWire(const HelloMessage& in, Hello::Builder out) {
+  out.setProtocolVersion(in.protocolVersion);
+  out.setNode(in.node);
+  textListToWire(in.capabilities, out.initCapabilities(static_cast<unsigned>(in.capabilities.size())));
+  out.setDataEndpoint(toText(in.dataEndpoint));
+  out.setPid(in.pid);
+  out.setHostname(toText(in.hostname));
+}
+
+void fromWire(Hello::Reader in, HelloMessage& out) {
+  out.protocolVersion = in.getProtocolVersion();
+  out.node = in.getNode();
+  textListFromWire(in.getCapabilities(), out.capabilities);
+  out.dataEndpoint = textToString(in.getDataEndpoint());
+  out.pid = in.getPid();
+  out.hostname = textToString(in.getHostname());
+}
+
+void toWire(const AssignMessage& in, Assign::Builder out) {
+  out.setScenario(toText(in.scenario));
+  textListToWire(in.overrides, out.initOverrides(static_cast<unsigned>(in.overrides.size())));
+  out.setPartitionCount(in.partitionCount);
+  out.setPartition(in.partition);
+  auto map = out.initPartitionMap(static_cast<unsigned>(in.partitionMap.size()));
+  for (unsigned i = 0; i < in.partitionMap.size(); ++i) map.set(i, in.partitionMap[i]);
+  toWire(in.options, out.initOptions());
+  textListToWire(in.dataEndpoints, out.initDataEndpoints(static_cast<unsigned>(in.dataEndpoints.size())));
+  out.setHeartbeatIntervalMs(in.heartbeatIntervalMs);
+  out.setHeartbeatTimeoutMs(in.heartbeatTimeoutMs);
+}
+
+void fromWire(Assign::Reader in, AssignMessage& out) {
+  out.scenario = textToString(in.getScenario());
+  textListFromWire(in.getOverrides(), out.overrides);
+  out.partitionCount = in.getPartitionCount();
+  out.partition = in.getPartition();
+  WAFERSIM_REQUIRE(out.partitionCount > 0, "assign: no partitions");
+  WAFERSIM_REQUIRE(out.partition < out.partitionCount, "assign: partition ", out.partition, " of ",
+                   out.partitionCount);
+  auto map = in.getPartitionMap();
+  out.partitionMap.clear();
+  out.partitionMap.reserve(map.size());
+  for (uint32_t p : map) {
+    WAFERSIM_REQUIRE(p < out.partitionCount, "assign: component ", out.partitionMap.size(), " mapped to partition ",
+                     p, " of ", out.partitionCount);
+    out.partitionMap.push_back(p);
+  }
+  fromWire(in.getOptions(), out.options);
+  textListFromWire(in.getDataEndpoints(), out.dataEndpoints);
+  WAFERSIM_REQUIRE(out.dataEndpoints.size() == out.partitionCount, "assign: ", out.dataEndpoints.size(),
+                   " data endpoints for ", out.partitionCount, " partitions");
+  out.heartbeatIntervalMs = in.getHeartbeatIntervalMs();
+  out.heartbeatTimeoutMs = in.getHeartbeatTimeoutMs();
+}
+
+void toWire(const ReadyMessage& in, Ready::Builder out) {
+  out.setPartition(in.partition);
+  out.setComponents(in.components);
+}
+
+void fromWire(Ready::Reader in, ReadyMessage& out) {
+  out.partition = in.getPartition();
+  out.components = in.getComponents();
+}
+
+void toWire(const wafersim::EventBatch& in, proto::EventBatch::Builder out) {
+  out.setFrom(in.from);
+  out.setRound(in.round);
+  out.setBound(in.bound.ps());
+  auto events = out.initEvents(static_cast<unsigned>(in.events.size()));
+  if constexpr (kEventsAreWireLayout) {
+    if (kj::byte* raw = packedEvents(events)) {
+      std::memcpy(raw, in.events.data(), in.events.size() * sizeof(wafersim::Event));
+      for (size_t i = 0; i < in.events.size(); ++i) std::memset(raw + 64 * i + kReservedOffset, 0, 2);
+      return;
+    }
+  }
+  for (unsigned i = 0; i < in.events.size(); ++i) toWire(in.events[i], events[i]);
+}
+
+void fromWire(proto::EventBatch::Reader in, wafersim::EventBatch& out) {
+  out.from = in.getFrom();
+  out.round = in.getRound();
+  out.bound = SimTime::fromPs(in.getBound());
+  auto events = in.getEvents();
+  requireSizedElements(events, "events");
+  out.events.resize(events.size());
+  if constexpr (kEventsAreWireLayout) {
+    if (const kj::byte* raw = packedEvents(events)) {
+      std::memcpy(static_cast<void*>(out.events.data()), raw, out.events.size() * sizeof(wafersim::Event));
+      for (auto& e : out.events) e.reserved = 0;
+      return;
+    }
+  }
+  for (unsigned i = 0; i < events.size(); ++i) fromWire(events[i], out.events[i]);
+}
+
+void toWire(const WindowReportMessage& in, proto::WindowReport::Builder out) {
+  out.setFrom(in.from);
+  out.setRound(in.round);
+  out.setNextEvent(in.report.nextEvent.ps());
+  out.setCounter(in.report.counter);
+  auto peers = out.initPeers(static_cast<unsigned>(in.report.peers.size()));
+  for (unsigned i = 0; i < in.report.peers.size(); ++i) toWire(in.report.peers[i], peers[i]);
+}
+
+void fromWire(proto::WindowReport::Reader in, WindowReportMessage& out) {
+  out.from = in.getFrom();
+  out.round = in.getRound();
+  out.report.nextEvent = SimTime::fromPs(in.getNextEvent());
+  out.report.counter = in.getCounter();
+  auto peers = in.getPeers();
+  requireSizedElements(peers, "peers");
+  out.report.peers.resize(peers.size());
+  for (unsigned i = 0; i < peers.size(); ++i) fromWire(peers[i], out.report.peers[i]);
+}
+
+void toWire(const HeartbeatMessage& in, Heartbeat::Builder out) {
+  out.setSeq(in.seq);
+  out.setWallTimeNs(in.wallTimeNs);
+}
+
+void fromWire(Heartbeat::Reader in, HeartbeatMessage& out) {
+  out.seq = in.getSeq();
+  out.wallTimeNs = in.getWallTimeNs();
+}
+
+void toWire(const QuiescenceMessage& in, Quiescence::Builder out) {
+  out.setIdle(in.idle);
+  out.setEventsSent(in.eventsSent);
+  out.setEventsReceived(in.eventsReceived);
+  out.setEpoch(in.epoch);
+}
+
+void fromWire(Quiescence::Reader in, QuiescenceMessage& out) {
+  out.idle = in.getIdle();
+  out.eventsSent = in.getEventsSent();
+  out.eventsReceived = in.getEventsReceived();
+  out.epoch = in.getEpoch();
+}
+
+void toWire(const TerminateMessage& in, Terminate::Builder out) { out.setEpoch(in.epoch); }
+
+void fromWire(Terminate::Reader in, TerminateMessage& out) { out.epoch = in.getEpoch(); }
+
+void toWire(const ResultsMessage& in, proto::Results::Builder out) {
+  out.setPartition(in.report.id);
+  out.setEvents(in.report.events);
+  out.setSyncRounds(in.report.sync.rounds);
+  out.setSyncBatchesSent(in.report.sync.batchesSent);
+  out.setSyncNullMessages(in.report.sync.nullMessages);
+  out.setSyncEventsSent(in.report.sync.eventsSent);
+  out.setSyncWaitSeconds(in.report.sync.waitSeconds);
+  out.setWallSeconds(in.report.wallSeconds);
+  out.setLastEventTimePs(in.lastEventTime.ps());
+  auto components = out.initComponents(static_cast<unsigned>(in.components.size()));
+  for (unsigned i = 0; i < in.components.size(); ++i) toWire(in.components[i], components[i]);
+}
+
+void fromWire(proto::Results::Reader in, ResultsMessage& out) {
+  out.report.id = in.getPartition();
+  out.report.events = in.getEvents();
+  out.report.sync.rounds = in.getSyncRounds();
+  out.report.sync.batchesSent = in.getSyncBatchesSent();
+  out.report.sync.nullMessages = in.getSyncNullMessages();
+  out.report.sync.eventsSent = in.getSyncEventsSent();
+  out.report.sync.waitSeconds = in.getSyncWaitSeconds();
+  out.report.wallSeconds = in.getWallSeconds();
+  out.lastEventTime = SimTime::fromPs(in.getLastEventTimePs());
+  auto components = in.getComponents();
+  requireSizedElements(components, "components");
+  out.components.clear();
+  out.components.resize(components.size());
+  for (unsigned i = 0; i < components.size(); ++i) fromWire(components[i], out.components[i]);
+}
+
+void toWire(const FailureMessage& in, Failure::Builder out) {
+  out.setKind(toWire(in.kind));
+  out.setMessage(toText(in.message));
+}
+
+void fromWire(Failure::Reader in, FailureMessage& out) {
+  out.kind = fromWire(in.getKind());
+  out.message = textToString(in.getMessage());
+}
+
+void toWire(const AbortMessage& in, Abort::Builder out) { out.setReason(toText(in.reason)); }
+
+void fromWire(Abort::Reader in, AbortMessage& out) { out.reason = textToString(in.getReason()); }
+
+// ---- envelope level ---------------------------------------------------------------------------
+
+void toWire(const HelloMessage& in, Envelope::Builder out) { toWire(in, out.initHello()); }
+void toWire(const AssignMessage& in, Envelope::Builder out) { toWire(in, out.initAssign()); }
+void toWire(const ReadyMessage& in, Envelope::Builder out) { toWire(in, out.initReady()); }
+void toWire(const StartMessage&, Envelope::Builder out) { out.initStart(); }
+void toWire(const wafersim::EventBatch& in, Envelope::Builder out) { toWire(in, out.initEventBatch()); }
+void toWire(const WindowReportMessage& in, Envelope::Builder out) { toWire(in, out.initWindowReport()); }
+void toWire(const HeartbeatMessage& in, Envelope::Builder out) { toWire(in, out.initHeartbeat()); }
+void toWire(const QuiescenceMessage& in, Envelope::Builder out) { toWire(in, out.initQuiescence()); }
+void toWire(const TerminateMessage& in, Envelope::Builder out) { toWire(in, out.initTerminate()); }
+void toWire(const ResultsMessage& in, Envelope::Builder out) { toWire(in, out.initResults()); }
+void toWire(const FailureMessage& in, Envelope::Builder out) { toWire(in, out.initFailure()); }
+void toWire(const AbortMessage& in, Envelope::Builder out) { toWire(in, out.initAbort()); }
+void toWire(const ShutdownMessage&, Envelope::Builder out) { out.initShutdown(); }
+
+void fromWire(Envelope::Reader in, HelloMessage& out) {
+  requireKind(in, Envelope::HELLO);
+  fromWire(in.getHello(), out);
+}
+void fromWire(Envelope::Reader in, AssignMessage& out) {
+  requireKind(in, Envelope::ASSIGN);
+  fromWire(in.getAssign(), out);
+}
+void fromWire(Envelope::Reader in, ReadyMessage& out) {
+  requireKind(in, Envelope::READY);
+  fromWire(in.getReady(), out);
+}
+void fromWire(Envelope::Reader in, StartMessage&) { requireKind(in, Envelope::START); }
+void fromWire(Envelope::Reader in, wafersim::EventBatch& out) {
+  requireKind(in, Envelope::EVENT_BATCH);
+  fromWire(in.getEventBatch(), out);
+}
+void fromWire(Envelope::Reader in, WindowReportMessage& out) {
+  requireKind(in, Envelope::WINDOW_REPORT);
+  fromWire(in.getWindowReport(), out);
+}
+void fromWire(Envelope::Reader in, HeartbeatMessage& out) {
+  requireKind(in, Envelope::HEARTBEAT);
+  fromWire(in.getHeartbeat(), out);
+}
+void fromWire(Envelope::Reader in, QuiescenceMessage& out) {
+  requireKind(in, Envelope::QUIESCENCE);
+  fromWire(in.getQuiescence(), out);
+}
+void fromWire(Envelope::Reader in, TerminateMessage& out) {
+  requireKind(in, Envelope::TERMINATE);
+  fromWire(in.getTerminate(), out);
+}
+void fromWire(Envelope::Reader in, ResultsMessage& out) {
+  requireKind(in, Envelope::RESULTS);
+  fromWire(in.getResults(), out);
+}
+void fromWire(Envelope::Reader in, FailureMessage& out) {
+  requireKind(in, Envelope::FAILURE);
+  fromWire(in.getFailure(), out);
+}
+void fromWire(Envelope::Reader in, AbortMessage& out) {
+  requireKind(in, Envelope::ABORT);
+  fromWire(in.getAbort(), out);
+}
+void fromWire(Envelope::Reader in, ShutdownMessage&) { requireKind(in, Envelope::SHUTDOWN); }
+
+}  // namespace wafersim::proto

@@ -1,0 +1,261 @@
+@0xa9c9a86114ba0b71;
+# Every message that crosses a process boundary between the coordinator and the node processes
+# (ARCHITECTURE.md contract 6). One ZeroMQ frame carries exactly one Envelope, serialized with
+# capnp::messageToFlatArray's standard framing (segment table, then segments).
+#
+# Evolution rules: never change a field's type or ordinal; add members only with the next ordinal;
+# renaming and reordering in source are safe. Bump Envelope.protocolVersion only for a change that
+# old readers must refuse (codec.h kProtocolVersion). Times are int64 picoseconds (contract 1),
+# never floating point; SimTime::never() travels as INT64_MAX (9223372036854775807).
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("wafersim::proto");
+
+struct Envelope {
+  protocolVersion @0 :UInt32;
+  # The sender's protocol version; the codec rejects anything but its own (currently 1).
+
+  sender @1 :UInt32;
+  # The sending node's id (its rank), or 0xFFFFFFFF for the coordinator.
+
+  union {
+    hello @2 :Hello;                 # node -> coordinator, first message after connecting
+    assign @3 :Assign;               # coordinator -> node
+    ready @4 :Ready;                 # node -> coordinator
+    start @5 :Start;                 # coordinator -> node
+    eventBatch @6 :EventBatch;       # node -> node
+    windowReport @7 :WindowReport;   # node -> node (window strategy's collective)
+    heartbeat @8 :Heartbeat;         # both ways
+    quiescence @9 :Quiescence;       # node -> coordinator (null-message termination)
+    terminate @10 :Terminate;        # coordinator -> node
+    results @11 :Results;            # node -> coordinator
+    failure @12 :Failure;            # node -> coordinator
+    abort @13 :Abort;                # coordinator -> node
+    shutdown @14 :Shutdown;          # coordinator -> node
+  }
+}
+
+# ---- control: coordinator <-> node -----------------------------------------------------------
+
+struct Hello {
+  protocolVersion @0 :UInt32;
+  # Repeated from the envelope so that a coordinator can log what a refused node speaks.
+
+  node @1 :UInt32;
+  # The node's id (rank), given to it on its command line.
+
+  capabilities @2 :List(Text);
+  # Free-form feature names, e.g. "sync.window", "sync.null".
+
+  dataEndpoint @3 :Text;
+  # The tcp endpoint the node's PULL socket for event batches is bound to ("tcp://10.0.0.5:41234").
+
+  pid @4 :UInt32;
+  hostname @5 :Text;
+}
+
+enum SyncKind {
+  window @0;        # YAWNS/LBTS windows (sim/sync_strategy.h)
+  nullMessage @1;   # Chandy-Misra-Bryant null messages
+}
+
+enum LookaheadMode {
+  links @0;   # cut-link latencies alone
+  model @1;   # plus what components promise (sim/lookahead.h)
+}
+
+struct RunOptions {
+  # sim/simulation.h RunOptions; the defaults here are the kernel's.
+
+  sync @0 :SyncKind = window;
+  lookahead @1 :LookaheadMode = model;
+  endTimePs @2 :Int64 = 9223372036854775807;
+  # Commit events at times < end; INT64_MAX (never): until no event is left.
+
+  seed @3 :UInt64 = 1;
+  checker @4 :Bool = false;
+  digest @5 :Bool = true;
+}
+
+struct Assign {
+  scenario @0 :Text;
+  # The scenario document (YAML or JSON) exactly as the user gave it.
+
+  overrides @1 :List(Text);
+  # "path=value" overrides applied on top of the scenario, in order.
+
+  partitionCount @2 :UInt32;
+  partition @3 :UInt32;
+  # This node's partition id, < partitionCount.
+
+  partitionMap @4 :List(UInt32);
+  # Component id -> partition id, for every component of the system.
+
+  options @5 :RunOptions;
+
+  dataEndpoints @6 :List(Text);
+  # Every node's event endpoint (Hello.dataEndpoint), indexed by partition id.
+
+  heartbeatIntervalMs @7 :UInt32;
+  heartbeatTimeoutMs @8 :UInt32;
+}
+
+struct Ready {
+  # The node has built its partition and is waiting for Start.
+
+  partition @0 :UInt32;
+  components @1 :UInt32;
+  # How many components the partition holds.
+}
+
+struct Start {
+  # Begin the run (set-up phases included).
+}
+
+struct Heartbeat {
+  seq @0 :UInt64;
+  # Per-sender counter, starting at 0.
+
+  wallTimeNs @1 :Int64;
+  # The sender's system clock, nanoseconds since the Unix epoch (diagnostics only).
+}
+
+struct Quiescence {
+  # Null-message termination: a partition's counters, reported whenever it becomes idle or busy.
+  # The coordinator declares quiescence when every partition is idle in the same epoch and the
+  # sums of eventsSent and eventsReceived agree.
+
+  idle @0 :Bool;
+  eventsSent @1 :UInt64;
+  # Events sent to other partitions since the start of the run.
+
+  eventsReceived @2 :UInt64;
+  epoch @3 :UInt64;
+}
+
+struct Terminate {
+  # Quiescence was reached: stop the run and send Results.
+
+  epoch @0 :UInt64;
+  # The Quiescence epoch that was found quiescent.
+}
+
+struct NamedCounter {
+  name @0 :Text;
+  value @1 :UInt64;
+}
+
+struct NamedHistogram {
+  # sim/results.h HistogramRecord.
+
+  name @0 :Text;
+  bounds @1 :List(Int64);
+  counts @2 :List(UInt64);
+  count @3 :UInt64;
+  sum @4 :Int64;
+  min @5 :Int64;
+  max @6 :Int64;
+}
+
+struct ComponentRecord {
+  # sim/results.h ComponentRecord; counters and histograms sorted by name, names unique.
+
+  id @0 :UInt32;
+  name @1 :Text;
+  type @2 :Text;
+  eventDigest @3 :UInt64;
+  eventsCommitted @4 :UInt64;
+  counters @5 :List(NamedCounter);
+  histograms @6 :List(NamedHistogram);
+}
+
+struct Results {
+  # One partition's share of the results document, plus its PartitionReport.
+
+  partition @0 :UInt32;
+  events @1 :UInt64;
+
+  syncRounds @2 :UInt64;
+  syncBatchesSent @3 :UInt64;
+  syncNullMessages @4 :UInt64;
+  syncEventsSent @5 :UInt64;
+  syncWaitSeconds @6 :Float64;
+  # Wall-clock diagnostics, never part of a result's digest.
+
+  wallSeconds @7 :Float64;
+
+  lastEventTimePs @8 :Int64;
+  # The latest time of an event the partition committed.
+
+  components @9 :List(ComponentRecord);
+}
+
+enum ErrorKind {
+  # sim/error.h ErrorKind.
+
+  invalidConfig @0;
+  overloaded @1;
+  disconnected @2;
+  unimplemented @3;
+  internal @4;
+}
+
+struct Failure {
+  kind @0 :ErrorKind;
+  message @1 :Text;
+}
+
+struct Abort {
+  reason @0 :Text;
+}
+
+struct Shutdown {
+  # Exit cleanly; nothing more will be sent.
+}
+
+# ---- data: node <-> node ---------------------------------------------------------------------
+
+struct WireEvent {
+  # sim/event.h Event, pointer-free (8 data words, the same 64 bytes as the kernel's Event).
+
+  time @0 :Int64;
+  order @1 :UInt64;
+  seq @2 :UInt64;
+  target @3 :UInt32;
+  port @4 :UInt16;
+  p0 @5 :UInt64;
+  # The 32 payload bytes as four little-endian words: p0 holds bytes 0..7.
+
+  p1 @6 :UInt64;
+  p2 @7 :UInt64;
+  p3 @8 :UInt64;
+}
+
+struct EventBatch {
+  # sim/transport.h EventBatch.
+
+  from @0 :UInt32;
+  round @1 :UInt64;
+  bound @2 :Int64;
+  # Null messages: the sender sends nothing earlier than this from now on.
+
+  events @3 :List(WireEvent);
+}
+
+struct PeerReport {
+  peer @0 :UInt32;
+  minSent @1 :Int64;
+  promise @2 :Int64;
+  reaction @3 :Int64;
+  # A Duration in picoseconds.
+}
+
+struct WindowReport {
+  # sim/transport.h WindowReport, with the sender and the round of the collective.
+
+  from @0 :UInt32;
+  round @1 :UInt64;
+  nextEvent @2 :Int64;
+  counter @3 :UInt64;
+  peers @4 :List(PeerReport);
+}

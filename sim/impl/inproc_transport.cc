@@ -7,6 +7,20 @@
 namespace wafersim {
 namespace {
 
+// Blocks until `value` differs from `seen`, counted in `sleepers` so that notifiers can skip
+// the system call when nobody sleeps.
+inline void sleepWhileEqual(std::atomic<uint32_t>& value, uint32_t seen, std::atomic<uint32_t>& sleepers) {
+  sleepers.fetch_add(1, std::memory_order_seq_cst);
+  if (value.load(std::memory_order_seq_cst) == seen) value.wait(seen, std::memory_order_seq_cst);
+  sleepers.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+inline void wake(std::atomic<uint32_t>& value, std::atomic<uint32_t>& sleepers, bool all) {
+  if (sleepers.load(std::memory_order_seq_cst) == 0) return;
+  if (all) value.notify_all();
+  else value.notify_one();
+}
+
 inline void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -16,6 +30,15 @@ inline void cpuRelax() {
 }
 
 }  // namespace
+
+void SpinLock::lock() {
+  for (uint32_t spins = 0; locked_.exchange(true, std::memory_order_acquire);) {
+    while (locked_.load(std::memory_order_relaxed)) {
+      cpuRelax();
+      if (++spins > 4096) std::this_thread::yield();  // the holder lost its core
+    }
+  }
+}
 
 class InProcEndpoint final : public Transport {
  public:
@@ -31,11 +54,11 @@ class InProcEndpoint final : public Transport {
     if (n > 0) hub_.quiescence_.fetch_add(n, std::memory_order_seq_cst);
     auto& box = *hub_.mailboxes_[to];
     {
-      std::lock_guard<std::mutex> lock(box.mutex);
+      std::lock_guard<SpinLock> lock(box.mutex);
       box.queue.push_back(EventBatch{batch.from, batch.round, batch.bound, std::move(batch.events)});
     }
-    box.signal.fetch_add(1, std::memory_order_release);
-    box.signal.notify_one();
+    box.signal.fetch_add(1, std::memory_order_seq_cst);
+    wake(box.signal, box.sleepers, false);
     batch.events = takeSpare();
   }
 
@@ -67,7 +90,7 @@ class InProcEndpoint final : public Transport {
         cpuRelax();
         continue;
       }
-      box.signal.wait(seen, std::memory_order_acquire);
+      sleepWhileEqual(box.signal, seen, box.sleepers);
     }
   }
 
@@ -87,7 +110,7 @@ class InProcEndpoint final : public Transport {
  private:
   bool tryPop(InProcHub::Mailbox& box, EventBatch& out) {
     {
-      std::lock_guard<std::mutex> lock(box.mutex);
+      std::lock_guard<SpinLock> lock(box.mutex);
       if (box.queue.empty()) return false;
       out = std::move(box.queue.front());
       box.queue.pop_front();
@@ -140,7 +163,7 @@ class InProcEndpoint final : public Transport {
 
 InProcHub::InProcHub(uint32_t partitions)
     : partitions_(partitions),
-      spinLimit_(partitions <= std::max(1u, std::thread::hardware_concurrency()) ? 20000u : 50u) {
+      spinLimit_(partitions <= std::max(1u, std::thread::hardware_concurrency()) ? 200000u : 50u) {
   WAFERSIM_REQUIRE(partitions >= 1, "need at least one partition");
   for (uint32_t p = 0; p < partitions; ++p) mailboxes_.push_back(std::make_unique<Mailbox>());
   reports_[0].resize(partitions);
@@ -169,13 +192,13 @@ void InProcHub::abort(const std::string& reason) {
     aborted_.store(true, std::memory_order_release);
   }
   generation_.fetch_or(kAbortBit);
-  generation_.notify_all();
+  generation_.notify_all();  // rare: no need to spare the system call
   wakeAll();
 }
 
 void InProcHub::wakeAll() {
   for (auto& box : mailboxes_) {
-    box->signal.fetch_add(1, std::memory_order_release);
+    box->signal.fetch_add(1, std::memory_order_seq_cst);
     box->signal.notify_all();
   }
 }
@@ -185,8 +208,8 @@ void InProcHub::barrierWait() {
   const uint32_t gen = generation_.load(std::memory_order_acquire);
   if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == partitions_) {
     arrived_.store(0, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
-    generation_.notify_all();
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    wake(generation_, barrierSleepers_, true);
     return;
   }
   uint32_t spins = 0;
@@ -198,7 +221,7 @@ void InProcHub::barrierWait() {
       ++spins;
       cpuRelax();
     } else {
-      generation_.wait(gen, std::memory_order_acquire);
+      sleepWhileEqual(generation_, gen, barrierSleepers_);
     }
   }
 }

@@ -19,7 +19,8 @@ ZmqTransport::ZmqTransport(zmq::context_t& context, PartitionId self, std::vecto
       endpoints_(std::move(endpoints)),
       data_(data),
       control_(control),
-      peers_(endpoints_.size()) {
+      peers_(endpoints_.size()),
+      pending_(endpoints_.size()) {
   WAFERSIM_REQUIRE(self_ < endpoints_.size(), "partition ", self_, " of ", endpoints_.size());
 }
 
@@ -40,13 +41,27 @@ zmq::socket_t& ZmqTransport::peer(PartitionId to) {
 }
 
 void ZmqTransport::send(PartitionId to, EventBatch& batch) {
-  zmq::message_t frame = encoder_.encode(self_, batch);
+  WAFERSIM_ASSERT(to < pending_.size() && to != self_, self_, to);
+  pending_[to].push_back(encoder_.encode(self_, batch));
   eventsSent_ += batch.events.size();
-  peer(to).send(std::move(frame), zmq::send_flags::none);
   batch.events.clear();  // the frame holds a copy; the vector keeps its capacity for the next batch
 }
 
+void ZmqTransport::flush(PartitionId to) {
+  auto& frames = pending_[to];
+  if (frames.empty()) return;
+  zmq::socket_t& socket = peer(to);
+  for (size_t i = 0; i < frames.size(); ++i)
+    socket.send(std::move(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  frames.clear();
+}
+
+void ZmqTransport::flush() {
+  for (PartitionId p = 0; p < pending_.size(); ++p) flush(p);
+}
+
 bool ZmqTransport::receive(EventBatch& out, Wait wait) {
+  flush();
   for (;;) {
     if (!batches_.empty()) {
       if (idle_ && !batches_.front().events.empty()) idle_ = false;  // work again
@@ -69,11 +84,13 @@ bool ZmqTransport::receive(EventBatch& out, Wait wait) {
 }
 
 void ZmqTransport::dropPending() {
+  for (auto& frames : pending_) frames.clear();
   for (auto& peer : peers_)
     if (peer) peer->set(zmq::sockopt::linger, 0);
 }
 
 void ZmqTransport::awaitShutdown() {
+  flush();
   for (;;) {
     zmq::message_t frame;
     if (!control_.recv(frame)) continue;
@@ -97,8 +114,11 @@ void ZmqTransport::allGather(const WindowReport& mine, std::vector<WindowReport>
   const uint32_t n = partitionCount();
   if (n > 1) {
     proto::WindowReportMessage message{self_, round, mine};
-    for (PartitionId p = 0; p < n; ++p)
-      if (p != self_) peer(p).send(encoder_.encode(self_, message), zmq::send_flags::none);
+    for (PartitionId p = 0; p < n; ++p) {
+      if (p == self_) continue;
+      pending_[p].push_back(encoder_.encode(self_, message));
+      flush(p);  // this window's batch and report leave together
+    }
   }
   auto& slots = reports_[round];
   slots.resize(n);
@@ -115,6 +135,13 @@ void ZmqTransport::allGather(const WindowReport& mine, std::vector<WindowReport>
 }
 
 bool ZmqTransport::pump(int timeoutMs) {
+  {  // what is already here needs no poll (a system call)
+    zmq::message_t frame;
+    if (data_.recv(frame, zmq::recv_flags::dontwait)) {
+      handleData(std::move(frame));
+      return true;
+    }
+  }
   zmq::pollitem_t items[] = {{data_.handle(), 0, ZMQ_POLLIN, 0}, {control_.handle(), 0, ZMQ_POLLIN, 0}};
   try {
     zmq::poll(items, 2, std::chrono::milliseconds(timeoutMs));

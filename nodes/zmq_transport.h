@@ -14,7 +14,9 @@
 // node carries on (contract 6).
 //
 // allGather sends this node's report to every other node and waits for theirs: one one-way hop,
-// not a round trip through the coordinator.
+// not a round trip through the coordinator. Batches sent to a peer are held back and leave with
+// the next report to it as one multipart message (one wake-up per peer and window instead of
+// two), or at the next receive() or flush().
 #pragma once
 
 #include <cstdint>
@@ -46,6 +48,7 @@ class ZmqTransport final : public Transport {
   void requeue(std::vector<EventBatch>&& batches) override;
   void recycle(std::vector<Event>&& events) override;
   void allGather(const WindowReport& mine, std::vector<WindowReport>& all) override;
+  void flush() override;
 
   // The run is over everywhere: whatever is still queued for peers is of no use to anyone, so
   // closing must not wait for it (call before destruction, after the coordinator's shutdown).
@@ -59,6 +62,7 @@ class ZmqTransport final : public Transport {
 
  private:
   zmq::socket_t& peer(PartitionId to);
+  void flush(PartitionId to);
   // Waits up to timeoutMs for one frame on the data or control socket and handles it.
   // Returns true when a frame was handled. Throws Error{Disconnected} on an abort.
   bool pump(int timeoutMs);
@@ -72,6 +76,7 @@ class ZmqTransport final : public Transport {
   zmq::socket_t& data_;
   zmq::socket_t& control_;
   std::vector<std::optional<zmq::socket_t>> peers_;
+  std::vector<std::vector<zmq::message_t>> pending_;  // per peer: frames held back by send()
   proto::Encoder encoder_;
   proto::RejectCounter rejects_;
   uint64_t rejectsLogged_ = 0;

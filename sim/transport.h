@@ -6,7 +6,10 @@
 // Contract (both implementations):
 //  - Batches from one sender to one receiver arrive in the order sent (FIFO per peer pair).
 //  - send() takes the events out of the batch; the vector is left empty, possibly with capacity
-//    recycled from earlier batches so that steady state allocates nothing.
+//    recycled from earlier batches so that steady state allocates nothing. A transport may hold
+//    sent batches back to travel together with what follows (ZeroMQ sends a window's batch and
+//    report as one message), but they leave no later than the next receive(), allGather() or
+//    flush() call.
 //  - allGather() is a collective: every partition calls it once per round, in the same sequence of
 //    rounds, and each gets every partition's report, indexed by partition id. A batch sent before
 //    a partition's allGather call is visible to receive() on its peer once that peer's allGather
@@ -65,6 +68,8 @@ class Transport {
   virtual void recycle(std::vector<Event>&& events) { (void)events; }
 
   virtual void allGather(const WindowReport& mine, std::vector<WindowReport>& all) = 0;
+  // Sends whatever send() held back.
+  virtual void flush() {}
 };
 
 }  // namespace wafersim

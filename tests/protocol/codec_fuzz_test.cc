@@ -55,7 +55,7 @@ std::vector<std::byte> randomBytes(std::mt19937_64& rng, size_t size) {
   return bytes;
 }
 
-TEST(protocolFuzz, RandomBytes) {
+TEST(ProtocolFuzz, RandomBytes) {
   std::mt19937_64 rng(20240601);
   Tally tally;
   for (int i = 0; i < 3000; ++i) {
@@ -84,7 +84,7 @@ TEST(protocolFuzz, RandomBytes) {
               tally.rejects.summary().c_str());
 }
 
-TEST(protocolFuzz, MutatedValidMessages) {
+TEST(ProtocolFuzz, MutatedValidMessages) {
   const std::vector<std::vector<std::byte>> seeds = sampleFrames();
   {
     Tally clean;

@@ -42,12 +42,12 @@ T roundTrip(const T& value, uint32_t sender = 1) {
   return read ? *read : T{};
 }
 
-TEST(protocolCodec, HelloRoundTrips) {
+TEST(ProtocolCodec, HelloRoundTrips) {
   EXPECT_EQ(roundTrip(sampleHello(), 7), sampleHello());
   EXPECT_EQ(roundTrip(HelloMessage{}), HelloMessage{});
 }
 
-TEST(protocolCodec, AssignRoundTrips) {
+TEST(ProtocolCodec, AssignRoundTrips) {
   AssignMessage in = sampleAssign();
   AssignMessage out = roundTrip(in, kCoordinatorSender);
   EXPECT_EQ(out.scenario, in.scenario);
@@ -66,7 +66,7 @@ TEST(protocolCodec, AssignRoundTrips) {
   EXPECT_EQ(out.heartbeatTimeoutMs, in.heartbeatTimeoutMs);
 }
 
-TEST(protocolCodec, RunOptionsDefaultsRoundTrip) {
+TEST(ProtocolCodec, RunOptionsDefaultsRoundTrip) {
   // The kernel's defaults: window, model, end = never, seed 1, no checker, digest on.
   AssignMessage in = sampleAssign();
   in.options = wafersim::RunOptions{};
@@ -79,7 +79,7 @@ TEST(protocolCodec, RunOptionsDefaultsRoundTrip) {
   EXPECT_TRUE(out.options.digest);
 }
 
-TEST(protocolCodec, SchemaDefaultsMatchTheKernel) {
+TEST(ProtocolCodec, SchemaDefaultsMatchTheKernel) {
   // A RunOptions struct nobody wrote (all-zero wire bytes) reads as the kernel's defaults.
   capnp::MallocMessageBuilder message;
   auto wire = message.initRoot<proto::RunOptions>();
@@ -96,7 +96,7 @@ TEST(protocolCodec, SchemaDefaultsMatchTheKernel) {
   EXPECT_EQ(out.digest, defaults.digest);
 }
 
-TEST(protocolCodec, ControlMessagesRoundTrip) {
+TEST(ProtocolCodec, ControlMessagesRoundTrip) {
   EXPECT_EQ(roundTrip(ReadyMessage{2, 1234}), (ReadyMessage{2, 1234}));
   EXPECT_EQ(roundTrip(StartMessage{}, kCoordinatorSender), StartMessage{});
   EXPECT_EQ(roundTrip(HeartbeatMessage{UINT64_MAX, INT64_MIN}), (HeartbeatMessage{UINT64_MAX, INT64_MIN}));
@@ -109,7 +109,7 @@ TEST(protocolCodec, ControlMessagesRoundTrip) {
   EXPECT_EQ(roundTrip(ShutdownMessage{}, kCoordinatorSender), ShutdownMessage{});
 }
 
-TEST(protocolCodec, FailureRoundTripsEveryErrorKind) {
+TEST(ProtocolCodec, FailureRoundTripsEveryErrorKind) {
   for (wafersim::ErrorKind kind : {wafersim::ErrorKind::InvalidConfig, wafersim::ErrorKind::Overloaded, wafersim::ErrorKind::Disconnected,
                          wafersim::ErrorKind::Unimplemented, wafersim::ErrorKind::Internal}) {
     FailureMessage in{kind, std::string("failed: ") + toString(kind)};
@@ -118,7 +118,7 @@ TEST(protocolCodec, FailureRoundTripsEveryErrorKind) {
   }
 }
 
-TEST(protocolCodec, EnumConversionsAreExact) {
+TEST(ProtocolCodec, EnumConversionsAreExact) {
   for (wafersim::SyncKind k : {wafersim::SyncKind::Window, wafersim::SyncKind::NullMessage}) EXPECT_EQ(fromWire(toWire(k)), k);
   for (wafersim::LookaheadMode m : {wafersim::LookaheadMode::Links, wafersim::LookaheadMode::Model}) EXPECT_EQ(fromWire(toWire(m)), m);
   // An error kind from a newer peer is still a failure: it reads as Internal.
@@ -127,7 +127,7 @@ TEST(protocolCodec, EnumConversionsAreExact) {
   EXPECT_THROW(fromWire(static_cast<proto::LookaheadMode>(42)), Error);
 }
 
-TEST(protocolCodec, EventBatchRoundTripsBitForBit) {
+TEST(ProtocolCodec, EventBatchRoundTripsBitForBit) {
   for (size_t n : {size_t{0}, size_t{1}, size_t{3}, size_t{4000}}) {
     wafersim::EventBatch in = sampleBatch(n, n + 11);
     wafersim::EventBatch out = roundTrip(in);
@@ -138,7 +138,7 @@ TEST(protocolCodec, EventBatchRoundTripsBitForBit) {
   }
 }
 
-TEST(protocolCodec, EventPayloadKeepsItsByteOrder) {
+TEST(ProtocolCodec, EventPayloadKeepsItsByteOrder) {
   // p0 holds payload bytes 0..7 as a little-endian word, so a reader on any host sees the same bytes.
   struct Sample {
     uint8_t bytes[32];
@@ -153,7 +153,7 @@ TEST(protocolCodec, EventPayloadKeepsItsByteOrder) {
   EXPECT_EQ(wire.getP3(), 0x201F1E1D1C1B1A19ull);
 }
 
-TEST(protocolCodec, BulkEventCopyWritesWhatTheFieldSettersWrite) {
+TEST(ProtocolCodec, BulkEventCopyWritesWhatTheFieldSettersWrite) {
   // The batch conversion copies events as one block when the layouts agree; build the same list
   // field by field and compare the frames byte for byte.
   wafersim::EventBatch batch = sampleBatch(257, 5);
@@ -187,7 +187,7 @@ TEST(protocolCodec, BulkEventCopyWritesWhatTheFieldSettersWrite) {
   EXPECT_TRUE(sameEvents(out->events, batch.events));
 }
 
-TEST(protocolCodec, WiderEventsFromAnotherSchemaVersionAreReadFieldByField) {
+TEST(ProtocolCodec, WiderEventsFromAnotherSchemaVersionAreReadFieldByField) {
   // A sender whose WireEvent has grown (here: 9 data words and a pointer, borrowed from Results)
   // still reads correctly: the known fields come from their slots, the rest is ignored.
   Encoder encoder;
@@ -225,7 +225,7 @@ TEST(protocolCodec, WiderEventsFromAnotherSchemaVersionAreReadFieldByField) {
   }
 }
 
-TEST(protocolCodec, EventBatchReadReusesCapacity) {
+TEST(ProtocolCodec, EventBatchReadReusesCapacity) {
   Encoder encoder;
   RejectCounter rejects;
   wafersim::EventBatch out;
@@ -241,7 +241,7 @@ TEST(protocolCodec, EventBatchReadReusesCapacity) {
   }
 }
 
-TEST(protocolCodec, WindowReportRoundTrips) {
+TEST(ProtocolCodec, WindowReportRoundTrips) {
   WindowReportMessage in = sampleWindowReport();
   WindowReportMessage out = roundTrip(in);
   EXPECT_EQ(out.from, in.from);
@@ -257,7 +257,7 @@ TEST(protocolCodec, WindowReportRoundTrips) {
   }
 }
 
-TEST(protocolCodec, ResultsRoundTripWithTheSameDigest) {
+TEST(ProtocolCodec, ResultsRoundTripWithTheSameDigest) {
   ResultsMessage in = sampleResults();
   ResultsMessage out = roundTrip(in);
   EXPECT_EQ(out.report.id, in.report.id);
@@ -283,7 +283,7 @@ TEST(protocolCodec, ResultsRoundTripWithTheSameDigest) {
   EXPECT_EQ(received.toJson(), sent.toJson());
 }
 
-TEST(protocolCodec, WordArraysDecodeInPlace) {
+TEST(ProtocolCodec, WordArraysDecodeInPlace) {
   Encoder encoder;
   RejectCounter rejects;
   wafersim::EventBatch in = sampleBatch(100);
@@ -299,7 +299,7 @@ TEST(protocolCodec, WordArraysDecodeInPlace) {
   EXPECT_TRUE(sameEvents(out->events, in.events));
 }
 
-TEST(protocolCodec, FrameAndWordEncodingsAreTheSameBytes) {
+TEST(ProtocolCodec, FrameAndWordEncodingsAreTheSameBytes) {
   Encoder encoder;
   ResultsMessage results = sampleResults();
   zmq::message_t frame = encoder.encode(1, results);
@@ -308,7 +308,7 @@ TEST(protocolCodec, FrameAndWordEncodingsAreTheSameBytes) {
   EXPECT_EQ(std::memcmp(frame.data(), words.asBytes().begin(), frame.size()), 0);
 }
 
-TEST(protocolCodec, AlignedFramesAreReadInPlace) {
+TEST(ProtocolCodec, AlignedFramesAreReadInPlace) {
   Encoder encoder;
   RejectCounter rejects;
   zmq::message_t frame = encoder.encode(1, sampleBatch(50));
@@ -318,7 +318,7 @@ TEST(protocolCodec, AlignedFramesAreReadInPlace) {
   EXPECT_EQ(decoded->copied(), !aligned);
 }
 
-TEST(protocolCodec, MisalignedValidFramesAreAcceptedAfterACopy) {
+TEST(ProtocolCodec, MisalignedValidFramesAreAcceptedAfterACopy) {
   Encoder encoder;
   RejectCounter rejects;
   wafersim::EventBatch in = sampleBatch(64);
@@ -345,7 +345,7 @@ TEST(protocolCodec, MisalignedValidFramesAreAcceptedAfterACopy) {
   EXPECT_EQ(rejects.total(), 0u) << rejects.summary();
 }
 
-TEST(protocolCodec, EncoderIsReusableAcrossKindsAndSizes) {
+TEST(ProtocolCodec, EncoderIsReusableAcrossKindsAndSizes) {
   // Messages larger than the scratch segment spill into more segments and still round-trip.
   Encoder encoder(256);
   RejectCounter rejects;
@@ -364,7 +364,7 @@ TEST(protocolCodec, EncoderIsReusableAcrossKindsAndSizes) {
   EXPECT_EQ(rejects.total(), 0u);
 }
 
-TEST(protocolCodec, OneOffEncodeMatchesTheEncoder) {
+TEST(ProtocolCodec, OneOffEncodeMatchesTheEncoder) {
   Encoder encoder;
   zmq::message_t a = encode(kCoordinatorSender, sampleAssign());
   zmq::message_t b = encoder.encode(kCoordinatorSender, sampleAssign());
@@ -372,7 +372,7 @@ TEST(protocolCodec, OneOffEncodeMatchesTheEncoder) {
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size()), 0);
 }
 
-TEST(protocolCodec, DecodedMessagesMove) {
+TEST(ProtocolCodec, DecodedMessagesMove) {
   RejectCounter rejects;
   auto decoded = tryDecode(encode(1, HeartbeatMessage{1, 2}), rejects);
   ASSERT_TRUE(decoded);
@@ -385,7 +385,7 @@ TEST(protocolCodec, DecodedMessagesMove) {
   EXPECT_EQ(queue[1].sender(), 2u);
 }
 
-TEST(protocolCodec, KindNamesFollowTheSchema) {
+TEST(ProtocolCodec, KindNamesFollowTheSchema) {
   EXPECT_STREQ(kindName(Envelope::HELLO), "hello");
   EXPECT_STREQ(kindName(Envelope::EVENT_BATCH), "eventBatch");
   EXPECT_STREQ(kindName(Envelope::SHUTDOWN), "shutdown");

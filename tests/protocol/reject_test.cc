@@ -52,14 +52,14 @@ void expectReadRejected(std::span<const std::byte> bytes, RejectReason reason) {
   EXPECT_EQ(rejects.total(), 1u) << rejects.summary();
 }
 
-TEST(protocolReject, EmptyFrame) {
+TEST(ProtocolReject, EmptyFrame) {
   expectRejected({}, RejectReason::EmptyFrame);
   RejectCounter rejects;
   EXPECT_FALSE(tryDecode(zmq::message_t(), rejects));
   EXPECT_EQ(rejects.count(RejectReason::EmptyFrame), 1u);
 }
 
-TEST(protocolReject, SizeNotAWordMultiple) {
+TEST(ProtocolReject, SizeNotAWordMultiple) {
   std::vector<std::byte> bytes = toBytes(encode(1, sampleHello()));
   for (size_t cut : {1, 3, 7}) {
     std::vector<std::byte> odd(bytes.begin(), bytes.end() - static_cast<long>(cut));
@@ -69,7 +69,7 @@ TEST(protocolReject, SizeNotAWordMultiple) {
   expectRejected(asSpan(three), RejectReason::NotWordMultiple);
 }
 
-TEST(protocolReject, Oversized) {
+TEST(ProtocolReject, Oversized) {
   std::vector<std::byte> bytes = toBytes(encode(1, sampleBatch(4000)));
   DecodeLimits limits;
   limits.maxFrameBytes = 64 * 1024;
@@ -79,7 +79,7 @@ TEST(protocolReject, Oversized) {
   EXPECT_TRUE(tryDecode(asSpan(bytes), rejects, limits));  // the limit itself is allowed
 }
 
-TEST(protocolReject, TruncatedFrames) {
+TEST(ProtocolReject, TruncatedFrames) {
   std::vector<std::byte> bytes = toBytes(encode(1, sampleBatch(10)));
   for (size_t words = 1; words < bytes.size() / 8; words += 7) {
     std::vector<std::byte> cut(bytes.begin(), bytes.begin() + static_cast<long>(words * 8));
@@ -92,7 +92,7 @@ TEST(protocolReject, TruncatedFrames) {
   expectRejected(asSpan(table), RejectReason::Truncated);
 }
 
-TEST(protocolReject, ImpossibleSegmentCount) {
+TEST(ProtocolReject, ImpossibleSegmentCount) {
   std::vector<std::byte> bytes = toBytes(encode(1, sampleHello()));
   putLe32(bytes, 0, 0xFFFFFFFF);  // 2^32 segments
   expectRejected(asSpan(bytes), RejectReason::BadSegmentTable);
@@ -100,13 +100,13 @@ TEST(protocolReject, ImpossibleSegmentCount) {
   expectRejected(asSpan(bytes), RejectReason::BadSegmentTable);
 }
 
-TEST(protocolReject, TrailingBytes) {
+TEST(ProtocolReject, TrailingBytes) {
   std::vector<std::byte> bytes = toBytes(encode(1, sampleHello()));
   bytes.resize(bytes.size() + 16);
   expectRejected(asSpan(bytes), RejectReason::TrailingData);
 }
 
-TEST(protocolReject, WrongProtocolVersion) {
+TEST(ProtocolReject, WrongProtocolVersion) {
   Encoder encoder;
   for (uint32_t version : {0u, 2u, 0xFFFFFFFFu}) {
     auto root = encoder.begin(1);
@@ -117,7 +117,7 @@ TEST(protocolReject, WrongProtocolVersion) {
   }
 }
 
-TEST(protocolReject, UnknownKind) {
+TEST(ProtocolReject, UnknownKind) {
   Encoder encoder;
   for (uint16_t kind : {uint16_t{13}, uint16_t{200}, uint16_t{0xFFFF}}) {
     auto root = encoder.begin(1);
@@ -134,14 +134,14 @@ TEST(protocolReject, UnknownKind) {
   }
 }
 
-TEST(protocolReject, OutOfBoundsRootPointer) {
+TEST(ProtocolReject, OutOfBoundsRootPointer) {
   std::vector<std::byte> bytes = toBytes(encode(1, sampleHello()));
   // Word 1 is the root pointer (after the one-word segment table): point it far past the end.
   putLe32(bytes, 8, 0x1FFFFFFFu << 2);  // the largest forward offset
   expectRejected(asSpan(bytes), RejectReason::Malformed);
 }
 
-TEST(protocolReject, OutOfBoundsInnerPointer) {
+TEST(ProtocolReject, OutOfBoundsInnerPointer) {
   // A list pointer inside the body that claims more elements than the segment holds.
   Encoder encoder;
   auto root = encoder.begin(1);
@@ -164,7 +164,7 @@ TEST(protocolReject, OutOfBoundsInnerPointer) {
   expectRejected(asSpan(bytes), RejectReason::Malformed);
 }
 
-TEST(protocolReject, CyclicPointersHitTheNestingLimit) {
+TEST(ProtocolReject, CyclicPointersHitTheNestingLimit) {
   // Segment: [root ptr -> envelope] [envelope data: version 1, sender 0] [discriminant: hello]
   //          [envelope pointer -> the envelope itself].
   std::vector<uint64_t> words = {
@@ -180,7 +180,7 @@ TEST(protocolReject, CyclicPointersHitTheNestingLimit) {
   expectRejected(asSpan(bytes), RejectReason::Malformed);
 }
 
-TEST(protocolReject, TextWithoutItsNul) {
+TEST(ProtocolReject, TextWithoutItsNul) {
   std::vector<std::byte> bytes = toBytes(encode(1, sampleHello()));
   const std::string host = "host-a";
   bool patched = false;
@@ -194,13 +194,13 @@ TEST(protocolReject, TextWithoutItsNul) {
   expectReadRejected<HelloMessage>(asSpan(bytes), RejectReason::Malformed);
 }
 
-TEST(protocolReject, UnexpectedKind) {
+TEST(ProtocolReject, UnexpectedKind) {
   std::vector<std::byte> bytes = toBytes(encode(1, sampleHello()));
   expectReadRejected<wafersim::EventBatch>(asSpan(bytes), RejectReason::UnexpectedKind);
   expectReadRejected<ShutdownMessage>(asSpan(bytes), RejectReason::UnexpectedKind);
 }
 
-TEST(protocolReject, AssignOutOfRange) {
+TEST(ProtocolReject, AssignOutOfRange) {
   AssignMessage bad = sampleAssign();
   bad.partition = bad.partitionCount;
   expectReadRejected<AssignMessage>(asSpan(toBytes(encode(kCoordinatorSender, bad))), RejectReason::InvalidContent);
@@ -216,7 +216,7 @@ TEST(protocolReject, AssignOutOfRange) {
   expectReadRejected<AssignMessage>(asSpan(toBytes(encode(kCoordinatorSender, bad))), RejectReason::InvalidContent);
 }
 
-TEST(protocolReject, UnknownEnumerant) {
+TEST(ProtocolReject, UnknownEnumerant) {
   Encoder encoder;
   auto root = encoder.begin(kCoordinatorSender);
   toWire(sampleAssign(), root);
@@ -229,7 +229,7 @@ TEST(protocolReject, UnknownEnumerant) {
   expectReadRejected<AssignMessage>(asSpan(encodeBytes(encoder)), RejectReason::InvalidContent);
 }
 
-TEST(protocolReject, DuplicateCounterNames) {
+TEST(ProtocolReject, DuplicateCounterNames) {
   Encoder encoder;
   auto root = encoder.begin(1);
   toWire(sampleResults(), root);
@@ -239,7 +239,7 @@ TEST(protocolReject, DuplicateCounterNames) {
   expectReadRejected<ResultsMessage>(asSpan(encodeBytes(encoder)), RejectReason::InvalidContent);
 }
 
-TEST(protocolReject, ZeroSizedEventsCannotAmplify) {
+TEST(ProtocolReject, ZeroSizedEventsCannotAmplify) {
   // 100,000 events that take no bytes on the wire would cost 6.4 MB to read: refused.
   Encoder encoder;
   auto root = encoder.begin(1);
@@ -264,7 +264,7 @@ TEST(protocolReject, ZeroSizedEventsCannotAmplify) {
   EXPECT_TRUE(out.events.empty());
 }
 
-TEST(protocolReject, AliasedPointersHitTheTraversalLimit) {
+TEST(ProtocolReject, AliasedPointersHitTheTraversalLimit) {
   // A hello whose 1,000 capabilities all point at the same 8,000-byte text: 16 KB on the wire,
   // 8 MB to read. Crafted by hand, since builders never alias.
   constexpr uint64_t kTexts = 1000, kTextBytes = 8000, kTextWords = kTextBytes / 8;
@@ -308,7 +308,7 @@ TEST(protocolReject, AliasedPointersHitTheTraversalLimit) {
   EXPECT_EQ(hello->capabilities[999].size(), kTextBytes - 1);
 }
 
-TEST(protocolReject, TraversalLimitAppliesWhileReading) {
+TEST(ProtocolReject, TraversalLimitAppliesWhileReading) {
   // An honest message read with no allowance beyond the fixed 1,024 words.
   Encoder encoder;
   auto components = encoder.begin(1).initResults().initComponents(2000);
@@ -328,7 +328,7 @@ TEST(protocolReject, TraversalLimitAppliesWhileReading) {
   EXPECT_EQ(rejects.count(RejectReason::Malformed), 1u);
 }
 
-TEST(protocolReject, CounterSummarisesByReason) {
+TEST(ProtocolReject, CounterSummarisesByReason) {
   RejectCounter rejects;
   EXPECT_EQ(rejects.summary(), "none");
   rejects.record(RejectReason::Truncated);

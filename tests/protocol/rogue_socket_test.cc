@@ -89,7 +89,7 @@ struct PullLoop {
   }
 };
 
-TEST(protocolRogueSocket, PullLoopSurvivesGarbageThenProcessesValidBatches) {
+TEST(ProtocolRogueSocket, PullLoopSurvivesGarbageThenProcessesValidBatches) {
   zmq::context_t context(1);
   zmq::socket_t pull(context, zmq::socket_type::pull);
   configure(pull);
@@ -125,7 +125,7 @@ TEST(protocolRogueSocket, PullLoopSurvivesGarbageThenProcessesValidBatches) {
               endpoint.c_str(), loop.rejects.summary().c_str());
 }
 
-TEST(protocolRogueSocket, RouterCountsRejectsPerPeerAndServesTheOthers) {
+TEST(ProtocolRogueSocket, RouterCountsRejectsPerPeerAndServesTheOthers) {
   zmq::context_t context(1);
   zmq::socket_t router(context, zmq::socket_type::router);
   configure(router);

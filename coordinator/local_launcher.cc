@@ -79,8 +79,7 @@ std::optional<std::string> LocalLauncher::checkChildren(const std::vector<bool>&
   return std::nullopt;
 }
 
-void LocalLauncher::waitAll(int timeoutMs) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+bool LocalLauncher::reapUntil(std::chrono::steady_clock::time_point deadline) {
   for (;;) {
     bool running = false;
     for (size_t k = 0; k < pids_.size(); ++k) {
@@ -89,11 +88,14 @@ void LocalLauncher::waitAll(int timeoutMs) {
       if (::waitpid(pids_[k], &status, WNOHANG) == pids_[k]) exited_[k] = true;
       else running = true;
     }
-    if (!running) return;
-    if (std::chrono::steady_clock::now() > deadline) break;
+    if (!running) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  killAll();
+}
+
+void LocalLauncher::waitAll(int timeoutMs) {
+  if (!reapUntil(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs))) killAll();
 }
 
 void LocalLauncher::killAll() {
@@ -102,19 +104,7 @@ void LocalLauncher::killAll() {
   for (size_t k = 0; k < pids_.size(); ++k) any = any || !exited_[k];
   if (!any) return;
   ::kill(-group_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
-  for (;;) {
-    bool running = false;
-    for (size_t k = 0; k < pids_.size(); ++k) {
-      if (exited_[k]) continue;
-      int status = 0;
-      if (::waitpid(pids_[k], &status, WNOHANG) == pids_[k]) exited_[k] = true;
-      else running = true;
-    }
-    if (!running) return;
-    if (std::chrono::steady_clock::now() > deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  if (reapUntil(std::chrono::steady_clock::now() + std::chrono::milliseconds(1000))) return;
   ::kill(-group_, SIGKILL);
   for (size_t k = 0; k < pids_.size(); ++k)
     if (!exited_[k]) {

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +32,9 @@ class LocalLauncher {
   const std::vector<pid_t>& pids() const { return pids_; }
 
  private:
+  // Reaps exited nodes until none runs (true) or the deadline passes (false).
+  bool reapUntil(std::chrono::steady_clock::time_point deadline);
+
   std::string binary_;
   std::vector<pid_t> pids_;
   std::vector<bool> exited_;

@@ -36,27 +36,27 @@ namespace {
 }
 }  // namespace
 
-void Component::send(PortId port, const Payload& payload, Duration extra, uint32_t priority) {
+const BoundPort& Component::portForSend(PortId port, Duration extra) const {
   if (partition_ == nullptr || (partition_->phase_ != Partition::Phase::Running &&
                                 partition_->phase_ != Partition::Phase::SetUp))
     cannotSend(*this, port, "send outside setup() and the run");
   if (port >= portNames_->size()) cannotSend(*this, port, "no such port");
-  const BoundPort& b = ports_[port];
-  if (b.kind != BoundPort::Kind::Link)
-    fail(ErrorKind::InvalidConfig, "component ", name_, " (", type_, ") port ", (*portNames_)[port],
-         b.kind == BoundPort::Kind::Unbound ? ": send on an unconnected port" : ": send() on a fabric port (use sendTo)");
   if (extra < Duration::zero())
     fail(ErrorKind::InvalidConfig, "component ", name_, " (", type_, ") port ", (*portNames_)[port],
          ": negative delay ", toString(extra));
+  return ports_[port];
+}
+
+void Component::send(PortId port, const Payload& payload, Duration extra, uint32_t priority) {
+  const BoundPort& b = portForSend(port, extra);
+  if (b.kind != BoundPort::Kind::Link)
+    fail(ErrorKind::InvalidConfig, "component ", name_, " (", type_, ") port ", (*portNames_)[port],
+         b.kind == BoundPort::Kind::Unbound ? ": send on an unconnected port" : ": send() on a fabric port (use sendTo)");
   emit(b.target, b.targetPort, b.peer, payload, b.latency + extra, priority);
 }
 
 void Component::sendTo(PortId port, uint32_t member, const Payload& payload, Duration extra, uint32_t priority) {
-  if (partition_ == nullptr || (partition_->phase_ != Partition::Phase::Running &&
-                                partition_->phase_ != Partition::Phase::SetUp))
-    cannotSend(*this, port, "send outside setup() and the run");
-  if (port >= portNames_->size()) cannotSend(*this, port, "no such port");
-  const BoundPort& b = ports_[port];
+  const BoundPort& b = portForSend(port, extra);
   if (b.kind != BoundPort::Kind::Fabric)
     fail(ErrorKind::InvalidConfig, "component ", name_, " (", type_, ") port ", (*portNames_)[port],
          ": sendTo() on a port that is not a fabric");
@@ -64,9 +64,6 @@ void Component::sendTo(PortId port, uint32_t member, const Payload& payload, Dur
   if (member >= f.members.size())
     fail(ErrorKind::InvalidConfig, "component ", name_, " (", type_, ") port ", (*portNames_)[port], ": member ",
          member, " of fabric ", f.name, " does not exist (", f.members.size(), " members)");
-  if (extra < Duration::zero())
-    fail(ErrorKind::InvalidConfig, "component ", name_, " (", type_, ") port ", (*portNames_)[port],
-         ": negative delay ", toString(extra));
   emit(f.members[member], f.memberPort[member], f.peer[member], payload, f.latency + extra, priority);
 }
 

@@ -100,6 +100,9 @@ class Component {
 
  private:
   friend class Partition;
+  // The bound port for a send now; refuses sends outside setup and the run, unknown ports and
+  // negative delays, naming the component and the port.
+  const BoundPort& portForSend(PortId port, Duration extra) const;
   void emit(ComponentId target, PortId targetPort, int32_t peer, const Payload& payload, Duration delay,
             uint32_t priority);
 

@@ -1,5 +1,6 @@
 #include "models/model_catalog.h"
 
+#include "models/hardware/topology.h"
 #include "models/synthetic/synthetic.h"
 #include "sim/error.h"
 
@@ -32,7 +33,10 @@ SystemGraph ModelCatalog::build(const std::string& name, const Params& params, c
   return b.build(resolveParams(params, b.params, where));
 }
 
-void registerBuiltinComponents(ComponentRegistry& registry) { synthetic::registerSyntheticComponents(registry); }
+void registerBuiltinComponents(ComponentRegistry& registry) {
+  synthetic::registerSyntheticComponents(registry);
+  hw::registerNetworkComponents(registry);
+}
 
 void registerBuiltinModels(ModelCatalog& catalog) {
   using synthetic::PholdConfig;

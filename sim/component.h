@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "sim/event.h"
+#include "sim/model_data.h"
 #include "sim/params.h"
 #include "sim/random.h"
 #include "sim/statistics.h"
@@ -48,6 +49,7 @@ struct ComponentContext {
   const Params* params = nullptr;  // validated, defaults filled in
   uint64_t seed = 0;               // the run's seed; random() derives the component's stream from it
   const std::vector<std::string>* portNames = nullptr;
+  const ModelData* data = nullptr;  // the graph's shared model data (model_data.h)
 };
 
 class Component {

@@ -44,7 +44,7 @@ Partition::Partition(const SystemGraph& graph, const ComponentRegistry& registry
     if (map.of[spec.id] != self) continue;
     const ComponentType& type = registry.get(spec.type, describeComponent(spec));
     Params params = resolveParams(spec.params, type.params, describeComponent(spec));
-    ComponentContext ctx{spec.id, spec.name, spec.type, &params, options_.seed, &type.portNames};
+    ComponentContext ctx{spec.id, spec.name, spec.type, &params, options_.seed, &type.portNames, &graph.data()};
     std::unique_ptr<Component> c = type.factory(ctx);
     WAFERSIM_ASSERT(c && c->id() == spec.id, "factory of ", spec.type, " built a wrong component for ", spec.name);
     byId_[spec.id] = c.get();

@@ -15,6 +15,7 @@
 
 #include "sim/component_registry.h"
 #include "sim/event.h"
+#include "sim/model_data.h"
 #include "sim/params.h"
 #include "sim/time.h"
 
@@ -60,6 +61,9 @@ class SystemGraph {
   const std::vector<LinkSpec>& links() const { return links_; }
   const std::vector<FabricSpec>& fabrics() const { return fabrics_; }
   const ComponentSpec& component(ComponentId id) const { return components_.at(id); }
+  // Shared immutable data of the model (model_data.h), handed to every component it builds.
+  ModelData& data() { return data_; }
+  const ModelData& data() const { return data_; }
 
   // Every type known, every parameter valid, every port declared and connected at most once,
   // every required port connected, every latency non-negative. Throws Error{InvalidConfig} with
@@ -70,6 +74,7 @@ class SystemGraph {
   std::vector<ComponentSpec> components_;
   std::vector<LinkSpec> links_;
   std::vector<FabricSpec> fabrics_;
+  ModelData data_;
 };
 
 // "component lp[3] (synthetic.PholdLP)"

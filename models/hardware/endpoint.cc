@@ -23,15 +23,15 @@ namespace {
 
 class Endpoint final : public Component {
  public:
-  Endpoint(const ComponentContext& ctx, std::shared_ptr<const NetworkPlan> plan)
+  explicit Endpoint(const ComponentContext& ctx)
       : Component(ctx),
-        plan_(std::move(plan)),
+        plan_(ctx.data->get<NetworkPlan>(kNetworkDataKey, "component " + ctx.name)),
         index_(static_cast<uint32_t>(ctx.params->integer("index"))),
         bandwidth_(parseBandwidth(ctx.params->text("bandwidth"))),
         energyPerBit_(parseEnergyPerBit(ctx.params->text("energy_per_bit"))),
         mode_(parseForwardingMode(ctx.params->text("mode"))),
         chunk_(parseBytes(ctx.params->text("chunk"))),
-        energy_(counter("energy_link_fj")),
+        energy_(counter("energy_link_pj")),
         bytesSent_(counter("bytes_sent")),
         bytesReceived_(counter("bytes_received")),
         messagesReceived_(counter("messages_received")),
@@ -59,7 +59,7 @@ class Endpoint final : public Component {
         busy = start + bandwidth_.transferTime(Bytes{n});
         send(net, Payload::of(Message{f, flow.source, flow.destination, flow.bytes.value, k, static_cast<uint32_t>(n)}),
              busy - now());
-        energy_.add(energyPerBit_.of(Bytes{n}).fj);
+        energy_.add(energyPerBit_.of(Bytes{n}));
         bytesSent_.add(n);
       }
     }
@@ -86,7 +86,7 @@ class Endpoint final : public Component {
   const EnergyPerBit energyPerBit_;
   const ForwardingMode mode_;
   const Bytes chunk_;
-  Counter& energy_;
+  EnergyMeter energy_;
   Counter& bytesSent_;
   Counter& bytesReceived_;
   Counter& messagesReceived_;
@@ -96,8 +96,7 @@ class Endpoint final : public Component {
 
 }  // namespace
 
-void registerEndpoint(ComponentRegistry& registry, std::shared_ptr<const NetworkPlan> plan) {
-  WAFERSIM_REQUIRE(plan != nullptr, "hw.Endpoint needs a network plan");
+void registerEndpoint(ComponentRegistry& registry) {
   ComponentType t;
   t.name = "hw.Endpoint";
   t.help = "Network-on-package traffic endpoint: injects the plan's flows, records delivery latency.";
@@ -107,7 +106,7 @@ void registerEndpoint(ComponentRegistry& registry, std::shared_ptr<const Network
               {"mode", ParamType::Text, "store_and_forward", "store_and_forward or cut_through", {}, {}},
               {"chunk", ParamType::Text, "256 B", "cut-through chunk size", {}, {}}};
   t.ports = {{"net", "link to the router"}};
-  t.factory = [plan](const ComponentContext& ctx) { return std::make_unique<Endpoint>(ctx, plan); };
+  t.factory = [](const ComponentContext& ctx) { return std::make_unique<Endpoint>(ctx); };
   registry.add(std::move(t));
 }
 

@@ -15,7 +15,7 @@
 
 namespace wafersim::hw {
 
-void registerEndpoint(ComponentRegistry& registry, std::shared_ptr<const NetworkPlan> plan);
+void registerEndpoint(ComponentRegistry& registry);
 ForwardingMode parseForwardingMode(const std::string& text);
 
 }  // namespace wafersim::hw

@@ -4,10 +4,9 @@
 // HOW COMPONENTS GET THEIR ROUTING TABLES. Routing is computed once, by the builder, before the
 // run; tables are too large and too structured for text parameters. The builder returns a
 // Network: the SystemGraph plus a NetworkPlan, an immutable object shared (shared_ptr<const>)
-// by every component of that network. registerNetwork(registry, network.plan) adds the types
-// "hw.Router" and "hw.Endpoint" with factories that capture the plan; each instance finds its row
-// through its "index" parameter. So the registry used to run a network is made for that network
-// (one registry per built network, as the tests do). The plan is read-only after building, so
+// by every component of that network and attached to the graph's model data (sim/model_data.h)
+// under kNetworkDataKey; each router and endpoint finds its row through its "index" parameter.
+// The types are registered once (registerNetworkComponents). The plan is read-only after building, so
 // partition threads share it without locks, and it is the same in every partition: results do
 // not depend on the partitioning.
 //
@@ -44,7 +43,9 @@ enum class ForwardingMode { StoreAndForward, CutThrough };
 const char* toString(ForwardingMode mode);
 
 inline constexpr PortId kNoRoute = std::numeric_limits<PortId>::max();
-inline constexpr PortId kRouterPorts = 8;  // p0 .. p7
+inline constexpr PortId kRouterPorts = 16;  // p0 .. p15
+// The key of the NetworkPlan in the graph's model data (sim/model_data.h).
+inline constexpr const char* kNetworkDataKey = "network";
 
 // One message injected by an endpoint at `start`.
 struct FlowSpec {

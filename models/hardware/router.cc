@@ -11,12 +11,12 @@ namespace {
 
 class Router final : public Component {
  public:
-  Router(const ComponentContext& ctx, std::shared_ptr<const NetworkPlan> plan)
+  explicit Router(const ComponentContext& ctx)
       : Component(ctx),
-        plan_(std::move(plan)),
+        plan_(ctx.data->get<NetworkPlan>(kNetworkDataKey, "component " + ctx.name)),
         index_(static_cast<uint32_t>(ctx.params->integer("index"))),
         energyPerBit_(parseEnergyPerBit(ctx.params->text("energy_per_bit"))),
-        energy_(counter("energy_link_fj")),
+        energy_(counter("energy_link_pj")),
         forwarded_(counter("chunks_forwarded")),
         bytes_(counter("bytes_forwarded")),
         waits_(histogram("queue_wait_ps", {0, 1, 1000, 10'000, 100'000, 1'000'000})) {
@@ -42,7 +42,7 @@ class Router final : public Component {
     waits_.add((start - now()).ps());
     busyUntil_[out] = start + bandwidth_[out].transferTime(Bytes{m.chunkBytes});
     send(out, e.payload, busyUntil_[out] - now());
-    energy_.add(energyPerBit_.of(Bytes{m.chunkBytes}).fj);
+    energy_.add(energyPerBit_.of(Bytes{m.chunkBytes}));
     forwarded_.add();
     bytes_.add(m.chunkBytes);
   }
@@ -53,7 +53,7 @@ class Router final : public Component {
   const EnergyPerBit energyPerBit_;
   std::array<Bandwidth, kRouterPorts> bandwidth_{};
   std::array<SimTime, kRouterPorts> busyUntil_{};
-  Counter& energy_;
+  EnergyMeter energy_;
   Counter& forwarded_;
   Counter& bytes_;
   Histogram& waits_;
@@ -61,8 +61,7 @@ class Router final : public Component {
 
 }  // namespace
 
-void registerRouter(ComponentRegistry& registry, std::shared_ptr<const NetworkPlan> plan) {
-  WAFERSIM_REQUIRE(plan != nullptr, "hw.Router needs a network plan");
+void registerRouter(ComponentRegistry& registry) {
   ComponentType t;
   t.name = "hw.Router";
   t.help = "Network-on-package router: per-output-port FIFO serialization, table routing (models/hardware).";
@@ -74,7 +73,7 @@ void registerRouter(ComponentRegistry& registry, std::shared_ptr<const NetworkPl
     t.params.push_back({"bandwidth_" + n, ParamType::Text, "", "output bandwidth of " + n + " (empty: bandwidth)", {}, {}});
     t.ports.push_back({n, "router port " + std::to_string(p), true});
   }
-  t.factory = [plan](const ComponentContext& ctx) { return std::make_unique<Router>(ctx, plan); };
+  t.factory = [](const ComponentContext& ctx) { return std::make_unique<Router>(ctx); };
   registry.add(std::move(t));
 }
 

@@ -268,6 +268,7 @@ Network buildNetwork(const NetworkDescription& d, std::vector<std::vector<PortId
     const EndpointAttachment& a = d.endpoints[e];
     net.graph.connect(endpointIds[e], "net", routerIds[a.router], "p" + std::to_string(a.port), a.latency);
   }
+  net.graph.data().put<NetworkPlan>(kNetworkDataKey, plan);
   net.plan = std::move(plan);
   net.description = d;
   return net;
@@ -276,9 +277,9 @@ Network buildNetwork(const NetworkDescription& d, std::vector<std::vector<PortId
 Network buildMesh(const MeshConfig& config) { return buildGrid(config, false); }
 Network buildTorus(const MeshConfig& config) { return buildGrid(config, true); }
 
-void registerNetwork(ComponentRegistry& registry, std::shared_ptr<const NetworkPlan> plan) {
-  registerRouter(registry, plan);
-  registerEndpoint(registry, std::move(plan));
+void registerNetworkComponents(ComponentRegistry& registry) {
+  registerRouter(registry);
+  registerEndpoint(registry);
 }
 
 }  // namespace wafersim::hw

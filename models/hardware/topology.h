@@ -12,7 +12,7 @@
 // Component ids: router r is 2 r, its endpoint 2 r + 1 (neighbours stay together under a linear
 // partition map). Names: "router[x,y]" and "endpoint[x,y]" (mesh/torus), or as described.
 //
-// To run: ComponentRegistry registry; registerNetwork(registry, net.plan); runInProcess(net.graph, ...).
+// To run: ComponentRegistry registry; registerNetworkComponents(registry); runInProcess(net.graph, ...).
 #pragma once
 
 #include <memory>
@@ -84,8 +84,9 @@ struct MeshConfig {
 Network buildMesh(const MeshConfig& config);
 Network buildTorus(const MeshConfig& config);
 
-// Registers "hw.Router" and "hw.Endpoint" bound to this plan (one registry per network).
-void registerNetwork(ComponentRegistry& registry, std::shared_ptr<const NetworkPlan> plan);
+// Registers "hw.Router" and "hw.Endpoint"; each instance finds the NetworkPlan in the graph's
+// model data (buildNetwork attaches it under kNetworkDataKey).
+void registerNetworkComponents(ComponentRegistry& registry);
 
 // The routers a chunk visits from endpoint `source` to endpoint `destination`, following routes.
 // Throws Error{InvalidConfig} when there is no route or it loops.

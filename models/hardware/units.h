@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "sim/statistics.h"
 #include "sim/time.h"
 
 namespace wafersim::hw {
@@ -56,6 +57,24 @@ EnergyPerBit parseEnergyPerBit(std::string_view text);
 std::string toString(Bytes b);
 std::string toString(Bandwidth b);
 std::string toString(EnergyPerBit e);
+
+// Accumulates exact femtojoules into a statistics counter in picojoules. A uint64 counter of fJ
+// would overflow at 18.4 kJ, 26 simulated seconds of one H100-class die at full power; of pJ it
+// lasts 1000 times longer. The remainder below 1 pJ is carried, so the counter is always
+// floor(total fJ / 1000), exactly. Counter names: "energy_<category>_pj" (results.h sums them).
+class EnergyMeter {
+ public:
+  explicit EnergyMeter(Counter& pj) : pj_(pj) {}
+  void add(Energy e) {
+    const uint64_t fj = remainderFj_ + e.fj % 1000;
+    pj_.add(e.fj / 1000 + fj / 1000);
+    remainderFj_ = fj % 1000;
+  }
+
+ private:
+  Counter& pj_;
+  uint64_t remainderFj_ = 0;
+};
 
 inline namespace literals {
 constexpr Bytes operator""_B(unsigned long long v) { return Bytes{v}; }

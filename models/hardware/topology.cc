@@ -212,6 +212,8 @@ Network buildNetwork(const NetworkDescription& d, std::vector<std::vector<PortId
   const uint32_t endpoints = static_cast<uint32_t>(d.endpoints.size());
   WAFERSIM_REQUIRE(d.endpointNames.size() == endpoints, "network: one name per endpoint");
   WAFERSIM_REQUIRE(routes.size() == routers, "network: one routing row per router");
+  WAFERSIM_REQUIRE(d.endpointParams.empty() || d.endpointParams.size() == endpoints,
+                   "network: endpoint parameters must be given for every endpoint or none");
   for (const auto& row : routes) WAFERSIM_REQUIRE(row.size() == endpoints, "network: one route per endpoint");
   (void)portPeers(d);  // checks the wiring
 
@@ -253,12 +255,13 @@ Network buildNetwork(const NetworkDescription& d, std::vector<std::vector<PortId
     routerIds[r] = net.graph.addComponent(d.routerNames[r], "hw.Router", std::move(p));
     for (uint32_t e : attached[r]) {
       const EndpointAttachment& a = d.endpoints[e];
-      endpointIds[e] = net.graph.addComponent(d.endpointNames[e], "hw.Endpoint",
-                                              {{"index", std::to_string(e)},
-                                               {"bandwidth", toString(a.bandwidth)},
-                                               {"energy_per_bit", toString(d.energyPerBit)},
-                                               {"mode", toString(d.mode)},
-                                               {"chunk", toString(d.chunk)}});
+      Params p = d.endpointParams.empty() ? Params{} : d.endpointParams[e];
+      p.set("index", std::to_string(e));
+      p.set("bandwidth", toString(a.bandwidth));
+      p.set("energy_per_bit", toString(d.energyPerBit));
+      p.set("mode", toString(d.mode));
+      p.set("chunk", toString(d.chunk));
+      endpointIds[e] = net.graph.addComponent(d.endpointNames[e], d.endpointType, std::move(p));
     }
   }
   for (const RouterLink& l : d.links)

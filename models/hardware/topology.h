@@ -53,6 +53,11 @@ struct NetworkDescription {
   ForwardingMode mode = ForwardingMode::StoreAndForward;
   Bytes chunk{256};
   std::vector<FlowSpec> flows;
+  // The component type of the endpoints ("hw.Endpoint", or a die: die.h) and extra parameters per
+  // endpoint (empty, or one Params per endpoint), merged over the network's own (index, bandwidth,
+  // energy_per_bit, mode, chunk).
+  std::string endpointType = "hw.Endpoint";
+  std::vector<Params> endpointParams;
 };
 
 struct Network {

@@ -1,5 +1,6 @@
 #include "models/model_catalog.h"
 
+#include "models/hardware/die_program.h"
 #include "models/hardware/topology.h"
 #include "models/synthetic/synthetic.h"
 #include "sim/error.h"
@@ -36,6 +37,7 @@ SystemGraph ModelCatalog::build(const std::string& name, const Params& params, c
 void registerBuiltinComponents(ComponentRegistry& registry) {
   synthetic::registerSyntheticComponents(registry);
   hw::registerNetworkComponents(registry);
+  hw::registerDie(registry);
 }
 
 void registerBuiltinModels(ModelCatalog& catalog) {

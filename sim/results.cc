@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "sim/energy_report.h"
 #include "sim/error.h"
 
 namespace wafersim {
@@ -84,6 +85,7 @@ nlohmann::json Results::toJson() const {
     comps[c.name] = std::move(j);
   }
   doc["components"] = std::move(comps);
+  if (const EnergyReport energy = energyReport(*this); !energy.empty()) doc["energy"] = energy.toJson();
   return doc;
 }
 

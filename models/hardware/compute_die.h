@@ -61,6 +61,8 @@ struct ComputeDieSpec {
   Bandwidth sramBandwidth;
   uint64_t clockHz = 0;
   TileShape tile;
+  Energy energyPerFlop;       // dynamic energy per executed (padded) FLOP, fJ
+  EnergyPerBit sramEnergy;    // on-die SRAM access energy
 
   FlopRate peak(DataType t) const;  // throws Error{InvalidConfig} naming the die when zero
   void validate() const;            // nonzero fp16 peak, clock and tile dims

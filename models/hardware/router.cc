@@ -9,6 +9,13 @@
 namespace wafersim::hw {
 namespace {
 
+// The hot path (handle) runs once per chunk per hop, millions of times a second, so the router
+// keeps what it needs at hand: its own row of the routing table (a raw pointer into the plan,
+// which plan_ keeps alive), and per output port the serialization time and energy of the last
+// chunk size it sent (chunks are almost all the same size; transferTime is a 128-bit division).
+// Statistics that only matter at the end are kept in plain members and added to the counters
+// and the histogram in finish(): counters, histogram counts, sum, min and max do not depend on
+// the order of the samples, and the kernel reads statistics only after finish().
 class Router final : public Component {
  public:
   explicit Router(const ComponentContext& ctx)
@@ -17,11 +24,16 @@ class Router final : public Component {
         index_(static_cast<uint32_t>(ctx.params->integer("index"))),
         energyPerBit_(parseEnergyPerBit(ctx.params->text("energy_per_bit"))),
         energy_(counter("energy_link_pj")),
-        forwarded_(counter("chunks_forwarded")),
-        bytes_(counter("bytes_forwarded")),
+        forwardedStat_(counter("chunks_forwarded")),
+        bytesStat_(counter("bytes_forwarded")),
         waits_(histogram("queue_wait_ps", {0, 1, 1000, 10'000, 100'000, 1'000'000})) {
     WAFERSIM_REQUIRE(index_ < plan_->routers, "component ", ctx.name, ": router index ", index_,
                      " is not in the network's plan (", plan_->routers, " routers)");
+    WAFERSIM_REQUIRE(index_ < plan_->routes.size() && plan_->routes[index_].size() >= plan_->endpoints, "component ",
+                     ctx.name, ": the network's routing table has no row of ", plan_->endpoints,
+                     " endpoints for router ", index_);
+    routes_ = plan_->routes[index_].data();
+    endpoints_ = plan_->endpoints;
     const Bandwidth common = parseBandwidth(ctx.params->text("bandwidth"));
     Duration fastest = Duration::max();
     for (PortId p = 0; p < kRouterPorts; ++p) {
@@ -35,28 +47,55 @@ class Router final : public Component {
 
   void handle(const Event& e) override {
     const Message m = e.payload.as<Message>();
-    WAFERSIM_ASSERT(m.destination < plan_->endpoints, "router ", name(), ": bad destination ", m.destination);
-    const PortId out = plan_->routes[index_][m.destination];
-    WAFERSIM_ASSERT(out != kNoRoute, "router ", name(), ": no route to endpoint ", m.destination);
-    const SimTime start = max(now(), busyUntil_[out]);
-    waits_.add((start - now()).ps());
-    busyUntil_[out] = start + bandwidth_[out].transferTime(Bytes{m.chunkBytes});
-    send(out, e.payload, busyUntil_[out] - now());
-    energy_.add(energyPerBit_.of(Bytes{m.chunkBytes}));
-    forwarded_.add();
-    bytes_.add(m.chunkBytes);
+    WAFERSIM_ASSERT(m.destination < endpoints_, "router ", name(), ": bad destination ", m.destination);
+    const PortId out = routes_[m.destination];
+    WAFERSIM_ASSERT(out < kRouterPorts, "router ", name(), ": no route to endpoint ", m.destination);
+    OutPort& o = out_[out];
+    if (m.chunkBytes != o.lastBytes) [[unlikely]] {
+      o.lastBytes = m.chunkBytes;
+      o.lastTime = bandwidth_[out].transferTime(Bytes{m.chunkBytes});
+      o.lastEnergy = energyPerBit_.of(Bytes{m.chunkBytes});
+    }
+    const SimTime t = now();
+    const SimTime start = max(t, o.busyUntil);
+    const int64_t wait = (start - t).ps();
+    if (wait == 0) ++zeroWaits_;
+    else waits_.add(wait);
+    o.busyUntil = start + o.lastTime;
+    send(out, e.payload, o.busyUntil - t);
+    if (o.lastEnergy.fj != 0) energy_.add(o.lastEnergy);
+    ++forwarded_;
+    bytes_ += m.chunkBytes;
+  }
+
+  void finish() override {
+    forwardedStat_.add(forwarded_);
+    bytesStat_.add(bytes_);
+    forwarded_ = bytes_ = 0;
+    for (; zeroWaits_ > 0; --zeroWaits_) waits_.add(0);
   }
 
  private:
+  struct OutPort {
+    SimTime busyUntil = SimTime::zero();
+    uint32_t lastBytes = 0;                 // the chunk size that lastTime and lastEnergy are for
+    Duration lastTime = Duration::zero();   // transferTime(lastBytes) on this port (0 B: 0 ps)
+    Energy lastEnergy{};                    // energyPerBit_.of(lastBytes)
+  };
   const std::shared_ptr<const NetworkPlan> plan_;
   const uint32_t index_;
   const EnergyPerBit energyPerBit_;
+  const PortId* routes_ = nullptr;  // plan_->routes[index_]
+  uint32_t endpoints_ = 0;
   std::array<Bandwidth, kRouterPorts> bandwidth_{};
-  std::array<SimTime, kRouterPorts> busyUntil_{};
+  std::array<OutPort, kRouterPorts> out_{};
   EnergyMeter energy_;
-  Counter& forwarded_;
-  Counter& bytes_;
+  Counter& forwardedStat_;
+  Counter& bytesStat_;
   Histogram& waits_;
+  uint64_t forwarded_ = 0;  // since the last finish(), added to "chunks_forwarded" there
+  uint64_t bytes_ = 0;      // likewise "bytes_forwarded"
+  uint64_t zeroWaits_ = 0;  // samples of 0 ps for "queue_wait_ps", added there
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "models/model_catalog.h"
 
+#include "models/hardware/collective.h"
 #include "models/hardware/die_program.h"
+#include "models/hardware/systems.h"
 #include "models/hardware/topology.h"
 #include "models/synthetic/synthetic.h"
 #include "sim/error.h"
@@ -81,6 +83,31 @@ void registerBuiltinModels(ModelCatalog& catalog) {
                                                    static_cast<uint32_t>(p.integer("y")),
                                                    static_cast<uint32_t>(p.integer("tokens")), p.duration("service"),
                                                    static_cast<uint32_t>(p.integer("max_hops"))});
+               }});
+  std::vector<ParamSpec> collective = hw::systemParams();
+  collective.insert(collective.end(),
+                    {{"pattern", ParamType::Text, "all_to_all", "all_to_all, ring or scatter (models/hardware/collective.h)", {}, {}},
+                     {"bytes", ParamType::Text, "64 KiB", "bytes per message", {}, {}},
+                     {"rounds", ParamType::Integer, "1", "compute + exchange rounds", 1, 1e6},
+                     {"gemm_m", ParamType::Integer, "0", "GEMM M before each exchange (0: no compute)", 0, 1e9},
+                     {"gemm_n", ParamType::Integer, "4096", "GEMM N (weights K x N)", 1, 1e9},
+                     {"gemm_k", ParamType::Integer, "4096", "GEMM K", 1, 1e9},
+                     {"engine", ParamType::Text, "", "engine of the GEMM (empty: the die's first)", {}, {}}});
+  catalog.add({"die_collective",
+               "A collective (all-to-all, ring, scatter) with optional GEMMs on a hardware system of dies: "
+               "Dojo, TSMC-SoW, HD-MoE meshes, GPU and Duplex boxes, Mozart's NoP-tree or a network file.",
+               std::move(collective), [](const Params& p) {
+                 const hw::HardwareSystem system = hw::describeSystem(p);
+                 hw::CollectiveConfig c;
+                 c.pattern = hw::parseCollectivePattern(p.text("pattern"));
+                 c.bytes = hw::parseBytes(p.text("bytes"));
+                 WAFERSIM_REQUIRE(c.bytes.value > 0, "parameter bytes: must be positive");
+                 c.rounds = static_cast<uint32_t>(p.integer("rounds"));
+                 c.gemm = hw::Gemm{static_cast<uint64_t>(p.integer("gemm_m")), static_cast<uint64_t>(p.integer("gemm_n")),
+                                   static_cast<uint64_t>(p.integer("gemm_k")), hw::DataType::Fp16};
+                 if (!p.text("engine").empty()) c.engine = system.specs[0].engineIndex(p.text("engine"));
+                 const auto n = static_cast<uint32_t>(system.network.endpoints.size());
+                 return hw::buildSystem(system, hw::collectivePrograms(c, n)).graph;
                }});
 }
 

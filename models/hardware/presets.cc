@@ -37,6 +37,10 @@ ComputeDieSpec h100Die() {
   d.clockHz = 1'830'000'000;
   // ASSUMPTION: a GPU-class 64 x 256 output tile with a K step of 64 (typical CUTLASS/cuBLAS tile).
   d.tile = TileShape{64, 256, 64};
+  // Duplex's LLMSimulator (seeds.md section 4.1): MAC energy 0.23 pJ per FLOP.
+  d.energyPerFlop = Energy{230};
+  // ASSUMPTION: SRAM (L2) access 0.1 pJ/bit (order of magnitude for a large on-die SRAM at 4-5 nm).
+  d.sramEnergy = EnergyPerBit{100};
   return d;
 }
 
@@ -114,6 +118,135 @@ ChipletPreset mozartChiplet() {
   p.dram.capacity = parseBytes("8 GB");
   p.dram = fgdramEnergies(p.dram);
   return p;
+}
+
+namespace {
+
+EngineSpec engine(std::string name, ComputeDieSpec compute, MemoryPath path, Bandwidth dram) {
+  EngineSpec e;
+  e.name = std::move(name);
+  e.compute = std::move(compute);
+  e.path = path;
+  e.dramBandwidth = dram;
+  return e;
+}
+
+}  // namespace
+
+DieSpec h100DieSpec() {
+  DieSpec d;
+  d.name = "H100-class die";
+  d.dram = h100Hbm3();
+  d.engines = {engine("xpu", h100Die(), MemoryPath::OffStack, d.dram.bandwidth)};
+  // ASSUMPTION: 100 W of static (leakage and idle) power out of the 700 W board power.
+  d.staticPowerMicrowatts = 100'000'000;
+  return d;
+}
+
+DieSpec duplexDevice() {
+  DieSpec d = h100DieSpec();
+  d.name = "Duplex (xPU + Logic-PIM)";
+  // Duplex / LLMSimulator (seeds.md 4.1): Logic-PIM on the HBM logic dies, modelled as 4x the
+  // device memory bandwidth (13.4 TB/s) with compute for Op/B = 8 (8 FLOP per byte: 107.2 TFLOPS).
+  const Bandwidth pimBandwidth{4 * d.dram.bandwidth.bytesPerSecond};
+  ComputeDieSpec pim;
+  pim.name = "Logic-PIM";
+  pim.peakFp16 = FlopRate{8 * pimBandwidth.bytesPerSecond};
+  // ASSUMPTION: int8 at twice the fp16 rate, no fp8; 1 GHz; vector units without tile padding
+  // (GEMV-shaped work is what PIM is for); the same 0.23 pJ/FLOP MAC energy as the xPU.
+  pim.peakInt8 = FlopRate{2 * pim.peakFp16.flopsPerSecond};
+  pim.clockHz = 1'000'000'000;
+  pim.tile = TileShape{1, 1, 1};
+  pim.energyPerFlop = Energy{230};
+  d.engines.push_back(engine("pim", pim, MemoryPath::LogicDie, pimBandwidth));
+  return d;
+}
+
+DieSpec hdMoeNodeDie(HdMoeConfig config) {
+  const NmpNodePreset p = hdMoeNode(config);
+  DieSpec d;
+  d.name = p.die.name;
+  d.dram = p.dram;
+  ComputeDieSpec c = p.die;
+  // ASSUMPTION: 0.23 pJ/FLOP (Duplex's MAC energy); no static power given by the paper.
+  c.energyPerFlop = Energy{230};
+  d.engines = {engine("nmp", c, MemoryPath::LogicDie, p.dram.bandwidth)};
+  return d;
+}
+
+DieSpec a3dMoeStack() {
+  // A3D-MoE (arXiv 2507.19142) publishes no numbers (seeds.md section 1): every value below is an
+  // ASSUMPTION that gives the structure the paper describes: a systolic-array logic die hybrid-bonded
+  // under DRAM dies, whose internal (through-die) bandwidth far exceeds an HBM's external one.
+  DieSpec d;
+  d.name = "A3D-MoE-style 3D stack";
+  ComputeDieSpec c;
+  c.name = "A3D-MoE logic die";
+  c.clockHz = 1'000'000'000;
+  c.tile = TileShape{128, 128, 1};                       // ASSUMPTION: 128 x 128 array
+  c.peakFp16 = FlopRate{128ull * 128 * 2 * c.clockHz};   // 32.8 TFLOPS
+  c.peakInt8 = FlopRate{2 * c.peakFp16.flopsPerSecond};
+  c.sramCapacity = parseBytes("32 MB");                  // ASSUMPTION: the "V-Cache" tier
+  c.sramBandwidth = parseBandwidth("8 TB/s");
+  c.sramEnergy = EnergyPerBit{100};
+  c.energyPerFlop = Energy{230};
+  d.dram.name = "A3D-MoE stacked DRAM";
+  d.dram.capacity = parseBytes("16 GB");                 // ASSUMPTION
+  d.dram.bandwidth = parseBandwidth("2 TB/s");           // ASSUMPTION: internal, through-die
+  d.dram = fgdramEnergies(d.dram);
+  d.engines = {engine("array", c, MemoryPath::LogicDie, d.dram.bandwidth)};
+  return d;
+}
+
+DieSpec mozartChipletDie() {
+  const ChipletPreset p = mozartChiplet();
+  DieSpec d;
+  d.name = p.die.name;
+  d.dram = p.dram;
+  ComputeDieSpec c = p.die;
+  c.energyPerFlop = Energy{230};  // ASSUMPTION (Duplex's MAC energy; Mozart gives only totals)
+  c.sramEnergy = EnergyPerBit{100};
+  d.engines = {engine("array", c, MemoryPath::OffStack, p.dram.bandwidth)};
+  return d;
+}
+
+namespace {
+
+WaferPreset h100Wafer(std::string name, uint32_t x, uint32_t y) {
+  // The wafer-scale case study (seeds.md section 3.3, its hardware table): H100-class dies,
+  // 989 TFLOPS, 80 GB HBM at 3.35 TB/s per die, 1.7 TB/s die-to-die to each neighbour.
+  WaferPreset w;
+  w.name = std::move(name);
+  w.die = h100DieSpec();
+  w.x = x;
+  w.y = y;
+  w.dieToDie = parseBandwidth("1.7 TB/s");
+  // ASSUMPTION: 20 ns per die-to-die hop (PHY + router pipeline) and 0.5 pJ/bit (advanced-package
+  // die-to-die links); the paper gives neither.
+  w.hopLatency = parseDuration("20 ns");
+  w.linkEnergy = EnergyPerBit{500};
+  return w;
+}
+
+}  // namespace
+
+WaferPreset dojoWafer() { return h100Wafer("Dojo 5x5", 5, 5); }
+WaferPreset tsmcSowWafer() { return h100Wafer("TSMC-SoW 3x8", 3, 8); }
+
+WaferPreset dojoEnhancedWafer() {
+  // Same table: Dojo-Enhanced, 4500 TFLOPS, 180 GB at 8 TB/s per die, 2 TB/s die-to-die.
+  WaferPreset w = h100Wafer("Dojo-Enhanced 5x5", 5, 5);
+  w.die.name = "Dojo-Enhanced die";
+  ComputeDieSpec& c = w.die.engines[0].compute;
+  c.name = "Dojo-Enhanced die";
+  c.peakFp16 = 4500_TFLOPS;
+  // ASSUMPTION: fp8 and int8 at twice the fp16 rate, as on the H100 class.
+  c.peakFp8 = c.peakInt8 = 9000_TFLOPS;
+  w.die.dram.capacity = parseBytes("180 GB");
+  w.die.dram.bandwidth = parseBandwidth("8 TB/s");
+  w.die.engines[0].dramBandwidth = w.die.dram.bandwidth;
+  w.dieToDie = parseBandwidth("2 TB/s");
+  return w;
 }
 
 }  // namespace wafersim::hw

@@ -48,70 +48,6 @@ std::vector<std::vector<PortPeer>> portPeers(const NetworkDescription& d) {
   return peers;
 }
 
-std::string routerName(uint32_t x, uint32_t y) { return "router[" + std::to_string(x) + "," + std::to_string(y) + "]"; }
-std::string endpointName(uint32_t x, uint32_t y) {
-  return "endpoint[" + std::to_string(x) + "," + std::to_string(y) + "]";
-}
-
-constexpr PortId kEast = 0, kWest = 1, kSouth = 2, kNorth = 3, kLocal = 4;
-
-NetworkDescription describeGrid(const MeshConfig& c, bool torus) {
-  WAFERSIM_REQUIRE(c.x >= 1 && c.y >= 1, "mesh: dimensions must be at least 1x1");
-  NetworkDescription d;
-  auto at = [&](uint32_t i, uint32_t j) { return j * c.x + i; };
-  for (uint32_t j = 0; j < c.y; ++j)
-    for (uint32_t i = 0; i < c.x; ++i) {
-      d.routerNames.push_back(routerName(i, j));
-      d.endpointNames.push_back(endpointName(i, j));
-      d.endpoints.push_back({at(i, j), kLocal, c.endpointLatency, c.endpointBandwidth});
-    }
-  auto link = [&](uint32_t a, PortId pa, uint32_t b, PortId pb) {
-    d.links.push_back({a, b, pa, pb, c.linkLatency, c.linkLatency, c.linkBandwidth, c.linkBandwidth});
-  };
-  for (uint32_t j = 0; j < c.y; ++j)
-    for (uint32_t i = 0; i < c.x; ++i) {
-      // A wrap link needs at least 3 routers in the ring (2 would double the link, 1 loop on itself).
-      if (i + 1 < c.x) link(at(i, j), kEast, at(i + 1, j), kWest);
-      else if (torus && c.x >= 3) link(at(i, j), kEast, at(0, j), kWest);
-      if (j + 1 < c.y) link(at(i, j), kSouth, at(i, j + 1), kNorth);
-      else if (torus && c.y >= 3) link(at(i, j), kSouth, at(i, 0), kNorth);
-    }
-  d.energyPerBit = c.energyPerBit;
-  d.mode = c.mode;
-  d.chunk = c.chunk;
-  d.failedLinks = c.failedLinks;
-  d.flows = c.flows;
-  return d;
-}
-
-// The step along one dimension of size n from a to b: +1, -1 or 0.
-int step(uint32_t a, uint32_t b, uint32_t n, bool torus) {
-  if (a == b) return 0;
-  if (!torus || n < 3) return b > a ? 1 : -1;
-  const uint32_t forward = (b + n - a) % n;
-  return forward <= n - forward ? 1 : -1;
-}
-
-std::vector<std::vector<PortId>> dimensionOrderRoutes(const MeshConfig& c, bool torus, bool xFirst) {
-  const uint32_t n = c.x * c.y;
-  std::vector<std::vector<PortId>> routes(n, std::vector<PortId>(n, kNoRoute));
-  for (uint32_t r = 0; r < n; ++r)
-    for (uint32_t e = 0; e < n; ++e) {
-      const int sx = step(r % c.x, e % c.x, c.x, torus), sy = step(r / c.x, e / c.x, c.y, torus);
-      const PortId px = sx > 0 ? kEast : kWest, py = sy > 0 ? kSouth : kNorth;
-      if (sx == 0 && sy == 0) routes[r][e] = kLocal;
-      else if (sx != 0 && (xFirst || sy == 0)) routes[r][e] = px;
-      else routes[r][e] = py;
-    }
-  return routes;
-}
-
-Network buildGrid(const MeshConfig& c, bool torus) {
-  NetworkDescription d = describeGrid(c, torus);
-  if (c.routing == Routing::ShortestPath) return buildNetwork(d);
-  return buildNetwork(d, dimensionOrderRoutes(c, torus, c.routing == Routing::XY));
-}
-
 }  // namespace
 
 const char* toString(Routing routing) {
@@ -242,7 +178,8 @@ Network buildNetwork(const NetworkDescription& d, std::vector<std::vector<PortId
     portBandwidth[l.a].push_back({l.portA, l.bandwidthAB});
     portBandwidth[l.b].push_back({l.portB, l.bandwidthBA});
   }
-  for (const EndpointAttachment& a : d.endpoints) portBandwidth[a.router].push_back({a.port, a.bandwidth});
+  for (const EndpointAttachment& a : d.endpoints)
+    portBandwidth[a.router].push_back({a.port, a.ejectBandwidth.bytesPerSecond ? a.ejectBandwidth : a.bandwidth});
 
   Network net;
   std::vector<ComponentId> routerIds(routers), endpointIds(endpoints);
@@ -277,8 +214,84 @@ Network buildNetwork(const NetworkDescription& d, std::vector<std::vector<PortId
   return net;
 }
 
-Network buildMesh(const MeshConfig& config) { return buildGrid(config, false); }
-Network buildTorus(const MeshConfig& config) { return buildGrid(config, true); }
+namespace grid {
+
+std::string routerName(uint32_t x, uint32_t y) { return "router[" + std::to_string(x) + "," + std::to_string(y) + "]"; }
+std::string endpointName(uint32_t x, uint32_t y) {
+  return "endpoint[" + std::to_string(x) + "," + std::to_string(y) + "]";
+}
+
+NetworkDescription describe(const MeshConfig& c, bool torus) {
+  WAFERSIM_REQUIRE(c.x >= 1 && c.y >= 1, "mesh: dimensions must be at least 1x1");
+  NetworkDescription d;
+  auto at = [&](uint32_t i, uint32_t j) { return j * c.x + i; };
+  for (uint32_t j = 0; j < c.y; ++j)
+    for (uint32_t i = 0; i < c.x; ++i) {
+      d.routerNames.push_back(routerName(i, j));
+      d.endpointNames.push_back(endpointName(i, j));
+      d.endpoints.push_back({at(i, j), kLocal, c.endpointLatency, c.endpointBandwidth});
+    }
+  auto link = [&](uint32_t a, PortId pa, uint32_t b, PortId pb) {
+    d.links.push_back({a, b, pa, pb, c.linkLatency, c.linkLatency, c.linkBandwidth, c.linkBandwidth});
+  };
+  for (uint32_t j = 0; j < c.y; ++j)
+    for (uint32_t i = 0; i < c.x; ++i) {
+      // A wrap link needs at least 3 routers in the ring (2 would double the link, 1 loop on itself).
+      if (i + 1 < c.x) link(at(i, j), kEast, at(i + 1, j), kWest);
+      else if (torus && c.x >= 3) link(at(i, j), kEast, at(0, j), kWest);
+      if (j + 1 < c.y) link(at(i, j), kSouth, at(i, j + 1), kNorth);
+      else if (torus && c.y >= 3) link(at(i, j), kSouth, at(i, 0), kNorth);
+    }
+  d.energyPerBit = c.energyPerBit;
+  d.mode = c.mode;
+  d.chunk = c.chunk;
+  d.failedLinks = c.failedLinks;
+  d.flows = c.flows;
+  return d;
+}
+
+namespace {
+// The step along one dimension of size n from a to b: +1, -1 or 0.
+int step(uint32_t a, uint32_t b, uint32_t n, bool torus) {
+  if (a == b) return 0;
+  if (!torus || n < 3) return b > a ? 1 : -1;
+  const uint32_t forward = (b + n - a) % n;
+  return forward <= n - forward ? 1 : -1;
+}
+}  // namespace
+
+std::vector<std::vector<PortId>> dimensionOrderRoutes(uint32_t x, uint32_t y, bool torus, bool xFirst) {
+  const uint32_t n = x * y;
+  std::vector<std::vector<PortId>> routes(n, std::vector<PortId>(n, kNoRoute));
+  for (uint32_t r = 0; r < n; ++r)
+    for (uint32_t e = 0; e < n; ++e) {
+      const int sx = step(r % x, e % x, x, torus), sy = step(r / x, e / x, y, torus);
+      const PortId px = sx > 0 ? kEast : kWest, py = sy > 0 ? kSouth : kNorth;
+      if (sx == 0 && sy == 0) routes[r][e] = kLocal;
+      else if (sx != 0 && (xFirst || sy == 0)) routes[r][e] = px;
+      else routes[r][e] = py;
+    }
+  return routes;
+}
+
+std::vector<std::vector<PortId>> routes(const NetworkDescription& d, uint32_t x, uint32_t y, bool torus,
+                                        Routing routing) {
+  if (routing == Routing::ShortestPath) return shortestPathRoutes(d);
+  return dimensionOrderRoutes(x, y, torus, routing == Routing::XY);
+}
+
+}  // namespace grid
+
+NetworkDescription describeMesh(const MeshConfig& config) { return grid::describe(config, false); }
+NetworkDescription describeTorus(const MeshConfig& config) { return grid::describe(config, true); }
+std::vector<std::vector<PortId>> meshRoutes(const MeshConfig& config) {
+  return grid::routes(describeMesh(config), config.x, config.y, false, config.routing);
+}
+std::vector<std::vector<PortId>> torusRoutes(const MeshConfig& config) {
+  return grid::routes(describeTorus(config), config.x, config.y, true, config.routing);
+}
+Network buildMesh(const MeshConfig& config) { return buildNetwork(describeMesh(config), meshRoutes(config)); }
+Network buildTorus(const MeshConfig& config) { return buildNetwork(describeTorus(config), torusRoutes(config)); }
 
 void registerNetworkComponents(ComponentRegistry& registry) {
   registerRouter(registry);

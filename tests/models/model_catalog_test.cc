@@ -39,8 +39,9 @@ class ModelCatalogTest : public ::testing::Test {
 };
 
 TEST_F(ModelCatalogTest, ListsTheBuiltins) {
-  EXPECT_THAT(catalog_.names(), ElementsAre("message_mesh", "phold", "relay_grid"));
-  EXPECT_THAT(registry_.names(), ::testing::IsSupersetOf({"synthetic.MeshNode", "synthetic.PholdLP", "synthetic.Relay"}));
+  EXPECT_THAT(catalog_.names(), ElementsAre("die_collective", "message_mesh", "phold", "relay_grid"));
+  EXPECT_THAT(registry_.names(), ::testing::IsSupersetOf({"synthetic.MeshNode", "synthetic.PholdLP", "synthetic.Relay",
+                                                         "hw.Router", "hw.Endpoint", "hw.Die"}));
 }
 
 TEST_F(ModelCatalogTest, DefaultsBuildValidSystems) {
@@ -53,6 +54,7 @@ TEST_F(ModelCatalogTest, DefaultsBuildValidSystems) {
   EXPECT_EQ(catalog_.build("phold", {}, "").components().size(), 64u);
   EXPECT_EQ(catalog_.build("message_mesh", {}, "").components().size(), 16u);
   EXPECT_EQ(catalog_.build("relay_grid", {}, "").components().size(), 24u);
+  EXPECT_EQ(catalog_.build("die_collective", {}, "").components().size(), 50u);  // Dojo: 25 routers, 25 dies
 }
 
 TEST_F(ModelCatalogTest, ParametersReachTheBuilder) {
@@ -75,7 +77,7 @@ TEST_F(ModelCatalogTest, BadParametersNameTheKey) {
   EXPECT_THAT(buildError("phold", {{"lsp", "8"}}), HasSubstr("s.yaml: params: unknown parameter \"lsp\""));
   EXPECT_THAT(buildError("message_mesh", {{"latency", "fast"}}), HasSubstr("s.yaml: params.latency: bad duration \"fast\""));
   EXPECT_THAT(buildError("relay_grid", {{"x", "two"}}), HasSubstr("s.yaml: params.x: expected integer, got \"two\""));
-  EXPECT_THAT(buildError("tetris", {}), HasSubstr("unknown model \"tetris\" (known: message_mesh, phold, relay_grid)"));
+  EXPECT_THAT(buildError("tetris", {}), HasSubstr("unknown model \"tetris\" (known: die_collective, message_mesh, phold, relay_grid)"));
 }
 
 TEST_F(ModelCatalogTest, ADuplicateModelIsRefused) {

@@ -16,18 +16,20 @@ ProgramStep ProgramStep::compute(DieOp op, bool wait) {
   return s;
 }
 
-ProgramStep ProgramStep::send(uint32_t destination, Bytes bytes) {
+ProgramStep ProgramStep::send(uint32_t destination, Bytes bytes, uint32_t tag) {
   ProgramStep s;
   s.kind = Kind::Send;
   s.destination = destination;
   s.bytes = bytes;
+  s.tag = tag;
   return s;
 }
 
-ProgramStep ProgramStep::waitMessages(uint64_t total) {
+ProgramStep ProgramStep::waitMessages(uint64_t total, uint32_t tag) {
   ProgramStep s;
   s.kind = Kind::WaitMessages;
   s.messages = total;
+  s.tag = tag;
   return s;
 }
 
@@ -64,101 +66,130 @@ void DieSystem::validate(uint32_t endpoints, const std::vector<std::string>& nam
   }
 }
 
+std::vector<ParamSpec> ProgramDie::dieParams() {
+  return {{"index", ParamType::Integer, std::nullopt, "endpoint index in the network and die system", 0, 1e9},
+          {"bandwidth", ParamType::Text, "25 GB/s", "injection bandwidth", {}, {}},
+          {"energy_per_bit", ParamType::Text, "0 fJ/bit", "injection link energy per bit", {}, {}},
+          {"mode", ParamType::Text, "store_and_forward", "store_and_forward or cut_through", {}, {}},
+          {"chunk", ParamType::Text, "256 B", "cut-through chunk size", {}, {}}};
+}
+
+ProgramDie::ProgramDie(const ComponentContext& ctx, const DieSpec& spec)
+    : Component(ctx),
+      index_(static_cast<uint32_t>(ctx.params->integer("index"))),
+      model_(spec, stats(), ctx.name),
+      nic_(index_, parseBandwidth(ctx.params->text("bandwidth")), parseEnergyPerBit(ctx.params->text("energy_per_bit")),
+           parseForwardingMode(ctx.params->text("mode")), parseBytes(ctx.params->text("chunk")), stats(), ctx.name) {
+  declareReactionDelay(nic_.minimumDelay());
+}
+
+uint64_t ProgramDie::received(uint32_t tag) const { return tag < receivedByTag_.size() ? receivedByTag_[tag] : 0; }
+
+void ProgramDie::handle(const Event& e) {
+  if (e.port == kSelfPort && e.payload.as<uint64_t>() == kWake) {
+    blocked_ = false;
+  } else if (e.port == net_) {
+    const Message m = e.payload.as<Message>();
+    if (nic_.receive(m)) {
+      const auto tag = static_cast<uint32_t>(m.flow >> 32);
+      if (tag >= receivedByTag_.size()) receivedByTag_.resize(tag + 1, 0);
+      ++receivedByTag_[tag];
+    }
+  } else {
+    handleControl(e);
+  }
+  if (!blocked_) advance();
+}
+
+void ProgramDie::setup() {
+  net_ = port("net");
+  advance();
+}
+
+void ProgramDie::blockUntil(SimTime t) {
+  blocked_ = true;
+  scheduleSelf(t - now(), Payload::of(kWake));
+  promiseNoOutputBefore(t);
+}
+
+void ProgramDie::advance() {
+  for (;;) {
+    if (pc_ == program_.size()) {
+      program_.clear();
+      pc_ = 0;
+      promiseNoOutputBefore(now());
+      if (!refill(program_)) return;  // refill() is asked again after the next event
+      continue;
+    }
+    const ProgramStep& s = program_[pc_];
+    switch (s.kind) {
+      case ProgramStep::Kind::Compute: {
+        const OpTiming t = model_.submit(now(), s.op);
+        allDone_ = max(allDone_, t.end);
+        ++pc_;
+        if (s.wait && t.end > now()) return blockUntil(t.end);
+        break;
+      }
+      case ProgramStep::Kind::Send: {
+        const uint64_t flow = (static_cast<uint64_t>(s.tag) << 32) | (nextFlow_++ & 0xFFFFFFFFu);
+        nic_.inject(now(), flow, s.destination, s.bytes, now(),
+                    [&](const Payload& p, Duration delay) { send(net_, p, delay); });
+        ++pc_;
+        break;
+      }
+      case ProgramStep::Kind::WaitMessages:
+        if (received(s.tag) < s.messages) {
+          promiseNoOutputBefore(now());
+          return;  // handle() resumes when a message arrives
+        }
+        ++pc_;
+        break;
+      case ProgramStep::Kind::WaitEngines:
+        ++pc_;
+        if (allDone_ > now()) return blockUntil(allDone_);
+        break;
+    }
+  }
+}
+
 namespace {
 
-class Die final : public Component {
+// "hw.Die": runs its scripted program from the DieSystem once.
+class ScriptedDie final : public ProgramDie {
  public:
-  explicit Die(const ComponentContext& ctx)
-      : Component(ctx),
-        system_(ctx.data->get<DieSystem>(kDieSystemDataKey, "component " + ctx.name)),
-        index_(static_cast<uint32_t>(ctx.params->integer("index"))),
-        program_(checkedProgram()),
-        model_(system_->specs.at(system_->specOf[index_]), stats(), ctx.name),
-        nic_(index_, parseBandwidth(ctx.params->text("bandwidth")), parseEnergyPerBit(ctx.params->text("energy_per_bit")),
-             parseForwardingMode(ctx.params->text("mode")), parseBytes(ctx.params->text("chunk")), stats(), ctx.name),
-        done_(counter("program_done_ps")) {
+  ScriptedDie(const ComponentContext& ctx, std::shared_ptr<const DieSystem> system)
+      : ProgramDie(ctx, specOf(ctx, *system)), system_(std::move(system)), done_(counter("program_done_ps")) {
     if (!system_->resident.empty())
-      for (const ResidentData& d : system_->resident[index_]) model_.memory().allocate(d.what, d.bytes);
-    declareReactionDelay(nic_.minimumDelay());
+      for (const ResidentData& d : system_->resident[index()]) die().memory().allocate(d.what, d.bytes);
   }
 
-  void setup() override {
-    net_ = port("net");
-    advance();
-  }
-
-  void handle(const Event& e) override {
-    if (e.port == kSelfPort) {
-      blocked_ = false;
-    } else if (nic_.receive(e.payload.as<Message>())) {
-      ++received_;
-    }
-    if (!blocked_) advance();
-  }
 
  private:
-  const std::vector<ProgramStep>& checkedProgram() const {
-    WAFERSIM_REQUIRE(index_ < system_->programs.size(), "component ", name(), ": die index ", index_,
-                     " is not in the die system (", system_->programs.size(), " dies)");
-    return system_->programs[index_];
+  static const DieSpec& specOf(const ComponentContext& ctx, const DieSystem& system) {
+    const auto i = static_cast<size_t>(ctx.params->integer("index"));
+    WAFERSIM_REQUIRE(i < system.programs.size() && i < system.specOf.size(), "component ", ctx.name, ": die index ",
+                     i, " is not in the die system (", system.programs.size(), " dies)");
+    return system.specs.at(system.specOf[i]);
   }
 
-  void blockUntil(SimTime t) {
-    blocked_ = true;
-    scheduleSelf(t - now(), Payload{});
-    promiseNoOutputBefore(t);
-  }
-
-  // Runs steps until one blocks or the program ends.
-  void advance() {
-    while (pc_ < program_.size()) {
-      const ProgramStep& s = program_[pc_];
-      switch (s.kind) {
-        case ProgramStep::Kind::Compute: {
-          const OpTiming t = model_.submit(now(), s.op);
-          allDone_ = max(allDone_, t.end);
-          ++pc_;
-          if (s.wait && t.end > now()) return blockUntil(t.end);
-          break;
-        }
-        case ProgramStep::Kind::Send:
-          nic_.inject(now(), nextFlow_++, s.destination, s.bytes, now(),
-                      [&](const Payload& p, Duration delay) { send(net_, p, delay); });
-          ++pc_;
-          break;
-        case ProgramStep::Kind::WaitMessages:
-          if (received_ < s.messages) {
-            promiseNoOutputBefore(now());
-            return;  // handle() resumes when a message arrives
-          }
-          ++pc_;
-          break;
-        case ProgramStep::Kind::WaitEngines:
-          ++pc_;
-          if (allDone_ > now()) return blockUntil(allDone_);
-          break;
-      }
+  bool refill(std::vector<ProgramStep>& program) override {
+    if (!started_) {
+      started_ = true;
+      program = system_->programs[index()];
+      return true;
     }
     if (!finished_) {
       finished_ = true;
-      done_.add(static_cast<uint64_t>(max(now(), allDone_).ps()));
-      promiseNoOutputBefore(SimTime::never());
+      done_.add(static_cast<uint64_t>(max(now(), enginesDoneAt()).ps()));
     }
+    promiseNoOutputBefore(SimTime::never());
+    return false;
   }
 
   const std::shared_ptr<const DieSystem> system_;
-  const uint32_t index_;
-  const std::vector<ProgramStep>& program_;
-  DieModel model_;
-  NetworkInterface nic_;
   Counter& done_;
-  PortId net_ = 0;
-  size_t pc_ = 0;
-  bool blocked_ = false;
+  bool started_ = false;
   bool finished_ = false;
-  uint64_t received_ = 0;
-  uint64_t nextFlow_ = 0;
-  SimTime allDone_ = SimTime::zero();
 };
 
 }  // namespace
@@ -167,13 +198,11 @@ void registerDie(ComponentRegistry& registry) {
   ComponentType t;
   t.name = "hw.Die";
   t.help = "A compute die on the network running a scripted program (models/hardware/die_program.h).";
-  t.params = {{"index", ParamType::Integer, std::nullopt, "endpoint index in the network and die system", 0, 1e9},
-              {"bandwidth", ParamType::Text, "25 GB/s", "injection bandwidth", {}, {}},
-              {"energy_per_bit", ParamType::Text, "0 fJ/bit", "injection link energy per bit", {}, {}},
-              {"mode", ParamType::Text, "store_and_forward", "store_and_forward or cut_through", {}, {}},
-              {"chunk", ParamType::Text, "256 B", "cut-through chunk size", {}, {}}};
+  t.params = ProgramDie::dieParams();
   t.ports = {{"net", "link to the router"}};
-  t.factory = [](const ComponentContext& ctx) { return std::make_unique<Die>(ctx); };
+  t.factory = [](const ComponentContext& ctx) {
+    return std::make_unique<ScriptedDie>(ctx, ctx.data->get<DieSystem>(kDieSystemDataKey, "component " + ctx.name));
+  };
   registry.add(std::move(t));
 }
 

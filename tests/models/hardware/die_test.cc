@@ -212,6 +212,22 @@ TEST(Die, AMessageAfterComputeArrivesWhenTheFormulaSays) {
   EXPECT_EQ(counter(r, "die[0]", "energy_link_pj"), pj(S * 8 * 1000));  // 1 pJ/bit on its injection link
 }
 
+TEST(Die, WaitsCountMessagesByTag) {
+  // die[0] sends a big tag-1 message, then a small tag-2 one; die[1] waits for tag 2, then tag 1,
+  // then computes.
+  constexpr uint64_t S = 8192, s = 64;
+  constexpr int64_t T = 40;  // ps per byte at 25 GB/s
+  const DieOp tiny = gemm(1, 1, 1);
+  const int64_t g = gemmCost(core().compute, tiny.gemm, core().dramBandwidth).time.ps();
+  const Results r = runEverywhere(line({{ProgramStep::send(1, Bytes{S}, 1), ProgramStep::send(1, Bytes{s}, 2)},
+                                        {ProgramStep::waitMessages(1, 2), ProgramStep::waitMessages(1, 1),
+                                         ProgramStep::compute(tiny)}}));
+  // The big one lands at 3 (T S + L); the small one waits behind it on every link and lands T s
+  // later. die[1] waited for tag 2 first, then found tag 1 complete.
+  const int64_t arrivalSmall = 3 * (T * S + kL) + T * s;
+  EXPECT_EQ(counter(r, "die[1]", "program_done_ps"), static_cast<uint64_t>(arrivalSmall + g));
+}
+
 TEST(Die, ExchangesAcrossManyDiesAreIdenticalOnOneToFourPartitions) {
   // 6 dies: a GEMM of a size that differs per die, an all-to-all of uneven messages, a second
   // GEMM, a ring exchange; everything contends on the line's links.

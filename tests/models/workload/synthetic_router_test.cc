@@ -1,0 +1,226 @@
+#include "models/workload/synthetic_router.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <vector>
+
+#include "models/workload/routing_stats.h"
+#include "sim/error.h"
+
+namespace wafersim::workload {
+namespace {
+
+// A decode-style batch: `requests` requests, each contributing one token per step, for `steps` steps.
+RoutingStats runBatch(ExpertRouter& router, uint32_t requests, uint32_t steps, std::vector<ExpertId>* all = nullptr) {
+  RoutingStats stats(router.layers(), router.experts(), router.topK());
+  std::vector<TokenRef> tokens(requests);
+  std::vector<ExpertId> out(static_cast<size_t>(requests) * router.topK());
+  for (uint32_t s = 0; s < steps; ++s) {
+    for (uint32_t r = 0; r < requests; ++r) tokens[r] = {r, s, false};
+    for (uint32_t l = 0; l < router.layers(); ++l) {
+      router.route(l, tokens, out);
+      stats.record(l, tokens, out);
+      if (all) all->insert(all->end(), out.begin(), out.end());
+    }
+  }
+  return stats;
+}
+
+SyntheticRouterConfig base() {
+  SyntheticRouterConfig c;
+  c.layers = 8;
+  c.experts = 16;
+  c.topK = 2;
+  c.seed = 42;
+  return c;
+}
+
+TEST(SyntheticRouterTest, SameSeedSameOutputDifferentSeedDifferent) {
+  SyntheticRouterConfig c = base();
+  c.zipfExponent = 1.0;
+  c.groups = 4;
+  c.groupProbability = 0.3;
+  c.layerCorrelation = 0.3;
+  c.tokenCorrelation = 0.3;
+  c.driftEverySteps = 7;
+  std::vector<ExpertId> a, b, d;
+  SyntheticRouter r1(c), r2(c);
+  runBatch(r1, 16, 50, &a);
+  runBatch(r2, 16, 50, &b);
+  c.seed = 43;
+  SyntheticRouter r3(c);
+  runBatch(r3, 16, 50, &d);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, d);
+}
+
+TEST(SyntheticRouterTest, ChoicesAreDistinctAndInRange) {
+  SyntheticRouterConfig c = base();
+  c.topK = 6;
+  c.zipfExponent = 3.0;  // heavy skew exercises the rejection fallback
+  c.groups = 2;
+  c.groupProbability = 0.5;
+  c.layerCorrelation = 0.5;
+  c.tokenCorrelation = 0.5;
+  SyntheticRouter router(c);
+  std::vector<ExpertId> all;
+  runBatch(router, 8, 100, &all);
+  for (size_t t = 0; t < all.size(); t += 6) {
+    std::set<ExpertId> ids(all.begin() + t, all.begin() + t + 6);
+    ASSERT_EQ(ids.size(), 6u);
+    ASSERT_LT(*ids.rbegin(), 16u);
+  }
+}
+
+TEST(SyntheticRouterTest, UniformStatisticsAreNearUniform) {
+  SyntheticRouter router(base());
+  const RoutingStats stats = runBatch(router, 64, 200);  // 12,800 tokens per layer
+  for (uint32_t l = 0; l < 8; ++l) {
+    EXPECT_LT(stats.maxOverMean(l), 1.10) << l;  // about 3 sigma
+    EXPECT_LT(stats.coefficientOfVariation(l), 0.04) << l;
+    EXPECT_LT(stats.topPairRatio(l), 1.3) << l;
+    EXPECT_NEAR(stats.repeatRate(l), stats.repeatRateBaseline(), 0.01) << l;
+    if (l > 0) {
+      EXPECT_NEAR(stats.transitionCoverage(l), stats.transitionCoverageBaseline(), 0.03) << l;
+    }
+  }
+}
+
+TEST(SyntheticRouterTest, ZipfSkewRaisesMaxOverMean) {
+  SyntheticRouter uniform(base());
+  SyntheticRouterConfig c = base();
+  c.zipfExponent = 1.2;
+  SyntheticRouter skewed(c);
+  const RoutingStats u = runBatch(uniform, 32, 100);
+  const RoutingStats s = runBatch(skewed, 32, 100);
+  EXPECT_GT(s.meanMaxOverMean(), 2.0);
+  EXPECT_GT(s.meanMaxOverMean(), u.meanMaxOverMean() + 1.0);
+  // The hottest expert differs between layers (per-layer permutations) and carries the max load.
+  std::set<ExpertId> hottest;
+  for (uint32_t l = 0; l < 8; ++l) {
+    hottest.insert(skewed.hotExpert(l, 0));
+    for (ExpertId e = 0; e < 16; ++e) EXPECT_LE(s.load(l, e), s.load(l, skewed.hotExpert(l, 0)));
+  }
+  EXPECT_GT(hottest.size(), 1u);
+}
+
+TEST(SyntheticRouterTest, CoActivationGroupsRaiseInGroupPairs) {
+  SyntheticRouterConfig c = base();
+  c.groups = 4;  // groups of 4: 6 in-group pairs of 120 per group, 24 of 120 overall
+  c.groupProbability = 0.8;
+  SyntheticRouter grouped(c);
+  SyntheticRouterConfig plain = c;
+  plain.groupProbability = 0.0;
+  SyntheticRouter ungrouped(plain);  // same seed, so the same groups
+  const RoutingStats g = runBatch(grouped, 32, 100);
+  const RoutingStats u = runBatch(ungrouped, 32, 100);
+  // Recover layer 0's groups from the most frequent pairs: the in-group share of all pair counts.
+  auto inGroupShare = [](const RoutingStats& stats, const RoutingStats& reference) {
+    std::vector<std::pair<uint64_t, std::pair<ExpertId, ExpertId>>> pairs;
+    for (ExpertId a = 0; a < 16; ++a)
+      for (ExpertId b = a + 1; b < 16; ++b) pairs.push_back({reference.pairCount(0, a, b), {a, b}});
+    std::sort(pairs.rbegin(), pairs.rend());
+    uint64_t top = 0, total = 0;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      const uint64_t n = stats.pairCount(0, pairs[i].second.first, pairs[i].second.second);
+      if (i < 24) top += n;
+      total += n;
+    }
+    return static_cast<double>(top) / total;
+  };
+  EXPECT_GT(inGroupShare(g, g), 0.75);  // 0.8 grouped + 0.2 * 24/120 by chance
+  EXPECT_LT(inGroupShare(u, g), 0.3);   // 24/120 = 0.2 by chance
+  EXPECT_GT(g.meanTopPairRatio(), 3.0);
+  EXPECT_LT(u.meanTopPairRatio(), 1.6);
+}
+
+TEST(SyntheticRouterTest, LayerCorrelationRaisesTransitionCoverage) {
+  SyntheticRouterConfig c = base();
+  c.layerCorrelation = 0.6;
+  SyntheticRouter correlated(c);
+  SyntheticRouter uniform(base());
+  const RoutingStats s = runBatch(correlated, 32, 100);
+  const RoutingStats u = runBatch(uniform, 32, 100);
+  EXPECT_GT(s.meanTransitionCoverage(), 0.45);  // baseline 4/16 = 0.25
+  // Picking each row's top 20 % of finite samples biases the uniform value up a little.
+  EXPECT_NEAR(u.meanTransitionCoverage(), 0.25, 0.06);
+  EXPECT_NEAR(s.meanRepeatRate(), s.repeatRateBaseline(), 0.02);  // no token-to-token effect
+}
+
+TEST(SyntheticRouterTest, TokenCorrelationRaisesRepeatRate) {
+  SyntheticRouterConfig c = base();
+  c.tokenCorrelation = 0.5;
+  SyntheticRouter correlated(c);
+  const RoutingStats s = runBatch(correlated, 32, 100);
+  // 0.5 exact repeats + 0.5 * k/E by chance = 0.5625.
+  EXPECT_NEAR(s.meanRepeatRate(), 0.5 + 0.5 * 2.0 / 16.0, 0.03);
+  correlated.requestFinished(3);  // drops its history; routing goes on
+  std::vector<TokenRef> one{{3, 100, false}};
+  std::vector<ExpertId> out(2);
+  correlated.route(0, one, out);
+  EXPECT_NE(out[0], out[1]);
+}
+
+TEST(SyntheticRouterTest, HotSetDriftsEveryNSteps) {
+  SyntheticRouterConfig c = base();
+  c.layers = 1;
+  c.zipfExponent = 2.0;
+  c.driftEverySteps = 50;
+  SyntheticRouter router(c);
+  std::vector<TokenRef> tokens(64);
+  for (uint32_t r = 0; r < 64; ++r) tokens[r] = {r, 0, false};
+  std::vector<ExpertId> out(128);
+  std::vector<ExpertId> hotPerEpoch;
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    std::vector<uint64_t> load(16, 0);
+    for (int s = 0; s < 50; ++s) {
+      router.route(0, tokens, out);
+      for (ExpertId e : out) ++load[e];
+    }
+    const ExpertId hot = static_cast<ExpertId>(std::max_element(load.begin(), load.end()) - load.begin());
+    EXPECT_EQ(hot, router.hotExpert(0, 0)) << epoch;
+    hotPerEpoch.push_back(hot);
+  }
+  EXPECT_NE(hotPerEpoch[0], hotPerEpoch[1]);
+  EXPECT_NE(hotPerEpoch[1], hotPerEpoch[2]);
+
+  c.driftEverySteps = 0;
+  c.driftEveryTokens = 64 * 50;
+  SyntheticRouter byTokens(c);
+  std::vector<ExpertId> hots;
+  for (int s = 0; s < 101; ++s) {
+    byTokens.route(0, tokens, out);
+    if (s % 50 == 0) hots.push_back(byTokens.hotExpert(0, 0));
+  }
+  EXPECT_EQ(hots, hotPerEpoch);  // same seed, same rotation schedule
+}
+
+TEST(SyntheticRouterTest, InvalidConfigurationsAreRejected) {
+  auto rejects = [](auto edit) {
+    SyntheticRouterConfig c = base();
+    edit(c);
+    try {
+      SyntheticRouter router(c);
+    } catch (const Error& e) {
+      return e.kind() == ErrorKind::InvalidConfig;
+    }
+    return false;
+  };
+  EXPECT_TRUE(rejects([](auto& c) { c.topK = 17; }));
+  EXPECT_TRUE(rejects([](auto& c) { c.topK = 0; }));
+  EXPECT_TRUE(rejects([](auto& c) { c.layers = 0; }));
+  EXPECT_TRUE(rejects([](auto& c) { c.zipfExponent = -1; }));
+  EXPECT_TRUE(rejects([](auto& c) { c.groups = 3; }));
+  EXPECT_TRUE(rejects([](auto& c) { c.groups = 16, c.groupProbability = 0.5; }));
+  EXPECT_TRUE(rejects([](auto& c) { c.layerCorrelation = 1.5; }));
+  EXPECT_TRUE(rejects([](auto& c) { c.driftEverySteps = 1, c.driftEveryTokens = 1; }));
+  SyntheticRouter router(base());
+  std::vector<TokenRef> tokens(2);
+  std::vector<ExpertId> wrong(3), right(4);
+  EXPECT_THROW(router.route(0, tokens, wrong), Error);
+  EXPECT_THROW(router.route(8, tokens, right), Error);
+}
+
+}  // namespace
+}  // namespace wafersim::workload

@@ -97,7 +97,7 @@ int runCommand(const std::string& file, const std::vector<std::string>& override
   const std::string text = readFile(file);
   Scenario s = parseScenario(text, file, overrides);
   if (flags.nodes > 0) s.partitions = flags.nodes;
-  SystemGraph graph = catalog.build(s.model, s.modelParams, s.source + ": params");
+  SystemGraph graph = catalog.build(s.model, s.modelParams, s.source + ": params", s.run.seed);
   graph.validate(registry);
   const PartitionPlan plan = partitionScenario(s, graph);
   const PartitionMap& map = plan.map;
@@ -173,7 +173,7 @@ int validateCommand(const std::string& file, const std::vector<std::string>& ove
   ModelCatalog catalog;
   registerBuiltinModels(catalog);
   Scenario s = loadScenario(file, overrides);
-  SystemGraph graph = catalog.build(s.model, s.modelParams, s.source + ": params");
+  SystemGraph graph = catalog.build(s.model, s.modelParams, s.source + ": params", s.run.seed);
   graph.validate(registry);
   partitionScenario(s, graph);
   std::printf("%s: valid (%zu components, %zu links, %u partitions)\n", file.c_str(), graph.components().size(),

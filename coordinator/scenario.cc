@@ -1,6 +1,7 @@
 #include "coordinator/scenario.h"
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <set>
@@ -85,9 +86,16 @@ Scenario parseScenario(const std::string& text, const std::string& source, const
   s.model = scalar(source, root["model"], "model");
   if (YAML::Node params = root["params"]; params && !params.IsNull()) {
     if (!params.IsMap()) bad(source, params, "params", "expected a mapping of parameter names to values");
-    for (const auto& kv : params)
-      s.modelParams.set(kv.first.as<std::string>(),
-                        scalar(source, kv.second, "params." + kv.first.as<std::string>()));
+    // Nested mappings are sections: {hardware: {system: dojo}} is the parameter "hardware.system".
+    std::function<void(const YAML::Node&, const std::string&)> flatten = [&](const YAML::Node& map,
+                                                                              const std::string& prefix) {
+      for (const auto& kv : map) {
+        const std::string key = prefix + kv.first.as<std::string>();
+        if (kv.second.IsMap()) flatten(kv.second, key + ".");
+        else s.modelParams.set(key, scalar(source, kv.second, "params." + key));
+      }
+    };
+    flatten(params, "");
   }
   if (YAML::Node sim = root["simulation"]; sim && !sim.IsNull()) {
     checkKeys(source, sim, "simulation",

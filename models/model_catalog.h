@@ -18,7 +18,8 @@ struct ModelBuilder {
   std::string name;
   std::string help;
   std::vector<ParamSpec> params;
-  std::function<SystemGraph(const Params&)> build;  // receives resolved parameters
+  // Receives resolved parameters and the run's seed (models with random workloads draw from it).
+  std::function<SystemGraph(const Params&, uint64_t seed)> build;
 };
 
 class ModelCatalog {
@@ -27,7 +28,7 @@ class ModelCatalog {
   const ModelBuilder& get(const std::string& name) const;  // throws listing the known models
   std::vector<std::string> names() const;
   // Resolves the parameters (error messages name `where`) and builds the graph.
-  SystemGraph build(const std::string& name, const Params& params, const std::string& where) const;
+  SystemGraph build(const std::string& name, const Params& params, const std::string& where, uint64_t seed = 1) const;
 
  private:
   std::map<std::string, ModelBuilder> builders_;

@@ -44,7 +44,7 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
     ModelCatalog catalog;
     registerBuiltinModels(catalog);
     Scenario scenario = parseScenario(assign.scenario, "assigned scenario", assign.overrides);
-    SystemGraph graph = catalog.build(scenario.model, scenario.modelParams, "assigned scenario: params");
+    SystemGraph graph = catalog.build(scenario.model, scenario.modelParams, "assigned scenario: params", scenario.run.seed);
     PartitionMap map{assign.partitionCount, assign.partitionMap};
     graph.validate(registry);
     validatePartitioning(graph, map);

@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-scripts/build.sh release wafersim
-./build/release/cli/wafersim run examples/quickstart.yaml --out runs/quickstart
+scripts/build.sh release wafersim wafersim-node
+./build/release/cli/wafersim run examples/quickstart.yaml --nodes 2 --out runs/quickstart

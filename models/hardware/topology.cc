@@ -206,7 +206,10 @@ Network buildNetwork(const NetworkDescription& d, std::vector<std::vector<PortId
                                 "p" + std::to_string(l.portB), l.latencyAB, l.latencyBA);
   for (uint32_t e = 0; e < endpoints; ++e) {
     const EndpointAttachment& a = d.endpoints[e];
-    net.graph.connect(endpointIds[e], "net", routerIds[a.router], "p" + std::to_string(a.port), a.latency);
+    // Every message of the endpoint crosses this link, and it is usually the network's shortest:
+    // a heavy edge keeps the partitioner from cutting it (which would shrink the lookahead).
+    net.graph.connect(endpointIds[e], "net", routerIds[a.router], "p" + std::to_string(a.port), a.latency,
+                      /*expectedTraffic=*/16.0);
   }
   net.graph.data().put<NetworkPlan>(kNetworkDataKey, plan);
   net.plan = std::move(plan);

@@ -32,7 +32,7 @@ inline Built build(const std::string& text, uint32_t partitions, const std::vect
   ModelCatalog catalog;
   registerBuiltinModels(catalog);
   Built b{parseScenario(text, "test scenario", overrides), {}, {}};
-  b.graph = catalog.build(b.scenario.model, b.scenario.modelParams, "test scenario: params");
+  b.graph = catalog.build(b.scenario.model, b.scenario.modelParams, "test scenario: params", b.scenario.run.seed);
   b.map = PartitionMap::linear(b.graph.components().size(), partitions);
   return b;
 }

@@ -1,0 +1,301 @@
+#include "models/moe/serving_components.h"
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "models/hardware/die_program.h"
+#include "models/moe/serving_plan.h"
+#include "sim/error.h"
+
+namespace wafersim::moe {
+namespace {
+
+// Control messages on the "ctl" fabric.
+struct StepStart {
+  uint64_t kind;  // kStart
+  uint64_t step;
+  int64_t prevEndPs;
+  int64_t startPs;
+};
+struct StepDone {
+  uint64_t kind;  // kDone
+  uint64_t step;
+  uint64_t die;
+  uint64_t unused;
+};
+constexpr uint64_t kStart = 1, kDone = 2, kTry = 3;
+static_assert(sizeof(StepStart) == Payload::kCapacity && std::has_unique_object_representations_v<StepStart>);
+static_assert(sizeof(StepDone) == Payload::kCapacity && std::has_unique_object_representations_v<StepDone>);
+
+const std::vector<int64_t> kLatencyBounds = [] {
+  std::vector<int64_t> b;  // 1 us .. ~1000 s, 8 buckets per decade
+  for (double v = 1e6; v < 1.1e15; v *= 1.333521432) b.push_back(static_cast<int64_t>(v));
+  return b;
+}();
+
+class Host final : public Component {
+ public:
+  explicit Host(const ComponentContext& ctx)
+      : Component(ctx),
+        plan_(ctx.data->get<ServingPlan>(kServingDataKey, "component " + ctx.name)),
+        overhead_(ctx.params->duration("step_overhead")),
+        steps_(counter("steps")),
+        prefillTokens_(counter("prefill_tokens")),
+        decodeTokens_(counter("decode_tokens")),
+        finished_(counter("requests_finished")),
+        outputTokens_(counter("output_tokens")),
+        preempted_(counter("preemptions")),
+        lastFinish_(counter("last_finish_ps")),
+        busy_(counter("busy_ps")),
+        ttft_(histogram("ttft_ps", kLatencyBounds)),
+        tpot_(histogram("tpot_ps", kLatencyBounds)),
+        e2e_(histogram("e2e_ps", kLatencyBounds)),
+        queueing_(histogram("queueing_ps", kLatencyBounds)),
+        stepTime_(histogram("step_ps", kLatencyBounds)),
+        batch_(histogram("batch_tokens", {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384})) {
+    if (overhead_ > Duration::zero()) declareReactionDelay(overhead_);
+  }
+
+  void setup() override {
+    ctl_ = port("ctl");
+    dies_ = fabricSize(ctl_) - 1;
+    tryStart(1, SimTime::zero());
+  }
+
+  void handle(const Event& e) override {
+    const uint64_t kind = e.payload.as<uint64_t>();
+    if (kind == kTry) {
+      const auto t = e.payload.as<StepStart>();
+      tryStart(t.step, SimTime::fromPs(t.prevEndPs));
+      return;
+    }
+    const auto done = e.payload.as<StepDone>();
+    WAFERSIM_ASSERT(kind == kDone && done.step == step_, "host ", name(), ": unexpected control message ", kind,
+                    " for step ", done.step, " during step ", step_);
+    if (++doneCount_ < dies_) return;
+    // The step is over.
+    stepTime_.add((now() - stepStart_).ps());
+    busy_.add(static_cast<uint64_t>((now() - stepStart_).ps()));
+    const uint64_t ended = step_;
+    tryStart(ended + 1, now());  // completes step `ended` in the plan
+    for (const RequestRecord& r : plan_->finishedAfter(ended)) {
+      finished_.add();
+      outputTokens_.add(r.outputTokens);
+      ttft_.add(r.ttft().ps());
+      if (r.outputTokens > 1) tpot_.add(r.tpot().ps());
+      e2e_.add(r.e2e().ps());
+      queueing_.add(r.queueing().ps());
+      lastFinish_.add(static_cast<uint64_t>(r.finish.ps()) - lastFinish_.value());
+    }
+  }
+
+  void finish() override { preempted_.add(plan_->preemptions()); }
+
+ private:
+  // Step k can start once step k-1 ended at prevEnd: now, at the next arrival, or never.
+  void tryStart(uint64_t k, SimTime prevEnd) {
+    const SimTime t = plan_->nextWorkAt(k, prevEnd, now());
+    if (t == SimTime::never()) {
+      promiseNoOutputBefore(SimTime::never());
+      return;
+    }
+    if (t > now()) {
+      scheduleSelf(t - now(), Payload::of(StepStart{kTry, k, prevEnd.ps(), 0}));
+      promiseNoOutputBefore(t + overhead_);
+      return;
+    }
+    const auto plan = plan_->step(k, prevEnd, now());
+    step_ = k;
+    stepStart_ = now();
+    doneCount_ = 0;
+    steps_.add();
+    prefillTokens_.add(plan->prefillTokens);
+    decodeTokens_.add(plan->decodeTokens);
+    batch_.add(static_cast<int64_t>(plan->prefillTokens + plan->decodeTokens));
+    for (uint32_t i = 1; i <= dies_; ++i)
+      sendTo(ctl_, i, Payload::of(StepStart{kStart, k, prevEnd.ps(), now().ps()}), overhead_);
+    promiseNoOutputBefore(now());
+  }
+
+  const std::shared_ptr<const ServingPlan> plan_;
+  const Duration overhead_;
+  PortId ctl_ = 0;
+  uint32_t dies_ = 0;
+  uint64_t step_ = 0;
+  uint32_t doneCount_ = 0;
+  SimTime stepStart_ = SimTime::zero();
+  Counter &steps_, &prefillTokens_, &decodeTokens_, &finished_, &outputTokens_, &preempted_, &lastFinish_, &busy_;
+  Histogram &ttft_, &tpot_, &e2e_, &queueing_, &stepTime_, &batch_;
+};
+
+class ServingDie final : public hw::ProgramDie {
+ public:
+  ServingDie(const ComponentContext& ctx, std::shared_ptr<const ServingPlan> plan)
+      : ProgramDie(ctx, specOf(ctx, *plan)),
+        plan_(std::move(plan)),
+        m_(plan_->config().model),
+        expectedByTag_(2 * size_t{m_.moeLayerCount()}, 0),
+        tokens_(counter("tokens")),
+        dispatched_(counter("dispatch_bytes")),
+        combined_(counter("combine_bytes")) {
+    die().memory().allocate("weights", hw::Bytes{plan_->residentBytes(index())});
+  }
+
+  void setup() override {
+    ctl_ = port("ctl");
+    ProgramDie::setup();
+  }
+
+ private:
+  static const hw::DieSpec& specOf(const ComponentContext& ctx, const ServingPlan& plan) {
+    const auto i = static_cast<size_t>(ctx.params->integer("index"));
+    WAFERSIM_REQUIRE(i < plan.config().dieSpecs.size(), "component ", ctx.name, ": die ", i, " of ",
+                     plan.config().dieSpecs.size());
+    return plan.config().dieSpecs[i];
+  }
+
+  void handleControl(const Event& e) override {
+    const auto start = e.payload.as<StepStart>();
+    WAFERSIM_ASSERT(start.kind == kStart, "die ", name(), ": unexpected control message ", start.kind);
+    step_ = plan_->step(start.step, SimTime::fromPs(start.prevEndPs), SimTime::fromPs(start.startPs));
+  }
+
+  hw::DieOp gemm(uint64_t m, uint64_t n, uint64_t k) const {
+    hw::DieOp op;
+    op.gemm = hw::Gemm{m, n, k, plan_->config().computeType};
+    return op;
+  }
+
+  void ffn(std::vector<hw::ProgramStep>& p, uint64_t tokens, uint64_t intermediate) const {
+    if (tokens == 0 || intermediate == 0) return;
+    const uint64_t h = m_.hiddenSize;
+    p.push_back(hw::ProgramStep::compute(gemm(tokens, (m_.gatedFfn ? 2 : 1) * intermediate, h)));
+    p.push_back(hw::ProgramStep::compute(gemm(tokens, h, intermediate)));
+  }
+
+  void attention(std::vector<hw::ProgramStep>& p, uint64_t n) const {
+    const uint64_t h = m_.hiddenSize;
+    if (m_.attention == AttentionKind::Mla) {
+      const uint64_t qk = uint64_t{m_.qkNopeHeadDim} + m_.qkRopeHeadDim;
+      if (m_.qLoraRank > 0) {
+        p.push_back(hw::ProgramStep::compute(gemm(n, m_.qLoraRank, h)));
+        p.push_back(hw::ProgramStep::compute(gemm(n, uint64_t{m_.heads} * qk, m_.qLoraRank)));
+      } else {
+        p.push_back(hw::ProgramStep::compute(gemm(n, uint64_t{m_.heads} * qk, h)));
+      }
+      p.push_back(hw::ProgramStep::compute(gemm(n, uint64_t{m_.kvLoraRank} + m_.qkRopeHeadDim, h)));
+    } else {
+      p.push_back(hw::ProgramStep::compute(gemm(n, (uint64_t{m_.heads} + 2ull * m_.kvHeads) * m_.headDim, h)));
+    }
+    // One attention op per request: MLA runs absorbed, as one KV head of kv_lora_rank + rope.
+    const bool mla = m_.attention == AttentionKind::Mla;
+    for (const BatchEntry& e : step_->batch) {
+      if (e.die != index()) continue;
+      hw::DieOp op;
+      op.kind = hw::DieOp::Kind::Attention;
+      op.attention.batch = 1;
+      op.attention.heads = m_.heads;
+      op.attention.kvHeads = mla ? 1 : m_.kvHeads;
+      op.attention.headDim = mla ? uint64_t{m_.kvLoraRank} + m_.qkRopeHeadDim : m_.headDim;
+      op.attention.contextLength = uint64_t{e.contextBefore} + e.newTokens;
+      op.attention.queryLength = e.newTokens;
+      op.attention.dtype = m_.kvCacheType;
+      p.push_back(hw::ProgramStep::compute(op));
+    }
+    const uint64_t out = mla ? uint64_t{m_.heads} * m_.vHeadDim : uint64_t{m_.heads} * m_.headDim;
+    p.push_back(hw::ProgramStep::compute(gemm(n, h, out)));
+  }
+
+  void buildStep(std::vector<hw::ProgramStep>& p) {
+    const uint32_t d = index(), D = plan_->config().dies;
+    const uint64_t n = step_->dieTokens[d];
+    const uint64_t bytesPerToken = m_.hiddenSize * plan_->config().activationBytes;
+    tokens_.add(n);
+    uint32_t ml = 0;
+    for (uint32_t l = 0; l < m_.layers; ++l) {
+      if (n > 0) attention(p, n);
+      if (!m_.isMoeLayer(l)) {
+        ffn(p, n, m_.denseIntermediate);
+        continue;
+      }
+      const LayerRouting& r = step_->moe[ml];
+      const std::vector<uint32_t>& where = plan_->config().expertDie[ml];
+      const uint32_t dispatchTag = 2 * ml, combineTag = 2 * ml + 1;
+      if (n > 0) p.push_back(hw::ProgramStep::compute(gemm(n, m_.experts, m_.hiddenSize)));  // gate
+      uint64_t sources = 0, destinations = 0;
+      for (uint32_t o = 0; o < D; ++o) {
+        if (o == d) continue;
+        if (const uint64_t c = r.pairTokens[size_t{d} * D + o]; c > 0) {
+          p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, dispatchTag));
+          dispatched_.add(c * bytesPerToken);
+          ++destinations;
+        }
+        sources += r.pairTokens[size_t{o} * D + d] > 0;
+      }
+      ffn(p, n, uint64_t{m_.sharedExperts} * m_.sharedIntermediate);  // overlaps the dispatch
+      expectedByTag_[dispatchTag] += sources;
+      p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[dispatchTag], dispatchTag));
+      for (uint32_t e = 0; e < m_.experts; ++e)
+        if (where[e] == d) ffn(p, r.expertTokens[e], m_.expertIntermediate);
+      for (uint32_t o = 0; o < D; ++o)
+        if (const uint64_t c = r.pairTokens[size_t{o} * D + d]; o != d && c > 0) {
+          p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, combineTag));
+          combined_.add(c * bytesPerToken);
+        }
+      expectedByTag_[combineTag] += destinations;
+      p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[combineTag], combineTag));
+      ++ml;
+    }
+    if (const uint64_t emit = step_->dieEmitting[d]; emit > 0)
+      p.push_back(hw::ProgramStep::compute(gemm(emit, m_.vocabSize, m_.hiddenSize)));  // LM head
+    p.push_back(hw::ProgramStep::waitEngines());
+  }
+
+  bool refill(std::vector<hw::ProgramStep>& program) override {
+    if (step_ && step_->step != running_) {
+      running_ = step_->step;
+      buildStep(program);
+      return true;
+    }
+    if (running_ != reported_) {
+      reported_ = running_;
+      // Folded into the send's delay: the die may not answer faster than its declared reaction.
+      sendTo(ctl_, 0, Payload::of(StepDone{kDone, running_, index(), 0}), reactionDelay());
+    }
+    return false;
+  }
+
+  const std::shared_ptr<const ServingPlan> plan_;
+  const MoeModelConfig& m_;
+  std::shared_ptr<const StepPlan> step_;
+  uint64_t running_ = 0, reported_ = 0;
+  std::vector<uint64_t> expectedByTag_;
+  PortId ctl_ = 0;
+  Counter &tokens_, &dispatched_, &combined_;
+};
+
+}  // namespace
+
+void registerServingComponents(ComponentRegistry& registry) {
+  ComponentType host;
+  host.name = "moe.Host";
+  host.help = "Serving host / global command processor: starts every engine step, records request latencies.";
+  host.params = {{"step_overhead", ParamType::Duration, "0 ps", "scheduling time added to every step's start", 0, {}}};
+  host.ports = {{"ctl", "control fabric to the dies (member 0)"}};
+  host.factory = [](const ComponentContext& ctx) { return std::make_unique<Host>(ctx); };
+  registry.add(std::move(host));
+
+  ComponentType die;
+  die.name = "moe.Die";
+  die.help = "A die running the MoE serving dataflow of every step (models/moe/serving_components.h).";
+  die.params = hw::ProgramDie::dieParams();
+  die.ports = {{"net", "link to the router"}, {"ctl", "control fabric (member index + 1)"}};
+  die.factory = [](const ComponentContext& ctx) {
+    return std::make_unique<ServingDie>(ctx, ctx.data->get<ServingPlan>(kServingDataKey, "component " + ctx.name));
+  };
+  registry.add(std::move(die));
+}
+
+}  // namespace wafersim::moe

@@ -1,0 +1,100 @@
+// The serving engine's global state, replicated: every process (and every partition thread in it)
+// shares one ServingPlan through the graph's model data, and every process computes the same
+// plans from the same inputs, so no batch or routing ever travels between processes.
+//
+// Step k (k = 1, 2, ...) is announced by the host (serving_components.cc) as (k, end of step
+// k-1, start of step k). From those two times the plan is a pure function of the scenario: the
+// scheduler (batch_scheduler.h) completes step k-1 and forms step k's batch, the router routes
+// every token of the batch through every MoE layer, and the placement turns the routing into
+// per-die work: tokens each die sends to each other die, tokens per expert. Dies read it to
+// build their programs; the host reads the finished requests.
+//
+// THREADS. Dies of one process may ask for the same step from several partition threads; the
+// first computes it under a mutex, the others read it (plans are immutable once made). All
+// mutation is the deterministic state machine advancing one step at a time, so the cache is
+// logically const. A step-1 announcement that does not fit the state resets it (the same graph
+// is run again, as tests do).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "models/hardware/die.h"
+#include "models/moe/batch_scheduler.h"
+#include "models/moe/model_config.h"
+#include "models/workload/routing.h"
+#include "sim/params.h"
+
+namespace wafersim::moe {
+
+inline constexpr const char* kServingDataKey = "serving";
+
+struct ServingConfig {
+  MoeModelConfig model;
+  uint32_t dies = 0;
+  std::vector<hw::DieSpec> dieSpecs;  // per die
+  SchedulerConfig scheduler;
+  Params workload;        // resolved against workload::requestWorkloadParams()
+  Params routing;         // resolved against routingParams() (serving_model.h)
+  uint64_t seed = 1;
+  // expertDie[moeLayer][expert]: the die holding the expert (expert parallelism).
+  std::vector<std::vector<uint32_t>> expertDie;
+  double kvMemoryFraction = 0.9;  // of the DRAM left after the weights
+  hw::DataType computeType = hw::DataType::Bf16;
+  uint32_t activationBytes = 2;   // per hidden element on the wire
+};
+
+struct LayerRouting {
+  std::vector<uint32_t> pairTokens;    // dies x dies: tokens of die s with an expert on die d
+  std::vector<uint32_t> expertTokens;  // experts: tokens routed to each
+};
+
+struct StepPlan {
+  uint64_t step = 0;
+  SimTime start;
+  std::vector<BatchEntry> batch;
+  std::vector<uint32_t> dieTokens;    // tokens computed on each die
+  std::vector<uint32_t> dieEmitting;  // tokens emitted by each die (LM head rows)
+  std::vector<LayerRouting> moe;      // per MoE layer
+  uint64_t prefillTokens = 0, decodeTokens = 0;
+};
+
+// The routing section of a scenario: kind synthetic (SyntheticRouter's knobs) or trace (a
+// routing trace file, HD-MoE or Patterns-behind-Chaos format).
+std::vector<ParamSpec> routingParams();
+std::unique_ptr<workload::ExpertRouter> makeRouter(const Params& resolved, const MoeModelConfig& model, uint64_t seed);
+
+class ServingPlan {
+ public:
+  explicit ServingPlan(ServingConfig config);
+  ~ServingPlan();
+
+  const ServingConfig& config() const { return config_; }
+  // Resident weights of die d (replicated attention/dense/shared/embeddings + its experts).
+  uint64_t residentBytes(uint32_t die) const;
+  uint64_t kvCapacityTokens(uint32_t die) const;
+
+  // Completes step k-1 at prevEnd (if not done yet) and returns when step k can start: `now`
+  // when there is work, else the next arrival, else SimTime::never().
+  SimTime nextWorkAt(uint64_t k, SimTime prevEnd, SimTime now) const;
+  // Step k's plan (computing it, after completing step k-1 at prevEnd, if it is new).
+  std::shared_ptr<const StepPlan> step(uint64_t k, SimTime prevEnd, SimTime start) const;
+  // The requests that finished at the end of step k (known once step k+1 or nextWorkAt(k+1) ran).
+  std::vector<RequestRecord> finishedAfter(uint64_t k) const;
+  uint64_t preemptions() const;
+
+ private:
+  struct State;
+  void resetIfRerun(uint64_t k, bool cached) const;
+  void completeUpTo(uint64_t k, SimTime prevEnd) const;  // state after step k-1
+
+  const ServingConfig config_;
+  mutable std::mutex mutex_;
+  mutable std::unique_ptr<State> state_;
+};
+
+}  // namespace wafersim::moe

@@ -1,0 +1,177 @@
+// The MoE serving engine (models/moe): a single request through a single MoE layer whose latency
+// is composed by hand here from the operator and link models, determinism over partitions, and
+// the validation errors of a serving scenario.
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "coordinator/scenario.h"
+#include "models/hardware/presets.h"
+#include "models/model_catalog.h"
+#include "sim/error.h"
+#include "sim/simulation.h"
+
+namespace wafersim {
+namespace {
+
+// Two H100-class GPUs on an NVSwitch (450 GB/s, 400 ns per link), store-and-forward. A custom
+// one-layer model: GQA 8 heads / 2 KV heads of 128, hidden 1024, two experts, top-2, so every
+// token goes to both experts (expert e on GPU e): the routing is known without drawing it.
+const char* kOneLayer = R"(
+model: moe_serving
+params:
+  hardware: {system: gpu-box, x: 2, mode: store_and_forward}
+  model:
+    name: one-layer
+    layers: 1
+    hidden_size: 1024
+    vocab_size: 4096
+    heads: 8
+    kv_heads: 2
+    head_dim: 128
+    experts: 2
+    top_k: 2
+    expert_intermediate_size: 2048
+  workload: {kind: closed, concurrency: 1, count: 1, prompt_tokens: 64, output_tokens: 1}
+  serving: {command_latency: 1 us}
+simulation: {partitions: 1}
+)";
+
+struct Built {
+  Scenario scenario;
+  SystemGraph graph;
+};
+
+Built build(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  ModelCatalog catalog;
+  registerBuiltinModels(catalog);
+  Built r{parseScenario(text, "s.yaml", overrides), {}};
+  r.graph = catalog.build(r.scenario.model, r.scenario.modelParams, "s.yaml: params", r.scenario.run.seed);
+  return r;
+}
+
+Results run(const Built& r, uint32_t partitions, SyncKind sync = SyncKind::Window) {
+  ComponentRegistry registry;
+  registerBuiltinComponents(registry);
+  RunOptions o = r.scenario.run;
+  o.sync = sync;
+  o.checker = true;
+  return runInProcess(r.graph, registry, PartitionMap::linear(r.graph.components().size(), partitions), o).results;
+}
+
+const ComponentRecord& component(const Results& r, const std::string& name) {
+  for (const auto& c : r.components())
+    if (c.name == name) return c;
+  throw std::runtime_error("no component " + name);
+}
+
+TEST(Serving, OneRequestThroughOneLayerTakesTheHandComputedTime) {
+  const Built r = build(kOneLayer);
+  const Results res = run(r, 1);
+  const hw::DieSpec gpu = hw::h100DieSpec();
+  const hw::ComputeDieSpec& die = gpu.engines[0].compute;
+  const hw::Bandwidth hbm = gpu.engines[0].dramBandwidth;
+  auto gemm = [&](uint64_t m, uint64_t n, uint64_t k) {
+    return hw::gemmTime(die, hw::Gemm{m, n, k, hw::DataType::Bf16}, hbm).ps();
+  };
+  const uint64_t P = 64, h = 1024;
+  // GPU 0 holds the request: QKV projection, attention over the 64-token prompt, output
+  // projection, gate.
+  const int64_t A = gemm(P, (8 + 2 * 2) * 128, h) +
+                    hw::attentionTime(die, hw::Attention::prefill(1, 8, 2, 128, P, hw::DataType::Bf16), hbm).ps() +
+                    gemm(P, h, 8 * 128) + gemm(P, 2, h);
+  const int64_t F = gemm(P, 2 * 2048, h) + gemm(P, h, 2048);  // one expert's gated FFN, M = 64
+  // Dispatch to GPU 1 and combine back: S = 64 x 1024 x 2 bytes over two links each way.
+  const int64_t hop = hw::parseBandwidth("450 GB/s").transferTime(hw::Bytes{P * h * 2}).ps() + 400'000;
+  const int64_t lmHead = gemm(1, 4096, h);
+  const int64_t reaction = hw::parseBandwidth("450 GB/s").transferTime(hw::Bytes{1}).ps();  // 3 ps
+  const int64_t C = 1'000'000;
+  // Start command (C); GPU 0: A, send, its own expert (F); GPU 1 waits for the dispatch (2 hops),
+  // runs F, combines (2 hops); GPU 0 then runs the LM head and reports (its reaction, C).
+  const int64_t expected = C + A + 2 * hop + F + 2 * hop + lmHead + reaction + C;
+  const auto& host = component(res, "host");
+  EXPECT_EQ(host.histograms.at("ttft_ps").min, expected);
+  EXPECT_EQ(host.histograms.at("e2e_ps").max, expected);
+  EXPECT_EQ(host.counters.at("requests_finished"), 1u);
+  EXPECT_EQ(host.counters.at("prefill_tokens"), P);
+  EXPECT_EQ(host.counters.at("steps"), 1u);
+  EXPECT_EQ(component(res, "gpu[0]").counters.at("dispatch_bytes"), P * h * 2);
+  EXPECT_EQ(component(res, "gpu[1]").counters.at("combine_bytes"), P * h * 2);
+  // The same on 2 and 3 partitions, both strategies.
+  for (uint32_t parts : {2u, 3u}) EXPECT_EQ(run(r, parts).digestHex(), res.digestHex()) << parts;
+  EXPECT_EQ(run(r, 2, SyncKind::NullMessage).digestHex(), res.digestHex());
+}
+
+TEST(Serving, ARunIsIdenticalOnOneToFourPartitions) {
+  const Built r = build(R"(
+model: moe_serving
+params:
+  hardware: {system: tsmc-sow, x: 2, y: 3}
+  model: {preset: qwen3-30b-a3b, layers: 4}
+  workload: {kind: poisson, rate: 20000, count: 24, prompt_distribution: uniform, prompt_min: 16, prompt_max: 200,
+             output_distribution: uniform, output_min: 2, output_max: 12}
+  routing: {kind: synthetic, zipf: 0.8, token_correlation: 0.3}
+  scheduler: {max_running: 8, token_budget: 256}
+simulation: {partitions: 1}
+)");
+  const Results one = run(r, 1);
+  const auto& host = component(one, "host");
+  EXPECT_EQ(host.counters.at("requests_finished"), 24u);
+  EXPECT_GT(host.counters.at("steps"), 10u);
+  for (uint32_t parts : {2u, 3u, 4u}) EXPECT_EQ(run(r, parts).digestHex(), one.digestHex()) << parts;
+  // Null messages only on 2 partitions: on more, idle partitions in a cycle advance each other's
+  // clocks by one lookahead per round across the long compute gaps (CMB's known weakness).
+  EXPECT_EQ(run(r, 2, SyncKind::NullMessage).digestHex(), one.digestHex());
+  // The same graph run again (the replicated plan restarts) gives the same results.
+  EXPECT_EQ(run(r, 1).digestHex(), one.digestHex());
+}
+
+TEST(Serving, PreemptionWhenTheKvCacheRunsOut) {
+  // 1 % of the memory left after Mixtral-8x7B's weights on a 4-die wafer: about 4,100 KV tokens
+  // per die (131,072 B each), for 16 sequences of up to 1,200 tokens.
+  const Built r = build(R"(
+model: moe_serving
+params:
+  hardware: {system: dojo, x: 2, y: 2}
+  model: {preset: mixtral-8x7b}
+  workload: {kind: closed, concurrency: 16, count: 16, prompt_tokens: 1000, output_tokens: 200}
+  serving: {kv_memory_fraction: 0.01}
+simulation: {partitions: 2}
+)");
+  const Results res = run(r, 2);
+  const auto& host = component(res, "host");
+  EXPECT_EQ(host.counters.at("requests_finished"), 16u);
+  EXPECT_EQ(host.counters.at("output_tokens"), 16u * 200);
+  EXPECT_GT(host.counters.at("preemptions"), 0u);
+}
+
+TEST(Serving, BadScenariosAreRefusedNamingTheField) {
+  auto error = [](const std::string& params) {
+    try {
+      const bool hasModel = params.find("  model:") != std::string::npos;
+      build("model: moe_serving\nparams:\n" + params + (hasModel ? "" : "  model: {preset: olmoe-1b-7b}\n"));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  using ::testing::HasSubstr;
+  EXPECT_THAT(error("  model: {preset: mixtral-8x7b, top_k: 9}\n"), HasSubstr("top_k (9) exceeds experts (8)"));
+  EXPECT_THAT(error("  model: {preset: gpt-5}\n"), HasSubstr("gpt-5"));
+  EXPECT_THAT(error("  model: {preset: deepseek-v3}\n  hardware: {system: gpu-box, x: 2}\n"), HasSubstr("does not fit"));
+  EXPECT_THAT(error("  model: {layers: 2, hidden_size: 64, heads: 2, kv_heads: 1, head_dim: 32, vocab_size: 100}\n"),
+              HasSubstr("experts must be at least 1"));
+  EXPECT_THAT(error("  hardware: {link_bandwidth: 3 parsecs}\n"), HasSubstr("parsecs"));
+  EXPECT_THAT(error("  workload: {rate: -1}\n"), HasSubstr("workload.rate"));
+  EXPECT_THAT(error("  scheduler: {token_budget: 0}\n"), HasSubstr("scheduler.token_budget"));
+  EXPECT_THAT(error("  mapping: {policy: psychic}\n"), HasSubstr("mapping.policy"));
+  EXPECT_THAT(error("  routing: {kind: trace}\n"), HasSubstr("routing.trace_file"));
+  EXPECT_THAT(error("  hardware: {sistem: dojo}\n"), HasSubstr("hardware.sistem"));
+  EXPECT_THAT(error("  serving: {command_latency: soon}\n"), HasSubstr("serving.command_latency"));
+  EXPECT_THAT(error("  workload: {kind: closed, prompt_tokens: 100000000, output_tokens: 1}\n  model: {preset: mixtral-8x7b}\n  hardware: {x: 2, y: 2}\n"),
+              HasSubstr("needs more KV cache than any die holds"));
+}
+
+}  // namespace
+}  // namespace wafersim

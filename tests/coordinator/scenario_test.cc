@@ -194,7 +194,7 @@ TEST(ScenarioTest, OverridesAreCheckedLikeTheFile) {
 }
 
 TEST(ScenarioTest, LoadScenarioReadsAFile) {
-  const Scenario s = loadScenario(std::string(WAFERSIM_SOURCE_DIR) + "/examples/quickstart.yaml");
+  const Scenario s = loadScenario(std::string(WAFERSIM_SOURCE_DIR) + "/examples/phold.yaml");
   EXPECT_EQ(s.model, "phold");
   EXPECT_EQ(s.modelParams.text("lps"), "2048");
   EXPECT_EQ(s.partitions, 2u);
@@ -233,7 +233,7 @@ TEST(ScenarioTest, AValidScenarioBuildsAndRuns) {
   EXPECT_EQ(direct.results.digest(), r.results.digest());
 
   // The quick start scenario also builds (not run: it is sized for a benchmark).
-  const Scenario q = loadScenario(std::string(WAFERSIM_SOURCE_DIR) + "/examples/quickstart.yaml");
+  const Scenario q = loadScenario(std::string(WAFERSIM_SOURCE_DIR) + "/examples/phold.yaml");
   const SystemGraph qg = catalog.build(q.model, q.modelParams, q.source + ": params");
   EXPECT_EQ(qg.components().size(), 2048u);
   EXPECT_NO_THROW(qg.validate(registry));

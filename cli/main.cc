@@ -13,6 +13,8 @@
 #include "coordinator/node_coordinator.h"
 #include "coordinator/scenario.h"
 #include "models/model_catalog.h"
+#include "models/moe/serving_summary.h"
+#include "sim/energy_report.h"
 #include "sim/error.h"
 #include "sim/simulation.h"
 
@@ -133,6 +135,17 @@ int runCommand(const std::string& file, const std::vector<std::string>& override
               static_cast<unsigned long long>(nulls));
   std::printf("  sync wait fraction    %.3f\n", r.syncWaitFraction());
   std::printf("  results digest        %s\n", r.results.digestHex().c_str());
+  const std::optional<nlohmann::json> serving = moe::servingSummary(r.results);
+  if (serving) {
+    const auto& v = *serving;
+    std::printf("  serving: %llu requests, %llu output tokens in %.6f s simulated: %.1f tokens/s\n",
+                v["requests_finished"].get<unsigned long long>(), v["output_tokens"].get<unsigned long long>(),
+                v["makespan_s"].get<double>(), v["output_tokens_per_s"].get<double>());
+    std::printf("  TTFT mean %.3f ms (p99 <= %.3f ms), TPOT mean %.3f ms, energy %.3f J (%.4f J per token)\n",
+                v["ttft"].value("mean_s", 0.0) * 1e3, v["ttft"].value("p99_s", 0.0) * 1e3,
+                v["tpot"].value("mean_s", 0.0) * 1e3, v["energy_j"].get<double>(),
+                v["energy_per_output_token_j"].get<double>());
+  }
 
   {
     if (outDir.empty()) {  // every run leaves a self-describing folder
@@ -153,6 +166,14 @@ int runCommand(const std::string& file, const std::vector<std::string>& override
       resolved << j.dump(2) << "\n";
     }
     std::ofstream(outDir + "/results.json") << r.results.toJson().dump(2) << "\n";
+    {
+      nlohmann::json summary{{"digest", r.results.digestHex()},
+                             {"simulated_time_s", static_cast<double>(r.results.simulatedTime().ps()) * 1e-12},
+                             {"events", r.events()}, {"wall_seconds", r.wallSeconds}};
+      if (const EnergyReport e = energyReport(r.results); !e.empty()) summary["energy"] = e.toJson();
+      if (serving) summary["serving"] = *serving;
+      std::ofstream(outDir + "/summary.json") << summary.dump(2) << "\n";
+    }
     std::ofstream(outDir + "/partition.json") << toJson(plan, graph).dump(2) << "\n";
     nlohmann::json run{{"wall_seconds", r.wallSeconds}, {"events", r.events()}, {"sync", toString(s.run.sync)},
                        {"sync_wait_fraction", r.syncWaitFraction()}};
@@ -231,7 +252,7 @@ int main(int argc, char** argv) {
   run->add_option("--set", overrides, "override a field: --set simulation.partitions=4");
   run->add_option("--out", outDir,
                   "results folder (default runs/<scenario>-<time>): scenario, resolved scenario, results.json, "
-                  "partition.json, run.json");
+                  "partition.json, run.json, summary.json");
   DistributedFlags flags;
   run->add_option("--nodes", flags.nodes, "run in N wafersim-node processes (default: threads in this process)")
       ->check(CLI::Range(1u, 4096u));

@@ -1,0 +1,78 @@
+#include "models/moe/serving_summary.h"
+
+#include "sim/energy_report.h"
+
+namespace wafersim::moe {
+namespace {
+
+// The upper bound of the bucket where the q-quantile sample lies (the maximum for the last).
+double quantileSeconds(const HistogramRecord& h, double q) {
+  if (h.count == 0) return 0;
+  const auto rank = static_cast<uint64_t>(q * static_cast<double>(h.count - 1)) + 1;
+  uint64_t seen = 0;
+  for (size_t i = 0; i < h.counts.size(); ++i) {
+    seen += h.counts[i];
+    if (seen >= rank) return static_cast<double>(i < h.bounds.size() ? std::min(h.bounds[i], h.max) : h.max) * 1e-12;
+  }
+  return static_cast<double>(h.max) * 1e-12;
+}
+
+nlohmann::json latency(const HistogramRecord& h) {
+  if (h.count == 0) return {{"count", 0}};
+  return {{"count", h.count},
+          {"mean_s", static_cast<double>(h.sum) / static_cast<double>(h.count) * 1e-12},
+          {"min_s", static_cast<double>(h.min) * 1e-12},
+          {"max_s", static_cast<double>(h.max) * 1e-12},
+          {"p50_s", quantileSeconds(h, 0.50)},
+          {"p90_s", quantileSeconds(h, 0.90)},
+          {"p99_s", quantileSeconds(h, 0.99)}};
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> servingSummary(const Results& results) {
+  const ComponentRecord* host = nullptr;
+  uint64_t dispatch = 0, combine = 0, byteHops = 0, dies = 0;
+  for (const ComponentRecord& c : results.components()) {
+    if (c.type == "moe.Host") host = &c;
+    if (c.type == "moe.Die") {
+      ++dies;
+      dispatch += c.counters.at("dispatch_bytes");
+      combine += c.counters.at("combine_bytes");
+      byteHops += c.counters.at("bytes_sent");
+    }
+    if (c.type == "hw.Router") byteHops += c.counters.at("bytes_forwarded");
+  }
+  if (!host) return std::nullopt;
+  const auto& n = host->counters;
+  const double seconds = static_cast<double>(n.at("last_finish_ps")) * 1e-12;
+  const uint64_t output = n.at("output_tokens");
+  nlohmann::json j;
+  j["dies"] = dies;
+  j["requests_finished"] = n.at("requests_finished");
+  j["output_tokens"] = output;
+  j["prefill_tokens"] = n.at("prefill_tokens");
+  j["decode_tokens"] = n.at("decode_tokens");
+  j["steps"] = n.at("steps");
+  j["preemptions"] = n.at("preemptions");
+  j["makespan_s"] = seconds;
+  j["output_tokens_per_s"] = seconds > 0 ? static_cast<double>(output) / seconds : 0.0;
+  j["requests_per_s"] = seconds > 0 ? static_cast<double>(n.at("requests_finished")) / seconds : 0.0;
+  j["ttft"] = latency(host->histograms.at("ttft_ps"));
+  j["tpot"] = latency(host->histograms.at("tpot_ps"));
+  j["e2e"] = latency(host->histograms.at("e2e_ps"));
+  j["queueing"] = latency(host->histograms.at("queueing_ps"));
+  j["step"] = latency(host->histograms.at("step_ps"));
+  const EnergyReport energy = energyReport(results);
+  j["energy_j"] = static_cast<double>(energy.totalPj) * 1e-12;
+  j["energy_per_output_token_j"] = output ? static_cast<double>(energy.totalPj) * 1e-12 / static_cast<double>(output) : 0.0;
+  nlohmann::json categories = nlohmann::json::object();
+  for (const auto& [category, pj] : energy.byCategoryPj) categories[category] = static_cast<double>(pj) * 1e-12;
+  j["energy_by_category_j"] = std::move(categories);
+  j["dispatch_bytes"] = dispatch;
+  j["combine_bytes"] = combine;
+  j["network_byte_hops"] = byteHops;
+  return j;
+}
+
+}  // namespace wafersim::moe

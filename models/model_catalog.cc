@@ -110,8 +110,18 @@ void registerBuiltinModels(ModelCatalog& catalog) {
                  c.gemm = hw::Gemm{static_cast<uint64_t>(p.integer("gemm_m")), static_cast<uint64_t>(p.integer("gemm_n")),
                                    static_cast<uint64_t>(p.integer("gemm_k")), hw::DataType::Fp16};
                  if (!p.text("engine").empty()) c.engine = system.specs[0].engineIndex(p.text("engine"));
-                 const auto n = static_cast<uint32_t>(system.network.endpoints.size());
-                 return hw::buildSystem(system, hw::collectivePrograms(c, n)).graph;
+                 // The collective runs among the dies that work; masked-out dies idle.
+                 std::vector<uint32_t> live;
+                 for (uint32_t d = 0; d < system.network.endpoints.size(); ++d)
+                   if (!system.failed(d)) live.push_back(d);
+                 const auto programs = hw::collectivePrograms(c, static_cast<uint32_t>(live.size()));
+                 std::vector<std::vector<hw::ProgramStep>> all(system.network.endpoints.size());
+                 for (size_t i = 0; i < live.size(); ++i) {
+                   all[live[i]] = programs[i];
+                   for (hw::ProgramStep& step : all[live[i]])
+                     if (step.kind == hw::ProgramStep::Kind::Send) step.destination = live[step.destination];
+                 }
+                 return hw::buildSystem(system, std::move(all)).graph;
                }});
   moe::registerServingModel(catalog);
 }

@@ -102,6 +102,12 @@ HardwareSystem mozart(DieSpec die, const Params& p) {
 
 }  // namespace
 
+bool HardwareSystem::failed(uint32_t die) const {
+  for (uint32_t f : failedDies)
+    if (f == die) return true;
+  return false;
+}
+
 std::vector<std::string> systemNames() { return kSystems; }
 std::vector<std::string> diePresetNames() { return kDies; }
 
@@ -130,6 +136,7 @@ std::vector<ParamSpec> systemParams() {
       {"mode", ParamType::Text, "cut_through", "forwarding: store_and_forward or cut_through", {}, {}},
       {"chunk", ParamType::Text, "4 KiB", "cut-through chunk size", {}, {}},
       {"network_file", ParamType::Text, "", "network description file for system \"file\" (graph_file.h)", {}, {}},
+      {"failed_dies", ParamType::Text, "", "dies masked out, as endpoint indices: \"3, 17\" (empty: none)", {}, {}},
   };
 }
 
@@ -163,6 +170,39 @@ HardwareSystem describeSystem(const Params& p) {
     s.specs = {dieOr("h100")};
   } else {
     fail(ErrorKind::InvalidConfig, "unknown system \"", name, "\" (", list(kSystems), ")");
+  }
+  for (std::string item : [&] {
+         std::vector<std::string> items;
+         std::string cur;
+         for (char ch : p.text("failed_dies") + ",") {
+           if (ch == ',') {
+             if (!cur.empty()) items.push_back(cur);
+             cur.clear();
+           } else if (ch != ' ') {
+             cur += ch;
+           }
+         }
+         return items;
+       }()) {
+    Params one{{"die", item}};
+    int64_t die = -1;
+    try {
+      die = one.integer("die");
+    } catch (const Error&) {
+    }
+    WAFERSIM_REQUIRE(die >= 0 && static_cast<size_t>(die) < s.network.endpoints.size(), "parameter failed_dies: \"",
+                     item, "\" is not a die index (0 .. ", s.network.endpoints.size() - 1, ")");
+    s.failedDies.push_back(static_cast<uint32_t>(die));
+    s.network.failedRouters.push_back(s.network.endpoints[die].router);
+  }
+  if (!s.failedDies.empty()) {
+    // Route around the holes where the routing can; refuse where it cannot (dimension order).
+    if (name == "file" || name == "gpu-box" || name == "duplex-box" || name == "mozart" ||
+        p.text("routing") == "shortest_path")
+      s.routes = shortestPathRoutes(s.network);
+    for (uint32_t a = 0; a < s.network.endpoints.size(); ++a)
+      for (uint32_t b = 0; b < s.network.endpoints.size(); ++b)
+        if (a != b && !s.failed(a) && !s.failed(b)) (void)routePath(s.network, s.routes, a, b);
   }
   s.network.mode = parseForwardingMode(p.text("mode"));
   s.network.chunk = parseBytes(p.text("chunk"));

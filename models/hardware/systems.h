@@ -13,7 +13,8 @@
 //   mozart              NoP-tree {4, 4}: attention chiplet at the root, 16 expert chiplets
 //   file                any network read from `network_file` (graph_file.h)
 // Parameters (systemParams) override the preset: the grid size of meshes, the die preset, the
-// link bandwidth, latency and energy, the forwarding mode and chunk, the routing.
+// link bandwidth, latency and energy, the forwarding mode and chunk, the routing, and the dies
+// that failed (masked out with their routers; meshes then need shortest-path routing).
 //
 // ASSUMPTION (all mesh systems): a die reaches its own router over a 1 ns link with four times the
 // die-to-die bandwidth (it can feed its four neighbour links at once).
@@ -36,6 +37,8 @@ struct HardwareSystem {
   std::vector<std::vector<PortId>> routes;
   std::vector<DieSpec> specs;
   std::vector<uint32_t> specOf;  // per endpoint
+  std::vector<uint32_t> failedDies;  // masked-out endpoints (their routers failed): no work, no traffic
+  bool failed(uint32_t die) const;
 };
 
 std::vector<std::string> systemNames();

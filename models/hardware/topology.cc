@@ -34,9 +34,15 @@ std::vector<std::vector<PortPeer>> portPeers(const NetworkDescription& d) {
   std::set<std::pair<uint32_t, uint32_t>> failed;
   for (auto [a, b] : d.failedLinks) failed.insert({std::min(a, b), std::max(a, b)});
   std::set<std::pair<uint32_t, uint32_t>> matched;
+  std::vector<bool> deadRouter(n, false);
+  for (uint32_t r : d.failedRouters) {
+    WAFERSIM_REQUIRE(r < n, "network: failed router ", r, " out of range (", n, " routers)");
+    deadRouter[r] = true;
+  }
   for (const RouterLink& l : d.links) {
-    const bool f = failed.count({std::min(l.a, l.b), std::max(l.a, l.b)}) != 0;
-    if (f) matched.insert({std::min(l.a, l.b), std::max(l.a, l.b)});
+    const bool named = failed.count({std::min(l.a, l.b), std::max(l.a, l.b)}) != 0;
+    if (named) matched.insert({std::min(l.a, l.b), std::max(l.a, l.b)});
+    const bool f = named || (l.a < n && deadRouter[l.a]) || (l.b < n && deadRouter[l.b]);
     claim(l.a, l.portA) = {PortPeer::ToRouter, l.b, l.latencyAB, f};
     claim(l.b, l.portB) = {PortPeer::ToRouter, l.a, l.latencyBA, f};
   }
@@ -44,7 +50,8 @@ std::vector<std::vector<PortPeer>> portPeers(const NetworkDescription& d) {
     WAFERSIM_REQUIRE(matched.count(pair), "network: failed link between routers ", pair.first, " and ", pair.second,
                      " is not a link");
   for (uint32_t e = 0; e < d.endpoints.size(); ++e)
-    claim(d.endpoints[e].router, d.endpoints[e].port) = {PortPeer::ToEndpoint, e, d.endpoints[e].latency, false};
+    claim(d.endpoints[e].router, d.endpoints[e].port) = {PortPeer::ToEndpoint, e, d.endpoints[e].latency,
+                                                         deadRouter[d.endpoints[e].router]};
   return peers;
 }
 
@@ -116,6 +123,10 @@ std::vector<uint32_t> routePath(const NetworkDescription& d, const std::vector<s
                    source, " or ", destination, " out of range");
   std::vector<uint32_t> path;
   uint32_t r = d.endpoints[source].router;
+  for (uint32_t dead : d.failedRouters)
+    WAFERSIM_REQUIRE(dead != r && dead != d.endpoints[destination].router, "network: endpoint ",
+                     d.endpointNames[dead == r ? source : destination], " is masked out (its router ",
+                     d.routerNames[dead], " failed)");
   for (;;) {
     path.push_back(r);
     WAFERSIM_REQUIRE(path.size() <= peers.size(), "network: the route from endpoint ", d.endpointNames[source],
@@ -249,6 +260,7 @@ NetworkDescription describe(const MeshConfig& c, bool torus) {
   d.mode = c.mode;
   d.chunk = c.chunk;
   d.failedLinks = c.failedLinks;
+  d.failedRouters = c.failedRouters;
   d.flows = c.flows;
   return d;
 }

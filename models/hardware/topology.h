@@ -56,6 +56,9 @@ struct NetworkDescription {
   std::vector<RouterLink> links;
   std::vector<EndpointAttachment> endpoints;
   std::vector<std::pair<uint32_t, uint32_t>> failedLinks;  // router pairs; every link between them fails
+  // Failed (masked-out) routers: every link of theirs fails and their endpoints (a die on a
+  // wafer tile) are unreachable; a flow from or to one is refused.
+  std::vector<uint32_t> failedRouters;
   EnergyPerBit energyPerBit;
   ForwardingMode mode = ForwardingMode::StoreAndForward;
   Bytes chunk{256};
@@ -90,6 +93,7 @@ struct MeshConfig {
   ForwardingMode mode = ForwardingMode::StoreAndForward;
   Bytes chunk{256};
   std::vector<std::pair<uint32_t, uint32_t>> failedLinks;  // router indices (y * X + x)
+  std::vector<uint32_t> failedRouters;                     // masked-out tiles (router and its endpoint)
   std::vector<FlowSpec> flows;                             // endpoint index == router index
 };
 

@@ -86,7 +86,13 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   WAFERSIM_REQUIRE(c.model.experts > 0 && c.model.moeLayerCount() > 0, "model ", c.model.name,
                    ": moe_serving needs an MoE model (experts and MoE layers)");
   c.dies = dies;
-  for (uint32_t d = 0; d < dies; ++d) c.dieSpecs.push_back(system.specs.at(system.specOf.at(d)));
+  std::vector<uint32_t> live;
+  for (uint32_t d = 0; d < dies; ++d) {
+    c.dieSpecs.push_back(system.specs.at(system.specOf.at(d)));
+    c.failed.push_back(system.failed(d));
+    if (!system.failed(d)) live.push_back(d);
+  }
+  WAFERSIM_REQUIRE(!live.empty(), "hardware.failed_dies: every die failed");
   c.scheduler.maxRunning = static_cast<uint32_t>(p.integer("scheduler.max_running"));
   c.scheduler.tokenBudget = static_cast<uint32_t>(p.integer("scheduler.token_budget"));
   c.scheduler.prefillChunk = static_cast<uint32_t>(p.integer("scheduler.prefill_chunk"));
@@ -101,8 +107,9 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   c.expertDie.assign(c.model.moeLayerCount(), std::vector<uint32_t>(c.model.experts));
   for (uint32_t l = 0; l < c.model.moeLayerCount(); ++l)
     for (uint32_t e = 0; e < c.model.experts; ++e) {
-      if (policy == "ep") c.expertDie[l][e] = static_cast<uint32_t>((e + l * shift) % dies);
-      else if (policy == "ep_contiguous") c.expertDie[l][e] = static_cast<uint32_t>(uint64_t{e} * dies / c.model.experts);
+      // Experts go to the dies that work.
+      if (policy == "ep") c.expertDie[l][e] = live[(e + l * shift) % live.size()];
+      else if (policy == "ep_contiguous") c.expertDie[l][e] = live[uint64_t{e} * live.size() / c.model.experts];
       else fail(ErrorKind::InvalidConfig, "mapping.policy: unknown policy \"", policy, "\" (ep, ep_contiguous)");
     }
   c.kvMemoryFraction = p.real("serving.kv_memory_fraction");
@@ -118,7 +125,7 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
                                                                      : workloadParams.integer(what + "_max");
     };
     uint64_t largest = 0;
-    for (uint32_t die = 0; die < dies; ++die) largest = std::max(largest, plan->kvCapacityTokens(die));
+    for (uint32_t die : live) largest = std::max(largest, plan->kvCapacityTokens(die));
     const auto need = static_cast<uint64_t>(longest("prompt") + longest("output"));
     WAFERSIM_REQUIRE(need <= largest, "workload: the longest request (", longest("prompt"), " prompt + ",
                      longest("output"), " output tokens) needs more KV cache than any die holds (", largest,

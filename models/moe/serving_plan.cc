@@ -72,7 +72,11 @@ ServingPlan::ServingPlan(ServingConfig config) : config_(std::move(config)) {
                      m.experts);
     for (uint32_t d : layer) WAFERSIM_REQUIRE(d < config_.dies, "serving: an expert is placed on die ", d, " of ", config_.dies);
   }
+  WAFERSIM_REQUIRE(config_.failed.empty() || config_.failed.size() == config_.dies, "serving: one failed flag per die");
+  for (const auto& layer : config_.expertDie)
+    for (uint32_t d : layer) WAFERSIM_REQUIRE(!dead(d), "serving: an expert is placed on die ", d, ", which failed");
   for (uint32_t d = 0; d < config_.dies; ++d) {
+    if (dead(d)) continue;
     const uint64_t capacity = config_.dieSpecs[d].dram.capacity.value;
     const uint64_t resident = residentBytes(d);
     WAFERSIM_REQUIRE(resident < capacity, "model ", m.name, " does not fit die ", d, " (", config_.dieSpecs[d].name,
@@ -94,7 +98,10 @@ uint64_t ServingPlan::residentBytes(uint32_t die) const {
   return m.totalWeightBytes() - allExperts + mine;  // everything but routed experts is replicated
 }
 
+bool ServingPlan::dead(uint32_t die) const { return !config_.failed.empty() && config_.failed[die]; }
+
 uint64_t ServingPlan::kvCapacityTokens(uint32_t die) const {
+  if (dead(die)) return 0;
   const uint64_t capacity = config_.dieSpecs[die].dram.capacity.value;
   const uint64_t resident = residentBytes(die);
   if (resident >= capacity) return 0;

@@ -37,6 +37,7 @@ struct ServingConfig {
   MoeModelConfig model;
   uint32_t dies = 0;
   std::vector<hw::DieSpec> dieSpecs;  // per die
+  std::vector<bool> failed;           // per die (empty: none): masked out, no requests, no experts
   SchedulerConfig scheduler;
   Params workload;        // resolved against workload::requestWorkloadParams()
   Params routing;         // resolved against routingParams() (serving_model.h)
@@ -76,7 +77,8 @@ class ServingPlan {
   const ServingConfig& config() const { return config_; }
   // Resident weights of die d (replicated attention/dense/shared/embeddings + its experts).
   uint64_t residentBytes(uint32_t die) const;
-  uint64_t kvCapacityTokens(uint32_t die) const;
+  uint64_t kvCapacityTokens(uint32_t die) const;  // 0 for a failed die
+  bool dead(uint32_t die) const;
 
   // Completes step k-1 at prevEnd (if not done yet) and returns when step k can start: `now`
   // when there is work, else the next arrival, else SimTime::never().

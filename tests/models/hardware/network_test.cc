@@ -300,3 +300,40 @@ TEST(NetworkTest, RejectsUnreachableDestinations) {
 
 }  // namespace
 }  // namespace wafersim::hw
+
+namespace wafersim::hw {
+namespace {
+
+TEST(NetworkTest, AFailedDieIsMaskedOutAndRoutedAround) {
+  // 3x3 mesh, shortest paths, the centre tile (router 4 and its endpoint) failed. endpoint[0,1]
+  // -> endpoint[2,1] goes round it: h = 4 router hops, H = 6 links; the tie between north and
+  // south goes to the lower port (p2, south).
+  constexpr uint64_t S = 2048;
+  MeshConfig c = mesh(3, 3);
+  c.routing = Routing::ShortestPath;
+  c.failedRouters = {4};
+  c.flows = {{3, 5, Bytes{S}, SimTime::zero()}};
+  const Network net = buildMesh(c);
+  EXPECT_THAT(routePath(net, 3, 5), ::testing::ElementsAre(3u, 6u, 7u, 8u, 5u));
+  const Results r = runEverywhere(net);
+  EXPECT_EQ(latency(r, "endpoint[2,1]").min, 6 * (T(S) + kL));
+  EXPECT_EQ(forwarded(r, "router[1,1]"), 0u);
+  // The masked die can neither send nor receive; dimension-order routing cannot go round it.
+  auto refused = [&](MeshConfig m) {
+    try {
+      buildMesh(m);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  MeshConfig to = c;
+  to.flows = {{0, 4, Bytes{S}, SimTime::zero()}};
+  EXPECT_THAT(refused(to), ::testing::HasSubstr("endpoint[1,1] is masked out (its router router[1,1] failed)"));
+  MeshConfig xy = c;
+  xy.routing = Routing::XY;
+  EXPECT_THAT(refused(xy), ::testing::HasSubstr("failed link"));
+}
+
+}  // namespace
+}  // namespace wafersim::hw

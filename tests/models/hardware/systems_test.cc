@@ -157,6 +157,24 @@ TEST_F(SystemsTest, PresetsCarryThePublishedValues) {
   for (const std::string& name : hw::diePresetNames()) EXPECT_NO_THROW(hw::diePreset(name).validate()) << name;
 }
 
+TEST_F(SystemsTest, FailedDiesAreMaskedOut) {
+  // Dojo 5x5 with dies 7 and 12 (the centre) failed: the 23 others run the all-to-all around them.
+  const SystemGraph g = build({{"system", "dojo"}, {"failed_dies", "7, 12"}, {"routing", "shortest_path"},
+                               {"bytes", "4 KiB"}});
+  const Results r = run(g, 2);
+  uint64_t received = 0;
+  for (const auto& c : r.components()) {
+    if (c.type != "hw.Die") continue;
+    const bool dead = c.name == "endpoint[2,1]" || c.name == "endpoint[2,2]";
+    EXPECT_EQ(c.counters.at("messages_received"), dead ? 0u : 22u) << c.name;
+    received += c.counters.at("messages_received");
+  }
+  EXPECT_EQ(received, 23u * 22);
+  EXPECT_EQ(counter(r, "router[2,2]", "chunks_forwarded"), 0u);
+  EXPECT_THROW(build({{"system", "dojo"}, {"failed_dies", "12"}}), Error);  // XY cannot avoid the hole
+  EXPECT_THROW(build({{"system", "dojo"}, {"failed_dies", "25"}}), Error);
+}
+
 TEST_F(SystemsTest, BadParametersAreNamed) {
   auto error = [&](const Params& p) {
     try {
@@ -175,6 +193,7 @@ TEST_F(SystemsTest, BadParametersAreNamed) {
   EXPECT_THAT(error({{"engine", "pim"}}), ::testing::HasSubstr("no engine \"pim\""));
   EXPECT_THAT(error({{"routing", "zigzag"}}), ::testing::HasSubstr("routing"));
   EXPECT_THAT(error({{"bytes", "0 B"}}), ::testing::HasSubstr("bytes"));
+  EXPECT_THAT(error({{"failed_dies", "3, x"}}), ::testing::HasSubstr("failed_dies: \"x\" is not a die index"));
 }
 
 }  // namespace

@@ -146,6 +146,25 @@ simulation: {partitions: 2}
   EXPECT_GT(host.counters.at("preemptions"), 0u);
 }
 
+TEST(Serving, AFailedDieServesNothing) {
+  const Built r = build(R"(
+model: moe_serving
+params:
+  hardware: {system: dojo, x: 2, y: 2, failed_dies: 1, routing: shortest_path}
+  model: {preset: mixtral-8x7b, layers: 2}
+  workload: {kind: closed, concurrency: 6, count: 6, prompt_tokens: 64, output_tokens: 3}
+simulation: {partitions: 1}
+)");
+  const Results res = run(r, 1);
+  EXPECT_EQ(component(res, "host").counters.at("requests_finished"), 6u);
+  EXPECT_EQ(component(res, "endpoint[1,0]").counters.at("tokens"), 0u);
+  EXPECT_EQ(component(res, "endpoint[1,0]").counters.at("bytes_received"), 0u);
+  uint64_t tokens = 0;
+  for (const char* die : {"endpoint[0,0]", "endpoint[0,1]", "endpoint[1,1]"})
+    tokens += component(res, die).counters.at("tokens");
+  EXPECT_EQ(tokens, component(res, "host").counters.at("prefill_tokens") + component(res, "host").counters.at("decode_tokens"));
+}
+
 TEST(Serving, BadScenariosAreRefusedNamingTheField) {
   auto error = [](const std::string& params) {
     try {

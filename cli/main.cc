@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/result_tables.h"
 #include "coordinator/local_launcher.h"
 #include "coordinator/node_coordinator.h"
 #include "coordinator/scenario.h"
@@ -183,7 +184,9 @@ int runCommand(const std::string& file, const std::vector<std::string>& override
                                    {"null_messages", p.sync.nullMessages}, {"events_sent", p.sync.eventsSent},
                                    {"wait_seconds", p.sync.waitSeconds}});
     std::ofstream(outDir + "/run.json") << run.dump(2) << "\n";
-    std::printf("  results written to    %s/\n", outDir.c_str());
+    const std::string tables = writeResultTables(outDir, r.results, graph);
+    std::printf("  results written to    %s/ (results.json summary.json run.json partition.json%s)\n", outDir.c_str(),
+                tables.c_str());
   }
   return 0;
 }

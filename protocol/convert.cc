@@ -221,6 +221,15 @@ void toWire(const wafersim::ComponentRecord& in, proto::ComponentRecord::Builder
     w.setMin(h.min);
     w.setMax(h.max);
   }
+  auto tables = out.initTables(static_cast<unsigned>(in.tables.size()));
+  i = 0;
+  for (const auto& [name, t] : in.tables) {
+    auto w = tables[i++];
+    w.setName(toText(name));
+    textListToWire(t.columns, w.initColumns(static_cast<unsigned>(t.columns.size())));
+    auto values = w.initValues(static_cast<unsigned>(t.values.size()));
+    for (unsigned k = 0; k < t.values.size(); ++k) values.set(k, t.values[k]);
+  }
 }
 
 void fromWire(proto::ComponentRecord::Reader in, wafersim::ComponentRecord& out) {
@@ -253,6 +262,19 @@ void fromWire(proto::ComponentRecord::Reader in, wafersim::ComponentRecord& out)
     h.max = w.getMax();
     bool inserted = out.histograms.emplace(textToString(w.getName()), std::move(h)).second;
     WAFERSIM_REQUIRE(inserted, "component ", out.name, ": histogram ", textToString(w.getName()), " twice");
+  }
+  out.tables.clear();
+  auto tables = in.getTables();
+  requireSizedElements(tables, "tables");
+  for (auto w : tables) {
+    TableRecord t;
+    for (auto c : w.getColumns()) t.columns.push_back(textToString(c));
+    for (int64_t v : w.getValues()) t.values.push_back(v);
+    WAFERSIM_REQUIRE(!t.columns.empty() && t.values.size() % t.columns.size() == 0, "component ", out.name,
+                     ": table ", textToString(w.getName()), " has ", t.values.size(), " values for ",
+                     t.columns.size(), " columns");
+    bool inserted = out.tables.emplace(textToString(w.getName()), std::move(t)).second;
+    WAFERSIM_REQUIRE(inserted, "component ", out.name, ": table ", textToString(w.getName()), " twice");
   }
 }
 

@@ -167,6 +167,14 @@ struct ComponentRecord {
   eventsCommitted @4 :UInt64;
   counters @5 :List(NamedCounter);
   histograms @6 :List(NamedHistogram);
+  tables @7 :List(NamedTable);
+}
+
+struct NamedTable {
+  # sim/statistics.h Table: row-major integers, values.size() a multiple of columns.size().
+  name @0 :Text;
+  columns @1 :List(Text);
+  values @2 :List(Int64);
 }
 
 struct Results {

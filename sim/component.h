@@ -98,6 +98,9 @@ class Component {
   Histogram& histogram(const std::string& name, std::vector<int64_t> bounds) {
     return stats_.histogram(name, std::move(bounds));
   }
+  Table& table(const std::string& name, std::vector<std::string> columns) {
+    return stats_.table(name, std::move(columns));
+  }
   RandomStream& random() { return random_; }
 
  private:

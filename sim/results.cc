@@ -19,11 +19,12 @@ uint64_t hashString(const std::string& s) {
 
 void Results::add(const std::vector<ComponentResult>& partitionResults) {
   for (const auto& r : partitionResults) {
-    ComponentRecord rec{r.id, r.name, r.type, r.eventDigest, r.eventsCommitted, {}, {}};
+    ComponentRecord rec{r.id, r.name, r.type, r.eventDigest, r.eventsCommitted, {}, {}, {}};
     for (const auto& [name, c] : r.stats->counters()) rec.counters[name] = c->value();
     for (const auto& [name, h] : r.stats->histograms())
       rec.histograms[name] = {h->bounds(), h->counts(), h->count(), h->sum(), h->count() ? h->min() : 0,
                               h->count() ? h->max() : 0};
+    for (const auto& [name, t] : r.stats->tables()) rec.tables[name] = {t->columns(), t->values()};
     add(std::move(rec));
   }
 }
@@ -55,6 +56,11 @@ uint64_t Results::digest() const {
       h = mixHash(mixHash(mixHash(h, static_cast<uint64_t>(hist.sum)), static_cast<uint64_t>(hist.min)),
                   static_cast<uint64_t>(hist.max));
     }
+    for (const auto& [name, t] : c.tables) {
+      h = mixHash(h, hashString(name));
+      for (const auto& col : t.columns) h = mixHash(h, hashString(col));
+      for (int64_t v : t.values) h = mixHash(h, static_cast<uint64_t>(v));
+    }
   }
   return mixHash(h, static_cast<uint64_t>(simulatedTime_.ps()));
 }
@@ -82,6 +88,13 @@ nlohmann::json Results::toJson() const {
       stats[name] = {{"bounds", hist.bounds}, {"counts", hist.counts}, {"count", hist.count},
                      {"sum", hist.sum},       {"min", hist.min},       {"max", hist.max}};
     j["stats"] = std::move(stats);
+    for (const auto& [name, t] : c.tables) {
+      nlohmann::json rows = nlohmann::json::array();
+      for (size_t r = 0; r < t.rows(); ++r)
+        rows.push_back(std::vector<int64_t>(t.values.begin() + static_cast<long>(r * t.columns.size()),
+                                            t.values.begin() + static_cast<long>((r + 1) * t.columns.size())));
+      j["tables"][name] = {{"columns", t.columns}, {"rows", std::move(rows)}};
+    }
     comps[c.name] = std::move(j);
   }
   doc["components"] = std::move(comps);

@@ -24,6 +24,12 @@ struct HistogramRecord {
   int64_t sum = 0, min = 0, max = 0;
 };
 
+struct TableRecord {
+  std::vector<std::string> columns;
+  std::vector<int64_t> values;  // row-major
+  size_t rows() const { return columns.empty() ? 0 : values.size() / columns.size(); }
+};
+
 struct ComponentRecord {
   ComponentId id = 0;
   std::string name;
@@ -32,6 +38,7 @@ struct ComponentRecord {
   uint64_t eventsCommitted = 0;
   std::map<std::string, uint64_t> counters;
   std::map<std::string, HistogramRecord> histograms;
+  std::map<std::string, TableRecord> tables;
 };
 
 class Results {

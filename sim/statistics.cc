@@ -21,6 +21,23 @@ void Histogram::add(int64_t sample) {
   max_ = std::max(max_, sample);
 }
 
+Table::Table(std::vector<std::string> columns) : columns_(std::move(columns)) {
+  WAFERSIM_REQUIRE(!columns_.empty(), "a table needs at least one column");
+}
+
+void Table::addRow(std::initializer_list<int64_t> values) {
+  WAFERSIM_ASSERT(values.size() == columns_.size(), "table row of ", values.size(), " values for ", columns_.size(),
+                  " columns");
+  values_.insert(values_.end(), values.begin(), values.end());
+}
+
+Table& StatSet::table(const std::string& name, std::vector<std::string> columns) {
+  auto& slot = tables_[name];
+  if (!slot) slot = std::make_unique<Table>(std::move(columns));
+  WAFERSIM_REQUIRE(slot->columns() == columns || columns.empty(), "table \"", name, "\" declared twice with other columns");
+  return *slot;
+}
+
 Counter& StatSet::counter(const std::string& name) {
   WAFERSIM_REQUIRE(!histograms_.count(name), "statistic \"", name, "\" is already a histogram");
   auto& slot = counters_[name];

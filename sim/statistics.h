@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,18 +48,37 @@ class Histogram {
   int64_t max_ = std::numeric_limits<int64_t>::min();
 };
 
+// Rows of integers under named columns, in the order they were added (per-request records of a
+// serving run: the CLI writes them as CSV). Integers only, so results stay bit-identical.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> columns);
+  void addRow(std::initializer_list<int64_t> values);  // one value per column, or Error{Internal}
+
+  const std::vector<std::string>& columns() const { return columns_; }
+  const std::vector<int64_t>& values() const { return values_; }  // row-major
+  size_t rows() const { return values_.size() / columns_.size(); }
+
+ private:
+  std::vector<std::string> columns_;
+  std::vector<int64_t> values_;
+};
+
 // The statistics of one component, by name. Names are unique per component.
 class StatSet {
  public:
   Counter& counter(const std::string& name);
   Histogram& histogram(const std::string& name, std::vector<int64_t> bounds);
+  Table& table(const std::string& name, std::vector<std::string> columns);
 
   const std::map<std::string, std::unique_ptr<Counter>>& counters() const { return counters_; }
   const std::map<std::string, std::unique_ptr<Histogram>>& histograms() const { return histograms_; }
+  const std::map<std::string, std::unique_ptr<Table>>& tables() const { return tables_; }
 
  private:
   std::map<std::string, std::unique_ptr<Counter>> counters_;
   std::map<std::string, std::unique_ptr<Histogram>> histograms_;
+  std::map<std::string, std::unique_ptr<Table>> tables_;
 };
 
 }  // namespace wafersim

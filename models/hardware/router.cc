@@ -66,6 +66,7 @@ class Router final : public Component {
     if (o.lastEnergy.fj != 0) energy_.add(o.lastEnergy);
     ++forwarded_;
     bytes_ += m.chunkBytes;
+    o.bytes += m.chunkBytes;
   }
 
   void finish() override {
@@ -73,6 +74,8 @@ class Router final : public Component {
     bytesStat_.add(bytes_);
     forwarded_ = bytes_ = 0;
     for (; zeroWaits_ > 0; --zeroWaits_) waits_.add(0);
+    for (PortId p = 0; p < kRouterPorts; ++p)  // per output port: the link tables of a run
+      if (out_[p].bytes > 0) counter("bytes_p" + std::to_string(p)).add(std::exchange(out_[p].bytes, 0));
   }
 
  private:
@@ -81,6 +84,7 @@ class Router final : public Component {
     uint32_t lastBytes = 0;                 // the chunk size that lastTime and lastEnergy are for
     Duration lastTime = Duration::zero();   // transferTime(lastBytes) on this port (0 B: 0 ps)
     Energy lastEnergy{};                    // energyPerBit_.of(lastBytes)
+    uint64_t bytes = 0;                     // sent on this port, added to "bytes_pK" in finish()
   };
   const std::shared_ptr<const NetworkPlan> plan_;
   const uint32_t index_;

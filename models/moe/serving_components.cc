@@ -54,7 +54,9 @@ class Host final : public Component {
         e2e_(histogram("e2e_ps", kLatencyBounds)),
         queueing_(histogram("queueing_ps", kLatencyBounds)),
         stepTime_(histogram("step_ps", kLatencyBounds)),
-        batch_(histogram("batch_tokens", {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384})) {
+        batch_(histogram("batch_tokens", {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384})),
+        requests_(table("requests", {"id", "arrival_ps", "prompt_tokens", "output_tokens", "first_scheduled_ps",
+                                     "first_token_ps", "finish_ps", "preemptions"})) {
     if (overhead_ > Duration::zero()) declareReactionDelay(overhead_);
   }
 
@@ -88,6 +90,8 @@ class Host final : public Component {
       e2e_.add(r.e2e().ps());
       queueing_.add(r.queueing().ps());
       lastFinish_.add(static_cast<uint64_t>(r.finish.ps()) - lastFinish_.value());
+      requests_.addRow({static_cast<int64_t>(r.id), r.arrival.ps(), r.promptTokens, r.outputTokens,
+                        r.firstScheduled.ps(), r.firstToken.ps(), r.finish.ps(), r.preemptions});
     }
   }
 
@@ -128,6 +132,7 @@ class Host final : public Component {
   SimTime stepStart_ = SimTime::zero();
   Counter &steps_, &prefillTokens_, &decodeTokens_, &finished_, &outputTokens_, &preempted_, &lastFinish_, &busy_;
   Histogram &ttft_, &tpot_, &e2e_, &queueing_, &stepTime_, &batch_;
+  Table& requests_;  // one row per finished request, in finishing order
 };
 
 class ServingDie final : public hw::ProgramDie {

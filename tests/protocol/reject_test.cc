@@ -239,6 +239,17 @@ TEST(ProtocolReject, DuplicateCounterNames) {
   expectReadRejected<ResultsMessage>(asSpan(encodeBytes(encoder)), RejectReason::InvalidContent);
 }
 
+TEST(ProtocolReject, RaggedTables) {
+  // 6 values under 3 columns become 5: not a whole number of rows.
+  Encoder encoder;
+  auto root = encoder.begin(1);
+  toWire(sampleResults(), root);
+  auto table = root.getResults().getComponents()[0].getTables()[0];
+  auto values = table.initValues(5);
+  for (unsigned i = 0; i < 5; ++i) values.set(i, i);
+  expectReadRejected<ResultsMessage>(asSpan(encodeBytes(encoder)), RejectReason::InvalidContent);
+}
+
 TEST(ProtocolReject, ZeroSizedEventsCannotAmplify) {
   // 100,000 events that take no bytes on the wire would cost 6.4 MB to read: refused.
   Encoder encoder;

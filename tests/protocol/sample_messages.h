@@ -88,6 +88,7 @@ inline ResultsMessage sampleResults() {
   a.eventsCommitted = 1000;
   a.counters = {{"flops", 1ull << 50}, {"messages_sent", 17}};
   a.histograms["latency_ps"] = {{0, 100, 1000}, {1, 2, 3, 4}, 10, -5, -100, 4000};
+  a.tables["requests"] = {{"id", "arrival_ps", "finish_ps"}, {0, 10, 900, 1, -20, 1000}};
   wafersim::ComponentRecord b;
   b.id = 9;
   b.name = "router[3]";
@@ -124,6 +125,12 @@ inline void expectEqual(const wafersim::ComponentRecord& a, const wafersim::Comp
   for (auto ia = a.histograms.begin(), ib = b.histograms.begin(); ia != a.histograms.end(); ++ia, ++ib) {
     EXPECT_EQ(ia->first, ib->first);
     expectEqual(ia->second, ib->second);
+  }
+  ASSERT_EQ(a.tables.size(), b.tables.size());
+  for (auto ia = a.tables.begin(), ib = b.tables.begin(); ia != a.tables.end(); ++ia, ++ib) {
+    EXPECT_EQ(ia->first, ib->first);
+    EXPECT_EQ(ia->second.columns, ib->second.columns);
+    EXPECT_EQ(ia->second.values, ib->second.values);
   }
 }
 

@@ -1,0 +1,86 @@
+#include "cli/result_tables.h"
+
+#include <fstream>
+#include <set>
+
+#include "models/hardware/units.h"
+
+namespace wafersim {
+namespace {
+
+bool isDie(const std::string& type) { return type == "hw.Die" || type == "moe.Die" || type == "hw.Endpoint"; }
+
+}  // namespace
+
+std::string writeResultTables(const std::string& dir, const Results& results, const SystemGraph& graph) {
+  std::string written;
+  for (const ComponentRecord& c : results.components()) {
+    auto it = c.tables.find("requests");
+    if (it == c.tables.end()) continue;
+    std::ofstream out(dir + "/requests.csv");
+    const TableRecord& t = it->second;
+    for (size_t i = 0; i < t.columns.size(); ++i) out << (i ? "," : "") << t.columns[i];
+    out << "\n";
+    for (size_t r = 0; r < t.rows(); ++r) {
+      for (size_t i = 0; i < t.columns.size(); ++i) out << (i ? "," : "") << t.values[r * t.columns.size() + i];
+      out << "\n";
+    }
+    written += " requests.csv";
+    break;
+  }
+
+  std::set<std::string> columns;
+  for (const ComponentRecord& c : results.components())
+    if (isDie(c.type))
+      for (const auto& [name, v] : c.counters) columns.insert(name);
+  if (!columns.empty()) {
+    std::ofstream out(dir + "/dies.csv");
+    out << "die,type";
+    for (const auto& col : columns) out << "," << col;
+    out << "\n";
+    for (const ComponentRecord& c : results.components()) {
+      if (!isDie(c.type)) continue;
+      out << c.name << "," << c.type;
+      for (const auto& col : columns) {
+        auto v = c.counters.find(col);
+        out << "," << (v == c.counters.end() ? 0 : v->second);
+      }
+      out << "\n";
+    }
+    written += " dies.csv";
+  }
+
+  // Router ports: the peer from the graph's links, the bandwidth from the router's parameters.
+  const double seconds = static_cast<double>(results.simulatedTime().ps()) * 1e-12;
+  bool any = false;
+  std::ofstream links;
+  for (const ComponentRecord& c : results.components()) {
+    if (c.type != "hw.Router") continue;
+    for (const auto& [name, bytes] : c.counters) {
+      if (!name.starts_with("bytes_p")) continue;
+      const std::string port = name.substr(6);  // "pK"
+      std::string peer = "?";
+      for (const LinkSpec& l : graph.links()) {
+        if (l.a == c.id && l.portA == port) peer = graph.component(l.b).name;
+        if (l.b == c.id && l.portB == port) peer = graph.component(l.a).name;
+      }
+      const Params& params = graph.component(c.id).params;
+      const std::string bw = params.has("bandwidth_" + port) ? params.text("bandwidth_" + port)
+                             : params.has("bandwidth")        ? params.text("bandwidth")
+                                                              : "";
+      const uint64_t rate = bw.empty() ? 0 : hw::parseBandwidth(bw).bytesPerSecond;
+      if (!any) {
+        links.open(dir + "/links.csv");
+        links << "from,port,to,bytes,bandwidth_bytes_per_s,utilization\n";
+        any = true;
+      }
+      links << c.name << "," << port << "," << peer << "," << bytes << "," << rate << ","
+            << (rate && seconds > 0 ? static_cast<double>(bytes) / (static_cast<double>(rate) * seconds) : 0.0)
+            << "\n";
+    }
+  }
+  if (any) written += " links.csv";
+  return written;
+}
+
+}  // namespace wafersim

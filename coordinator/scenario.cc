@@ -91,8 +91,12 @@ Scenario parseScenario(const std::string& text, const std::string& source, const
                                                                               const std::string& prefix) {
       for (const auto& kv : map) {
         const std::string key = prefix + kv.first.as<std::string>();
-        if (kv.second.IsMap()) flatten(kv.second, key + ".");
-        else s.modelParams.set(key, scalar(source, kv.second, "params." + key));
+        if (kv.second.IsMap()) {
+          flatten(kv.second, key + ".");
+        } else {
+          s.modelParams.set(key, scalar(source, kv.second, "params." + key));
+          if (kv.first.Mark().line >= 0) s.modelParams.setLine(key, kv.first.Mark().line + 1);
+        }
       }
     };
     flatten(params, "");

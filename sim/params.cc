@@ -88,19 +88,37 @@ Duration Params::duration(const std::string& key) const {
   }
 }
 
-Params resolveParams(const Params& given, const std::vector<ParamSpec>& specs, const std::string& where) {
+namespace {
+
+// "s.yaml: params" and a key given on line 12 -> "s.yaml:12: params": errors name the line.
+std::string withLine(const std::string& where, const Params& given, const std::string& key) {
+  const int line = given.line(key);
+  const size_t colon = where.find(": ");
+  if (line <= 0 || colon == std::string::npos) return where;
+  return where.substr(0, colon) + ":" + std::to_string(line) + where.substr(colon);
+}
+
+}  // namespace
+
+Params resolveParams(const Params& given, const std::vector<ParamSpec>& specs, const std::string& whereAll) {
   Params out;
   for (const auto& [key, value] : given.values()) {
     bool known = false;
     for (const auto& spec : specs) known = known || spec.name == key;
     if (!known) {
+      const std::string where = withLine(whereAll, given, key);
+      // A key in a section ("hardware.sistem") lists the section's parameters only.
+      const size_t dot = key.rfind('.');
+      const std::string section = dot == std::string::npos ? "" : key.substr(0, dot + 1);
       std::string names;
-      for (const auto& spec : specs) names += (names.empty() ? "" : ", ") + spec.name;
+      for (const auto& spec : specs)
+        if (spec.name.starts_with(section)) names += (names.empty() ? "" : ", ") + spec.name;
       fail(ErrorKind::InvalidConfig, where, ": unknown parameter \"", key, "\" (known: ",
            names.empty() ? "none" : names, ")");
     }
   }
   for (const auto& spec : specs) {
+    const std::string where = withLine(whereAll, given, spec.name);
     std::string value;
     if (given.has(spec.name)) value = given.text(spec.name);
     else if (spec.defaultValue) value = *spec.defaultValue;

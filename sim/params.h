@@ -37,6 +37,12 @@ class Params {
   Params(std::initializer_list<std::pair<const std::string, std::string>> values) : values_(values) {}
 
   void set(const std::string& key, std::string value) { values_[key] = std::move(value); }
+  // Where a value came from (a scenario's line), for error messages; 0: unknown.
+  void setLine(const std::string& key, int line) { lines_[key] = line; }
+  int line(const std::string& key) const {
+    auto it = lines_.find(key);
+    return it == lines_.end() ? 0 : it->second;
+  }
   bool has(const std::string& key) const { return values_.count(key) != 0; }
   const std::map<std::string, std::string>& values() const { return values_; }
 
@@ -49,6 +55,7 @@ class Params {
 
  private:
   std::map<std::string, std::string> values_;
+  std::map<std::string, int> lines_;
 };
 
 // Prints a real so that parsing it back gives the same double.

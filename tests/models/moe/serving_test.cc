@@ -184,6 +184,11 @@ TEST(Serving, BadScenariosAreRefusedNamingTheField) {
   EXPECT_THAT(error("  hardware: {link_bandwidth: 3 parsecs}\n"), HasSubstr("parsecs"));
   EXPECT_THAT(error("  workload: {rate: -1}\n"), HasSubstr("workload.rate"));
   EXPECT_THAT(error("  scheduler: {token_budget: 0}\n"), HasSubstr("scheduler.token_budget"));
+  // Errors found while resolving parameters name the line of the key.
+  EXPECT_THAT(error("  model: {preset: olmoe-1b-7b}\n  scheduler:\n    token_budget: 0\n"),
+              HasSubstr("s.yaml:5: params.scheduler.token_budget: 0 is below the minimum 1"));
+  EXPECT_THAT(error("  hardware:\n    system: dojo\n    sistem: x\n"),
+              HasSubstr("s.yaml:5: params: unknown parameter \"hardware.sistem\" (known: hardware.system"));
   EXPECT_THAT(error("  mapping: {policy: psychic}\n"), HasSubstr("mapping.policy"));
   EXPECT_THAT(error("  routing: {kind: trace}\n"), HasSubstr("routing.trace_file"));
   EXPECT_THAT(error("  hardware: {sistem: dojo}\n"), HasSubstr("hardware.sistem"));

@@ -14,6 +14,7 @@
 #include "coordinator/node_coordinator.h"
 #include "coordinator/scenario.h"
 #include "models/model_catalog.h"
+#include "models/preset_catalog.h"
 #include "models/moe/serving_summary.h"
 #include "sim/energy_report.h"
 #include "sim/error.h"
@@ -233,6 +234,16 @@ int describeCommand(const std::string& what, bool json) {
       std::printf("component %s: %s\n", name.c_str(), t.help.c_str());
       printParams(t.params);
       for (const auto& p : t.ports) std::printf("    port %-11s %s\n", p.name.c_str(), p.help.c_str());
+    }
+  }
+  for (const auto& name : presetNames()) {
+    if (!what.empty() && what != name) continue;
+    found = true;
+    const nlohmann::json preset = *describePreset(name);
+    doc["presets"][name] = preset;
+    if (!json) {
+      if (what.empty()) std::printf("preset %s (%s)\n", name.c_str(), preset["kind"].get<std::string>().c_str());
+      else std::printf("preset %s:\n%s\n", name.c_str(), preset.dump(2).c_str());
     }
   }
   if (!found) fail(ErrorKind::InvalidConfig, "nothing named \"", what, "\" to describe");

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "models/hardware/units.h"
 
 namespace wafersim {
@@ -80,6 +82,34 @@ std::string writeResultTables(const std::string& dir, const Results& results, co
     }
   }
   if (any) written += " links.csv";
+
+  // Chrome / Perfetto trace (chrome://tracing, ui.perfetto.dev) from the "trace" tables: one
+  // process per component, one thread per track; times in microseconds.
+  nlohmann::json events = nlohmann::json::array();
+  static const char* kKinds[] = {"GEMM", "attention", "message", "step"};
+  for (const ComponentRecord& c : results.components()) {
+    auto it = c.tables.find("trace");
+    if (it == c.tables.end()) continue;
+    const TableRecord& t = it->second;
+    if (t.columns.size() != 6) continue;
+    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", c.id}, {"args", {{"name", c.name}}}});
+    for (size_t r = 0; r < t.rows(); ++r) {
+      const int64_t* v = &t.values[r * 6];
+      const auto kind = static_cast<size_t>(v[3]);
+      nlohmann::json args;
+      if (kind <= 1) args = {{"flops", v[4]}, {"bytes", v[5]}};
+      else if (kind == 2) args = {{"bytes", v[4]}, {"to", v[5]}};
+      else args = {{"step", v[4]}, {"tokens", v[5]}};
+      events.push_back({{"name", kind < 4 ? kKinds[kind] : "?"}, {"ph", "X"}, {"pid", c.id}, {"tid", v[2]},
+                        {"ts", static_cast<double>(v[0]) * 1e-6}, {"dur", static_cast<double>(v[1] - v[0]) * 1e-6},
+                        {"args", args}});
+    }
+  }
+  if (!events.empty()) {
+    std::ofstream(dir + "/trace.json") << nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ns"}}.dump()
+                                       << "\n";
+    written += " trace.json";
+  }
   return written;
 }
 

@@ -106,6 +106,13 @@ void ProgramDie::setup() {
   advance();
 }
 
+void ProgramDie::traceWindow(SimTime start, SimTime end) {
+  if (end <= start) return;
+  traceStart_ = start;
+  traceEnd_ = end;
+  trace_ = &table("trace", {"start_ps", "end_ps", "track", "kind", "amount", "detail"});
+}
+
 void ProgramDie::blockUntil(SimTime t) {
   blocked_ = true;
   scheduleSelf(t - now(), Payload::of(kWake));
@@ -126,14 +133,21 @@ void ProgramDie::advance() {
       case ProgramStep::Kind::Compute: {
         const OpTiming t = model_.submit(now(), s.op);
         allDone_ = max(allDone_, t.end);
+        if (trace_ && t.end > traceStart_ && t.start < traceEnd_)
+          trace_->addRow({t.start.ps(), t.end.ps(), s.op.engine, s.op.kind == DieOp::Kind::Gemm ? 0 : 1,
+                          static_cast<int64_t>(t.cost.flops), static_cast<int64_t>(t.cost.bytes.value)});
         ++pc_;
         if (s.wait && t.end > now()) return blockUntil(t.end);
         break;
       }
       case ProgramStep::Kind::Send: {
         const uint64_t flow = (static_cast<uint64_t>(s.tag) << 32) | (nextFlow_++ & 0xFFFFFFFFu);
-        nic_.inject(now(), flow, s.destination, s.bytes, now(),
-                    [&](const Payload& p, Duration delay) { send(net_, p, delay); });
+        const SimTime from = max(now(), nic_.busyUntil());
+        const SimTime until = nic_.inject(now(), flow, s.destination, s.bytes, now(),
+                                          [&](const Payload& p, Duration delay) { send(net_, p, delay); });
+        if (trace_ && until > traceStart_ && from < traceEnd_)
+          trace_->addRow({from.ps(), until.ps(), static_cast<int64_t>(model_.spec().engines.size()), 2,
+                          static_cast<int64_t>(s.bytes.value), s.destination});
         ++pc_;
         break;
       }

@@ -88,6 +88,12 @@ class ProgramDie : public Component {
   // Self-events of a subclass must use a payload whose first 8 bytes are not kWake.
   static constexpr uint64_t kWake = 0x57414b45'57414b45ull;
 
+  // Records every op and message that overlaps [start, end) in the table "trace" (columns
+  // start_ps, end_ps, track, kind, amount, detail: track = engine index, or the engine count for
+  // the NIC; kind 0 GEMM, 1 attention, 2 message; amount = FLOPs or bytes; detail = DRAM bytes or
+  // the destination). The CLI turns "trace" tables into a Chrome/Perfetto trace.
+  void traceWindow(SimTime start, SimTime end);
+
   DieModel& die() { return model_; }
   uint32_t index() const { return index_; }
   uint64_t received(uint32_t tag) const;
@@ -105,6 +111,8 @@ class ProgramDie : public Component {
   size_t pc_ = 0;
   bool blocked_ = false;
   std::vector<uint64_t> receivedByTag_;
+  SimTime traceStart_ = SimTime::zero(), traceEnd_ = SimTime::zero();
+  Table* trace_ = nullptr;
   uint64_t nextFlow_ = 0;
   SimTime allDone_ = SimTime::zero();
 };

@@ -58,6 +58,8 @@ class Host final : public Component {
         requests_(table("requests", {"id", "arrival_ps", "prompt_tokens", "output_tokens", "first_scheduled_ps",
                                      "first_token_ps", "finish_ps", "preemptions"})) {
     if (overhead_ > Duration::zero()) declareReactionDelay(overhead_);
+    if (plan_->config().traceEnd > plan_->config().traceStart)
+      trace_ = &table("trace", {"start_ps", "end_ps", "track", "kind", "amount", "detail"});
   }
 
   void setup() override {
@@ -79,6 +81,8 @@ class Host final : public Component {
     if (++doneCount_ < dies_) return;
     // The step is over.
     stepTime_.add((now() - stepStart_).ps());
+    if (trace_ && now() > plan_->config().traceStart && stepStart_ < plan_->config().traceEnd)
+      trace_->addRow({stepStart_.ps(), now().ps(), 0, 3, static_cast<int64_t>(step_), stepTokens_});
     busy_.add(static_cast<uint64_t>((now() - stepStart_).ps()));
     const uint64_t ended = step_;
     tryStart(ended + 1, now());  // completes step `ended` in the plan
@@ -118,6 +122,7 @@ class Host final : public Component {
     prefillTokens_.add(plan->prefillTokens);
     decodeTokens_.add(plan->decodeTokens);
     batch_.add(static_cast<int64_t>(plan->prefillTokens + plan->decodeTokens));
+    stepTokens_ = static_cast<int64_t>(plan->prefillTokens + plan->decodeTokens);
     for (uint32_t i = 1; i <= dies_; ++i)
       sendTo(ctl_, i, Payload::of(StepStart{kStart, k, prevEnd.ps(), now().ps()}), overhead_);
     promiseNoOutputBefore(now());
@@ -133,6 +138,8 @@ class Host final : public Component {
   Counter &steps_, &prefillTokens_, &decodeTokens_, &finished_, &outputTokens_, &preempted_, &lastFinish_, &busy_;
   Histogram &ttft_, &tpot_, &e2e_, &queueing_, &stepTime_, &batch_;
   Table& requests_;  // one row per finished request, in finishing order
+  Table* trace_ = nullptr;  // steps in the trace window: kind 3, amount = step, detail = tokens
+  int64_t stepTokens_ = 0;
 };
 
 class ServingDie final : public hw::ProgramDie {
@@ -146,6 +153,7 @@ class ServingDie final : public hw::ProgramDie {
         dispatched_(counter("dispatch_bytes")),
         combined_(counter("combine_bytes")) {
     die().memory().allocate("weights", hw::Bytes{plan_->residentBytes(index())});
+    traceWindow(plan_->config().traceStart, plan_->config().traceEnd);
   }
 
   void setup() override {

@@ -74,7 +74,9 @@ std::vector<ParamSpec> servingParams() {
                {}, {}},
               {"activation_bytes", ParamType::Integer, "2", "bytes per hidden element in dispatch and combine", 1, 8},
               {"kv_memory_fraction", ParamType::Real, "0.9", "share of the memory left after the weights for KV cache",
-               0.01, 1}});
+               0.01, 1},
+              {"trace_start", ParamType::Duration, "0 ps", "start of the Perfetto trace window (trace.json)", 0, {}},
+              {"trace_end", ParamType::Duration, "0 ps", "end of the trace window (0: no trace)", 0, {}}});
   return all;
 }
 
@@ -115,6 +117,8 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   c.kvMemoryFraction = p.real("serving.kv_memory_fraction");
   c.computeType = parseComputeType(p.text("serving.compute_type"), c.model);
   c.activationBytes = static_cast<uint32_t>(p.integer("serving.activation_bytes"));
+  c.traceStart = SimTime::zero() + p.duration("serving.trace_start");
+  c.traceEnd = SimTime::zero() + p.duration("serving.trace_end");
   const Params workloadParams = c.workload;
   auto plan = std::make_shared<ServingPlan>(std::move(c));  // checks that the model fits
   // The longest request the workload can draw must fit one die's KV cache (a trace is checked per

@@ -47,6 +47,7 @@ struct ServingConfig {
   double kvMemoryFraction = 0.9;  // of the DRAM left after the weights
   hw::DataType computeType = hw::DataType::Bf16;
   uint32_t activationBytes = 2;   // per hidden element on the wire
+  SimTime traceStart = SimTime::zero(), traceEnd = SimTime::zero();  // Perfetto window (empty: off)
 };
 
 struct LayerRouting {

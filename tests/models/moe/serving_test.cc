@@ -103,6 +103,25 @@ TEST(Serving, OneRequestThroughOneLayerTakesTheHandComputedTime) {
   EXPECT_EQ(run(r, 2, SyncKind::NullMessage).digestHex(), res.digestHex());
 }
 
+TEST(Serving, TheTraceWindowRecordsEveryOpMessageAndStep) {
+  const Built r = build(kOneLayer, {"params.serving.trace_end=1 s"});
+  const Results res = run(r, 1);
+  // GPU 0: QKV, attention, output projection, gate, the dispatch, its expert (2 GEMMs), LM head.
+  const TableRecord& gpu0 = component(res, "gpu[0]").tables.at("trace");
+  ASSERT_EQ(gpu0.rows(), 8u);
+  EXPECT_EQ(gpu0.values[0], 1'000'000);  // the first op starts when the command arrives (1 us)
+  EXPECT_EQ(gpu0.values[4 * 6 + 3], 2);  // the fifth row is the dispatch message...
+  EXPECT_EQ(gpu0.values[4 * 6 + 4], 64 * 1024 * 2);  // ... of 64 tokens x 1024 x 2 B
+  EXPECT_EQ(gpu0.values[4 * 6 + 5], 1);              // ... to GPU 1
+  EXPECT_EQ(component(res, "gpu[1]").tables.at("trace").rows(), 3u);  // 2 GEMMs, the combine
+  const TableRecord& host = component(res, "host").tables.at("trace");
+  ASSERT_EQ(host.rows(), 1u);
+  EXPECT_EQ(host.values[1] - host.values[0], component(res, "host").histograms.at("step_ps").max);
+  // Outside the window nothing is recorded.
+  const Results none = run(build(kOneLayer, {"params.serving.trace_start=1 s", "params.serving.trace_end=2 s"}), 1);
+  EXPECT_EQ(component(none, "gpu[0]").tables.at("trace").rows(), 0u);
+}
+
 TEST(Serving, ARunIsIdenticalOnOneToFourPartitions) {
   const Built r = build(R"(
 model: moe_serving

@@ -99,7 +99,13 @@ class Host final : public Component {
     }
   }
 
-  void finish() override { preempted_.add(plan_->preemptions()); }
+  void finish() override {
+    preempted_.add(plan_->preemptions());
+    Table& load = table("expert_load", {"moe_layer", "expert", "tokens"});
+    for (size_t l = 0; l < expertLoad_.size(); ++l)
+      for (size_t e = 0; e < expertLoad_[l].size(); ++e)
+        load.addRow({static_cast<int64_t>(l), static_cast<int64_t>(e), static_cast<int64_t>(expertLoad_[l][e])});
+  }
 
  private:
   // Step k can start once step k-1 ended at prevEnd: now, at the next arrival, or never.
@@ -115,6 +121,12 @@ class Host final : public Component {
       return;
     }
     const auto plan = plan_->step(k, prevEnd, now());
+    for (size_t l = 0; l < plan->moe.size(); ++l) {  // expert load, for the routing statistics
+      if (expertLoad_.size() < plan->moe.size()) expertLoad_.resize(plan->moe.size());
+      auto& load = expertLoad_[l];
+      load.resize(plan->moe[l].expertTokens.size(), 0);
+      for (size_t e = 0; e < load.size(); ++e) load[e] += plan->moe[l].expertTokens[e];
+    }
     step_ = k;
     stepStart_ = now();
     doneCount_ = 0;
@@ -140,6 +152,7 @@ class Host final : public Component {
   Table& requests_;  // one row per finished request, in finishing order
   Table* trace_ = nullptr;  // steps in the trace window: kind 3, amount = step, detail = tokens
   int64_t stepTokens_ = 0;
+  std::vector<std::vector<uint64_t>> expertLoad_;  // [MoE layer][expert]: tokens routed
 };
 
 class ServingDie final : public hw::ProgramDie {

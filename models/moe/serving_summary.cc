@@ -1,5 +1,10 @@
 #include "models/moe/serving_summary.h"
 
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <vector>
+
 #include "sim/energy_report.h"
 
 namespace wafersim::moe {
@@ -69,6 +74,29 @@ std::optional<nlohmann::json> servingSummary(const Results& results) {
   nlohmann::json categories = nlohmann::json::object();
   for (const auto& [category, pj] : energy.byCategoryPj) categories[category] = static_cast<double>(pj) * 1e-12;
   j["energy_by_category_j"] = std::move(categories);
+  // Routing statistics per MoE layer from the expert load: max/mean (1: balanced) and the
+  // coefficient of variation, averaged over layers and at the worst layer.
+  if (auto it = host->tables.find("expert_load"); it != host->tables.end() && it->second.rows() > 0) {
+    const TableRecord& t = it->second;
+    std::map<int64_t, std::vector<double>> layers;
+    for (size_t r = 0; r < t.rows(); ++r) layers[t.values[r * 3]].push_back(static_cast<double>(t.values[r * 3 + 2]));
+    double sumRatio = 0, worstRatio = 0, sumCv = 0;
+    for (const auto& [l, load] : layers) {
+      double mean = 0, max = 0, var = 0;
+      for (double x : load) mean += x, max = std::max(max, x);
+      mean /= static_cast<double>(load.size());
+      for (double x : load) var += (x - mean) * (x - mean);
+      const double ratio = mean > 0 ? max / mean : 0, cv = mean > 0 ? std::sqrt(var / static_cast<double>(load.size())) / mean : 0;
+      sumRatio += ratio;
+      sumCv += cv;
+      worstRatio = std::max(worstRatio, ratio);
+    }
+    const auto n = static_cast<double>(layers.size());
+    j["routing"] = {{"moe_layers", layers.size()},
+                    {"expert_load_max_over_mean", sumRatio / n},
+                    {"expert_load_max_over_mean_worst_layer", worstRatio},
+                    {"expert_load_cv", sumCv / n}};
+  }
   j["dispatch_bytes"] = dispatch;
   j["combine_bytes"] = combine;
   j["network_byte_hops"] = byteHops;

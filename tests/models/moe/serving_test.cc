@@ -9,6 +9,7 @@
 #include "coordinator/scenario.h"
 #include "models/hardware/presets.h"
 #include "models/model_catalog.h"
+#include "models/moe/serving_summary.h"
 #include "sim/error.h"
 #include "sim/simulation.h"
 
@@ -98,6 +99,13 @@ TEST(Serving, OneRequestThroughOneLayerTakesTheHandComputedTime) {
   EXPECT_EQ(host.counters.at("steps"), 1u);
   EXPECT_EQ(component(res, "gpu[0]").counters.at("dispatch_bytes"), P * h * 2);
   EXPECT_EQ(component(res, "gpu[1]").counters.at("combine_bytes"), P * h * 2);
+  // Top-2 of 2 experts: a perfectly balanced load, in the summary's routing statistics.
+  const auto summary = moe::servingSummary(res);
+  ASSERT_TRUE(summary);
+  EXPECT_EQ((*summary)["routing"]["expert_load_max_over_mean"].get<double>(), 1.0);
+  EXPECT_EQ((*summary)["routing"]["expert_load_cv"].get<double>(), 0.0);
+  EXPECT_EQ((*summary)["output_tokens"].get<uint64_t>(), 1u);
+  EXPECT_EQ((*summary)["dispatch_bytes"].get<uint64_t>(), P * h * 2);
   // The same on 2 and 3 partitions, both strategies.
   for (uint32_t parts : {2u, 3u}) EXPECT_EQ(run(r, parts).digestHex(), res.digestHex()) << parts;
   EXPECT_EQ(run(r, 2, SyncKind::NullMessage).digestHex(), res.digestHex());

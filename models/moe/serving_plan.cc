@@ -18,6 +18,8 @@ std::vector<ParamSpec> routingParams() {
           {"token_correlation", ParamType::Real, "0", "probability a token repeats its request's previous token", 0, 1},
           {"drift_every_steps", ParamType::Integer, "0", "rotate the hot experts every N steps (0: never)", 0, 1e12},
           {"drift_shift", ParamType::Integer, "1", "ranks rotated per drift", 1, 1e6},
+          {"group_limited", ParamType::Boolean, "true",
+           "use the model's group-limited routing (n_group, topk_group) where it has one", {}, {}},
           {"trace_file", ParamType::Text, "", "routing trace (kind trace): HD-MoE or Patterns-behind-Chaos JSON", {}, {}}};
 }
 
@@ -36,6 +38,10 @@ std::unique_ptr<workload::ExpertRouter> makeRouter(const Params& p, const MoeMod
     c.tokenCorrelation = p.real("token_correlation");
     c.driftEverySteps = static_cast<uint64_t>(p.integer("drift_every_steps"));
     c.driftShift = static_cast<uint32_t>(p.integer("drift_shift"));
+    if (p.boolean("group_limited") && model.expertGroups > 0 && model.topkGroups > 0) {
+      c.limitGroups = model.expertGroups;  // each token's experts lie in at most topk_group groups
+      c.limitTopkGroups = model.topkGroups;
+    }
     return std::make_unique<workload::SyntheticRouter>(c);
   }
   if (kind == "trace") {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "sim/error.h"
 
@@ -62,6 +63,22 @@ SyntheticRouter::SyntheticRouter(const SyntheticRouterConfig& config)
                    E / config.groups, " experts cannot hold top-", config.topK, " choices");
   WAFERSIM_REQUIRE(config.driftEverySteps == 0 || config.driftEveryTokens == 0,
                    "synthetic router: set driftEverySteps or driftEveryTokens, not both");
+  if (config.limitGroups == 0) {
+    WAFERSIM_REQUIRE(config.limitTopkGroups == 0, "synthetic router: limitTopkGroups = ", config.limitTopkGroups,
+                     " given without limitGroups");
+  } else {
+    WAFERSIM_REQUIRE(E % config.limitGroups == 0, "synthetic router: limitGroups = ", config.limitGroups,
+                     ", expected a divisor of experts (", E, ")");
+    WAFERSIM_REQUIRE(config.limitTopkGroups >= 1 && config.limitTopkGroups <= config.limitGroups,
+                     "synthetic router: limitTopkGroups = ", config.limitTopkGroups, ", expected 1..limitGroups (",
+                     config.limitGroups, ")");
+    WAFERSIM_REQUIRE(uint64_t{config.limitTopkGroups} * (E / config.limitGroups) >= config.topK,
+                     "synthetic router: limitTopkGroups = ", config.limitTopkGroups, " groups of ",
+                     E / config.limitGroups, " experts (limitGroups = ", config.limitGroups,
+                     ") cannot hold top-", config.topK, " choices");
+    limited_ = config.limitTopkGroups < config.limitGroups;
+    limitSize_ = E / config.limitGroups;
+  }
 
   weight_.resize(E);
   cumulative_.resize(E);
@@ -96,6 +113,12 @@ SyntheticRouter::SyntheticRouter(const SyntheticRouterConfig& config)
     groupOf_.push_back(std::move(groupOf));
     members_.push_back(std::move(members));
     layerMap_.push_back(shuffled(E, setup));
+  }
+  if (limited_) {
+    limitWeight_.assign(config.layers, std::vector<double>(config.limitGroups, 0.0));
+    limitWeightOffset_.assign(config.layers, std::numeric_limits<uint32_t>::max());
+    allowed_.assign(config.limitGroups, 0);
+    groupCount_.assign(config.limitGroups, 0);
   }
 }
 
@@ -133,7 +156,99 @@ ExpertId SyntheticRouter::drawAmong(uint32_t layer, const std::vector<ExpertId>&
   return last;  // rounding left u just above zero
 }
 
+const std::vector<double>& SyntheticRouter::limitWeights(uint32_t layer) {
+  std::vector<double>& w = limitWeight_[layer];
+  if (limitWeightOffset_[layer] != offset_) {
+    // Summed in expert order so the value does not depend on the drift history.
+    for (uint32_t g = 0; g < config_.limitGroups; ++g) {
+      double sum = 0.0;
+      for (ExpertId e = g * limitSize_; e < (g + 1) * limitSize_; ++e) sum += weight_[rankOf(layer, e)];
+      w[g] = sum;
+    }
+    limitWeightOffset_[layer] = offset_;
+  }
+  return w;
+}
+
+void SyntheticRouter::chooseLimitGroups(uint32_t layer) {
+  const std::vector<double>& w = limitWeights(layer);
+  const uint32_t G = config_.limitGroups;
+  std::fill(allowed_.begin(), allowed_.end(), uint8_t{0});
+  for (uint32_t i = 0; i < config_.limitTopkGroups; ++i) {
+    double total = 0.0;
+    for (uint32_t g = 0; g < G; ++g)
+      if (!allowed_[g]) total += w[g];
+    double u = random_.uniform() * total;
+    uint32_t pick = G;
+    for (uint32_t g = 0; g < G; ++g) {
+      if (allowed_[g]) continue;
+      pick = g;
+      u -= w[g];
+      if (u < 0.0) break;  // else rounding (or zero weights) leaves the last unchosen group
+    }
+    WAFERSIM_ASSERT(pick < G, "no group left");
+    allowed_[pick] = 1;
+  }
+}
+
+ExpertId SyntheticRouter::drawAllowed(uint32_t layer, const ExpertId* chosen, uint32_t count) {
+  // Rejection from the full Zipf law is exact for the law restricted to the allowed, unchosen
+  // experts; the fallback draws among them directly.
+  for (int t = 0; t < kRejectionTries; ++t) {
+    const ExpertId c = drawExpert(layer);
+    if (allowed(c) && !contains(chosen, count, c)) return c;
+  }
+  candidates_.clear();
+  for (uint32_t g = 0; g < config_.limitGroups; ++g)
+    if (allowed_[g])
+      for (ExpertId e = g * limitSize_; e < (g + 1) * limitSize_; ++e) candidates_.push_back(e);
+  return drawAmong(layer, candidates_, chosen, count);
+}
+
+void SyntheticRouter::drawFreshLimited(uint32_t layer, ExpertId* out) {
+  const uint32_t k = config_.topK;
+  chooseLimitGroups(layer);
+  out[0] = drawAllowed(layer, out, 0);
+  if (k == 1) return;
+  uint32_t i = 1;
+  if (config_.groupProbability > 0.0 && random_.bernoulli(config_.groupProbability)) {
+    std::vector<ExpertId>& group = coGroup_;  // the co-activation group inside the chosen limit groups
+    group.clear();                            // (holds out[0])
+    for (ExpertId e : members_[layer][groupOf_[layer][out[0]]])
+      if (allowed(e)) group.push_back(e);
+    for (; i < k && i < group.size(); ++i) out[i] = drawAmong(layer, group, out, i);
+  }
+  for (; i < k; ++i) out[i] = drawAllowed(layer, out, i);
+}
+
+void SyntheticRouter::restrictToLimit(uint32_t layer, ExpertId* choice) {
+  const uint32_t k = config_.topK;
+  std::fill(groupCount_.begin(), groupCount_.end(), 0u);
+  std::vector<uint32_t>& spanned = spanned_;  // distinct groups, in order of first appearance
+  spanned.clear();
+  for (uint32_t j = 0; j < k; ++j) {
+    const uint32_t g = choice[j] / limitSize_;
+    if (groupCount_[g]++ == 0) spanned.push_back(g);
+  }
+  if (spanned.size() <= config_.limitTopkGroups) return;
+  // Keep the groups holding most choices; the uniform draw (< 1) only breaks ties.
+  std::vector<std::pair<double, uint32_t>>& keyed = keyed_;
+  keyed.clear();
+  for (uint32_t g : spanned) keyed.push_back({groupCount_[g] + random_.uniform(), g});
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::fill(allowed_.begin(), allowed_.end(), uint8_t{0});
+  for (uint32_t i = 0; i < config_.limitTopkGroups; ++i) allowed_[keyed[i].second] = 1;
+  uint32_t kept = 0;
+  for (uint32_t j = 0; j < k; ++j)
+    if (allowed(choice[j])) choice[kept++] = choice[j];
+  for (uint32_t j = kept; j < k; ++j) choice[j] = drawAllowed(layer, choice, j);
+}
+
 void SyntheticRouter::drawFresh(uint32_t layer, ExpertId* out) {
+  if (limited_) {
+    drawFreshLimited(layer, out);
+    return;
+  }
   const uint32_t k = config_.topK;
   out[0] = drawExpert(layer);
   if (k == 1) return;
@@ -176,8 +291,10 @@ void SyntheticRouter::route(uint32_t layer, std::span<const TokenRef> tokens, st
     const ExpertId* before = history ? history->data() + static_cast<size_t>(layer) * k : nullptr;
     if (before && before[0] != kNone && random_.bernoulli(config_.tokenCorrelation)) {
       std::copy(before, before + k, choice);
+      if (limited_) restrictToLimit(layer, choice);  // a no-op: the repeated choices were routed within it
     } else if (chained && config_.layerCorrelation > 0.0 && random_.bernoulli(config_.layerCorrelation)) {
       for (uint32_t j = 0; j < k; ++j) choice[j] = map[previous_[i * k + j]];
+      if (limited_) restrictToLimit(layer, choice);
     } else {
       drawFresh(layer, choice);
     }

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "models/workload/routing_stats.h"
@@ -196,6 +199,141 @@ TEST(SyntheticRouterTest, HotSetDriftsEveryNSteps) {
   EXPECT_EQ(hots, hotPerEpoch);  // same seed, same rotation schedule
 }
 
+// DeepSeek-V3-shaped routing: 256 experts in 8 groups of 32, top-8 experts from the top-4 groups.
+SyntheticRouterConfig deepSeekV3(bool limited) {
+  SyntheticRouterConfig c;
+  c.layers = 4;
+  c.experts = 256;
+  c.topK = 8;
+  c.seed = 7;
+  c.zipfExponent = 0.8;
+  if (limited) {
+    c.limitGroups = 8;
+    c.limitTopkGroups = 4;
+  }
+  return c;
+}
+
+// Groups of 32 contiguous expert ids spanned by each token of `all` (k choices per token).
+struct GroupSpan {
+  double mean = 0;
+  uint32_t max = 0;
+  double overLimit = 0;  // share of tokens spanning more than 4 groups
+  std::vector<uint64_t> groupLoad = std::vector<uint64_t>(8, 0);
+};
+GroupSpan groupSpan(const std::vector<ExpertId>& all, uint32_t k) {
+  GroupSpan span;
+  const size_t tokens = all.size() / k;
+  uint64_t total = 0, over = 0;
+  for (size_t t = 0; t < tokens; ++t) {
+    std::set<uint32_t> groups;
+    for (uint32_t j = 0; j < k; ++j) {
+      groups.insert(all[t * k + j] / 32);
+      ++span.groupLoad[all[t * k + j] / 32];
+    }
+    const auto n = static_cast<uint32_t>(groups.size());
+    total += n;
+    over += n > 4 ? 1 : 0;
+    span.max = std::max(span.max, n);
+  }
+  span.mean = static_cast<double>(total) / tokens;
+  span.overLimit = static_cast<double>(over) / tokens;
+  return span;
+}
+
+void expectDistinctInRange(const std::vector<ExpertId>& all, uint32_t k, uint32_t experts) {
+  for (size_t t = 0; t < all.size(); t += k) {
+    std::set<ExpertId> ids(all.begin() + t, all.begin() + t + k);
+    ASSERT_EQ(ids.size(), k) << t;
+    ASSERT_LT(*ids.rbegin(), experts) << t;
+  }
+}
+
+TEST(SyntheticRouterTest, GroupLimitKeepsEveryTokenWithinTopkGroups) {
+  std::vector<ExpertId> limitedChoices, freeChoices;
+  SyntheticRouter limited(deepSeekV3(true)), free(deepSeekV3(false));
+  runBatch(limited, 64, 50, &limitedChoices);  // 12,800 token-layers each
+  runBatch(free, 64, 50, &freeChoices);
+  expectDistinctInRange(limitedChoices, 8, 256);
+  const GroupSpan l = groupSpan(limitedChoices, 8), f = groupSpan(freeChoices, 8);
+  std::printf("groups spanned per token: limited mean %.3f max %u; unlimited mean %.3f max %u, %.1f%% over 4\n",
+              l.mean, l.max, f.mean, f.max, 100.0 * f.overLimit);
+  EXPECT_LE(l.max, 4u);
+  EXPECT_EQ(l.overLimit, 0.0);
+  // Without the limit, top-8 of 256 experts usually spans more than 4 of the 8 groups.
+  EXPECT_GT(f.overLimit, 0.3);
+  EXPECT_GT(f.mean, 4.3);
+  EXPECT_GT(f.max, 4u);
+  // Every group still gets traffic: the chosen groups vary from token to token.
+  for (uint32_t g = 0; g < 8; ++g) EXPECT_GT(l.groupLoad[g], limitedChoices.size() / 8 / 10) << g;
+}
+
+TEST(SyntheticRouterTest, GroupLimitComposesWithTheOtherKnobs) {
+  SyntheticRouterConfig c = deepSeekV3(true);
+  c.zipfExponent = 1.5;
+  c.groups = 16;  // co-activation groups of 16, drawn across the limit groups
+  c.groupProbability = 0.4;
+  c.layerCorrelation = 0.5;
+  c.tokenCorrelation = 0.4;
+  c.driftEverySteps = 9;
+  SyntheticRouter router(c);
+  std::vector<ExpertId> all;
+  const RoutingStats stats = runBatch(router, 32, 60, &all);
+  expectDistinctInRange(all, 8, 256);
+  EXPECT_LE(groupSpan(all, 8).max, 4u);
+  // Token-to-token correlation survives the limit (repeats already satisfy it).
+  EXPECT_GT(stats.meanRepeatRate(), 0.4);
+
+  // Layer-to-layer correlation survives too: mapped choices outside the kept groups are redrawn,
+  // the others kept. Measured on a small router (16 experts, 4 groups of 4, top-2 from 1 group),
+  // where the coverage statistic is well sampled.
+  SyntheticRouterConfig small = base();
+  small.limitGroups = 4;
+  small.limitTopkGroups = 1;
+  SyntheticRouterConfig layered = small;
+  layered.layerCorrelation = 0.6;
+  SyntheticRouter correlated(layered), plain(small);
+  std::vector<ExpertId> correlatedChoices;
+  const RoutingStats s = runBatch(correlated, 32, 100, &correlatedChoices);
+  const RoutingStats u = runBatch(plain, 32, 100);
+  std::printf("transition coverage (16 experts, 1 of 4 groups): layerCorrelation 0.6 %.3f, none %.3f\n",
+              s.meanTransitionCoverage(), u.meanTransitionCoverage());
+  for (size_t t = 0; t < correlatedChoices.size(); t += 2)
+    ASSERT_EQ(correlatedChoices[t] / 4, correlatedChoices[t + 1] / 4) << t;  // one group of 4
+  EXPECT_GT(s.meanTransitionCoverage(), u.meanTransitionCoverage() + 0.1);
+}
+
+TEST(SyntheticRouterTest, GroupLimitIsDeterministic) {
+  SyntheticRouterConfig c = deepSeekV3(true);
+  c.groups = 8;
+  c.groupProbability = 0.3;
+  c.layerCorrelation = 0.3;
+  c.tokenCorrelation = 0.3;
+  c.driftEverySteps = 5;
+  std::vector<ExpertId> a, b, d;
+  SyntheticRouter r1(c), r2(c);
+  runBatch(r1, 16, 30, &a);
+  runBatch(r2, 16, 30, &b);
+  c.seed = 8;
+  SyntheticRouter r3(c);
+  runBatch(r3, 16, 30, &d);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, d);
+}
+
+TEST(SyntheticRouterTest, GroupLimitOverAllGroupsChangesNothing) {
+  SyntheticRouterConfig c = deepSeekV3(false);
+  c.layerCorrelation = 0.3;
+  SyntheticRouterConfig all = c;
+  all.limitGroups = 8;
+  all.limitTopkGroups = 8;
+  std::vector<ExpertId> a, b;
+  SyntheticRouter r1(c), r2(all);
+  runBatch(r1, 16, 20, &a);
+  runBatch(r2, 16, 20, &b);
+  EXPECT_EQ(a, b);
+}
+
 TEST(SyntheticRouterTest, InvalidConfigurationsAreRejected) {
   auto rejects = [](auto edit) {
     SyntheticRouterConfig c = base();
@@ -215,6 +353,27 @@ TEST(SyntheticRouterTest, InvalidConfigurationsAreRejected) {
   EXPECT_TRUE(rejects([](auto& c) { c.groups = 16, c.groupProbability = 0.5; }));
   EXPECT_TRUE(rejects([](auto& c) { c.layerCorrelation = 1.5; }));
   EXPECT_TRUE(rejects([](auto& c) { c.driftEverySteps = 1, c.driftEveryTokens = 1; }));
+  // Group limit (base: 16 experts, top-2); the message names the knob.
+  auto rejectsNaming = [](auto edit, const std::string& knob) {
+    SyntheticRouterConfig c = base();
+    edit(c);
+    try {
+      SyntheticRouter router(c);
+    } catch (const Error& e) {
+      return e.kind() == ErrorKind::InvalidConfig && std::string(e.what()).find(knob) != std::string::npos;
+    }
+    return false;
+  };
+  EXPECT_TRUE(rejectsNaming([](auto& c) { c.limitGroups = 3, c.limitTopkGroups = 1; }, "limitGroups = 3"));
+  EXPECT_TRUE(rejectsNaming([](auto& c) { c.limitGroups = 4, c.limitTopkGroups = 0; }, "limitTopkGroups = 0"));
+  EXPECT_TRUE(rejectsNaming([](auto& c) { c.limitGroups = 4, c.limitTopkGroups = 5; }, "limitTopkGroups = 5"));
+  EXPECT_TRUE(rejectsNaming([](auto& c) { c.limitGroups = 16, c.limitTopkGroups = 1; }, "limitTopkGroups = 1"));
+  EXPECT_TRUE(rejectsNaming([](auto& c) { c.limitTopkGroups = 2; }, "limitTopkGroups = 2"));
+  EXPECT_NO_THROW(SyntheticRouter([] {
+    SyntheticRouterConfig c = base();
+    c.limitGroups = 16, c.limitTopkGroups = 2;  // 2 groups of 1 expert hold top-2
+    return c;
+  }()));
   SyntheticRouter router(base());
   std::vector<TokenRef> tokens(2);
   std::vector<ExpertId> wrong(3), right(4);

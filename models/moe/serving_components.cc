@@ -164,7 +164,9 @@ class ServingDie final : public hw::ProgramDie {
         expectedByTag_(2 * size_t{m_.moeLayerCount()}, 0),
         tokens_(counter("tokens")),
         dispatched_(counter("dispatch_bytes")),
-        combined_(counter("combine_bytes")) {
+        combined_(counter("combine_bytes")),
+        attentionEngine_(engineOf(plan_->config().attentionEngine)),
+        expertEngine_(engineOf(plan_->config().expertEngine)) {
     die().memory().allocate("weights", hw::Bytes{plan_->residentBytes(index())});
     traceWindow(plan_->config().traceStart, plan_->config().traceEnd);
   }
@@ -188,20 +190,46 @@ class ServingDie final : public hw::ProgramDie {
     step_ = plan_->step(start.step, SimTime::fromPs(start.prevEndPs), SimTime::fromPs(start.startPs));
   }
 
-  hw::DieOp gemm(uint64_t m, uint64_t n, uint64_t k) const {
-    hw::DieOp op;
-    op.gemm = hw::Gemm{m, n, k, plan_->config().computeType};
+  static constexpr uint32_t kAuto = UINT32_MAX;
+  uint32_t engineOf(const std::string& name) {
+    if (name == "auto") return kAuto;
+    return name.empty() ? 0 : die().spec().engineIndex(name);
+  }
+
+  // "auto": the engine on which the op alone is fastest (Duplex's rule in effect: low Op/B work,
+  // decode attention and lightly loaded experts, goes to the Logic-PIM; prefill to the xPU).
+  hw::DieOp placed(hw::DieOp op, uint32_t engine) {
+    if (engine != kAuto) {
+      op.engine = engine;
+      return op;
+    }
+    Duration best = Duration::max();
+    for (uint32_t e = 0; e < die().spec().engines.size(); ++e) {
+      hw::DieOp candidate = op;
+      candidate.engine = e;
+      if (const Duration t = die().cost(candidate).time; t < best) {
+        best = t;
+        op.engine = e;
+      }
+    }
     return op;
   }
 
-  void ffn(std::vector<hw::ProgramStep>& p, uint64_t tokens, uint64_t intermediate) const {
-    if (tokens == 0 || intermediate == 0) return;
-    const uint64_t h = m_.hiddenSize;
-    p.push_back(hw::ProgramStep::compute(gemm(tokens, (m_.gatedFfn ? 2 : 1) * intermediate, h)));
-    p.push_back(hw::ProgramStep::compute(gemm(tokens, h, intermediate)));
+  hw::DieOp gemm(uint64_t m, uint64_t n, uint64_t k, uint32_t engine = 0) const {
+    hw::DieOp op;
+    op.gemm = hw::Gemm{m, n, k, plan_->config().computeType};
+    op.engine = engine;
+    return op;
   }
 
-  void attention(std::vector<hw::ProgramStep>& p, uint64_t n) const {
+  void ffn(std::vector<hw::ProgramStep>& p, uint64_t tokens, uint64_t intermediate, uint32_t engine = 0) {
+    if (tokens == 0 || intermediate == 0) return;
+    const uint64_t h = m_.hiddenSize;
+    p.push_back(hw::ProgramStep::compute(placed(gemm(tokens, (m_.gatedFfn ? 2 : 1) * intermediate, h), engine)));
+    p.push_back(hw::ProgramStep::compute(placed(gemm(tokens, h, intermediate), engine)));
+  }
+
+  void attention(std::vector<hw::ProgramStep>& p, uint64_t n) {
     const uint64_t h = m_.hiddenSize;
     if (m_.attention == AttentionKind::Mla) {
       const uint64_t qk = uint64_t{m_.qkNopeHeadDim} + m_.qkRopeHeadDim;
@@ -228,7 +256,7 @@ class ServingDie final : public hw::ProgramDie {
       op.attention.contextLength = uint64_t{e.contextBefore} + e.newTokens;
       op.attention.queryLength = e.newTokens;
       op.attention.dtype = m_.kvCacheType;
-      p.push_back(hw::ProgramStep::compute(op));
+      p.push_back(hw::ProgramStep::compute(placed(op, attentionEngine_)));
     }
     const uint64_t out = mla ? uint64_t{m_.heads} * m_.vHeadDim : uint64_t{m_.heads} * m_.headDim;
     p.push_back(hw::ProgramStep::compute(gemm(n, h, out)));
@@ -264,7 +292,7 @@ class ServingDie final : public hw::ProgramDie {
       expectedByTag_[dispatchTag] += sources;
       p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[dispatchTag], dispatchTag));
       for (uint32_t e = 0; e < m_.experts; ++e)
-        if (where[e] == d) ffn(p, r.expertTokens[e], m_.expertIntermediate);
+        if (where[e] == d) ffn(p, r.expertTokens[e], m_.expertIntermediate, expertEngine_);
       for (uint32_t o = 0; o < D; ++o)
         if (const uint64_t c = r.pairTokens[size_t{o} * D + d]; o != d && c > 0) {
           p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, combineTag));
@@ -300,6 +328,7 @@ class ServingDie final : public hw::ProgramDie {
   std::vector<uint64_t> expectedByTag_;
   PortId ctl_ = 0;
   Counter &tokens_, &dispatched_, &combined_;
+  const uint32_t attentionEngine_, expertEngine_;
 };
 
 }  // namespace

@@ -75,6 +75,9 @@ std::vector<ParamSpec> servingParams() {
               {"activation_bytes", ParamType::Integer, "2", "bytes per hidden element in dispatch and combine", 1, 8},
               {"kv_memory_fraction", ParamType::Real, "0.9", "share of the memory left after the weights for KV cache",
                0.01, 1},
+              {"attention_engine", ParamType::Text, "",
+               "engine for attention over the KV cache (Duplex: pim; auto: the fastest for each op)", {}, {}},
+              {"expert_engine", ParamType::Text, "", "engine for the routed experts' FFNs (pim, xpu, auto)", {}, {}},
               {"trace_start", ParamType::Duration, "0 ps", "start of the Perfetto trace window (trace.json)", 0, {}},
               {"trace_end", ParamType::Duration, "0 ps", "end of the trace window (0: no trace)", 0, {}}});
   return all;
@@ -118,6 +121,11 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   c.computeType = parseComputeType(p.text("serving.compute_type"), c.model);
   c.activationBytes = static_cast<uint32_t>(p.integer("serving.activation_bytes"));
   c.traceStart = SimTime::zero() + p.duration("serving.trace_start");
+  c.attentionEngine = p.text("serving.attention_engine");
+  c.expertEngine = p.text("serving.expert_engine");
+  for (const std::string& engine : {c.attentionEngine, c.expertEngine})  // refuse unknown engines now
+    if (!engine.empty() && engine != "auto")
+      for (const hw::DieSpec& spec : c.dieSpecs) (void)spec.engineIndex(engine);
   c.traceEnd = SimTime::zero() + p.duration("serving.trace_end");
   const Params workloadParams = c.workload;
   auto plan = std::make_shared<ServingPlan>(std::move(c));  // checks that the model fits

@@ -48,6 +48,9 @@ struct ServingConfig {
   hw::DataType computeType = hw::DataType::Bf16;
   uint32_t activationBytes = 2;   // per hidden element on the wire
   SimTime traceStart = SimTime::zero(), traceEnd = SimTime::zero();  // Perfetto window (empty: off)
+  // Engines of a multi-engine die (Duplex: "xpu", "pim") for the attention over the KV cache and
+  // for the routed experts' FFNs; empty: the die's first engine. Everything else runs there too.
+  std::string attentionEngine, expertEngine;
 };
 
 struct LayerRouting {

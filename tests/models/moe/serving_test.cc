@@ -164,9 +164,9 @@ params:
   model: {preset: mixtral-8x7b}
   workload: {kind: closed, concurrency: 16, count: 16, prompt_tokens: 1000, output_tokens: 200}
   serving: {kv_memory_fraction: 0.01}
-simulation: {partitions: 2}
+simulation: {partitions: 1}
 )");
-  const Results res = run(r, 2);
+  const Results res = run(r, 1);
   const auto& host = component(res, "host");
   EXPECT_EQ(host.counters.at("requests_finished"), 16u);
   EXPECT_EQ(host.counters.at("output_tokens"), 16u * 200);
@@ -190,6 +190,29 @@ simulation: {partitions: 1}
   for (const char* die : {"endpoint[0,0]", "endpoint[0,1]", "endpoint[1,1]"})
     tokens += component(res, die).counters.at("tokens");
   EXPECT_EQ(tokens, component(res, "host").counters.at("prefill_tokens") + component(res, "host").counters.at("decode_tokens"));
+}
+
+TEST(Serving, DuplexPutsDecodeWorkOnTheLogicPim) {
+  // Auto placement puts each attention and expert op on the engine where it alone is fastest:
+  // decode work on the Logic-PIM (4x bandwidth), prefill on the xPU. It beats the xPU alone.
+  auto run1 = [](const std::string& engine) {
+    const Built r = build(R"(
+model: moe_serving
+params:
+  hardware: {system: duplex-box, x: 2}
+  model: {preset: mixtral-8x7b, layers: 4}
+  workload: {kind: closed, concurrency: 16, count: 16, prompt_tokens: 128, output_tokens: 8}
+simulation: {partitions: 1}
+)",
+                          {"params.serving.attention_engine=" + engine, "params.serving.expert_engine=" + engine});
+    return run(r, 1);
+  };
+  const Results automatic = run1("auto"), xpu = run1("xpu");
+  EXPECT_GT(component(automatic, "gpu[0]").counters.at("busy_ps_pim"), 0u);
+  EXPECT_GT(component(automatic, "gpu[0]").counters.at("ops_xpu"), 0u);
+  EXPECT_EQ(component(xpu, "gpu[0]").counters.at("busy_ps_pim"), 0u);
+  EXPECT_LT(component(automatic, "host").counters.at("last_finish_ps"),
+            component(xpu, "host").counters.at("last_finish_ps"));
 }
 
 TEST(Serving, BadScenariosAreRefusedNamingTheField) {
@@ -218,6 +241,7 @@ TEST(Serving, BadScenariosAreRefusedNamingTheField) {
               HasSubstr("s.yaml:5: params: unknown parameter \"hardware.sistem\" (known: hardware.system"));
   EXPECT_THAT(error("  mapping: {policy: psychic}\n"), HasSubstr("mapping.policy"));
   EXPECT_THAT(error("  routing: {kind: trace}\n"), HasSubstr("routing.trace_file"));
+  EXPECT_THAT(error("  serving: {expert_engine: pim}\n"), HasSubstr("no engine \"pim\""));
   EXPECT_THAT(error("  hardware: {sistem: dojo}\n"), HasSubstr("hardware.sistem"));
   EXPECT_THAT(error("  serving: {command_latency: soon}\n"), HasSubstr("serving.command_latency"));
   EXPECT_THAT(error("  workload: {kind: closed, prompt_tokens: 100000000, output_tokens: 1}\n  model: {preset: mixtral-8x7b}\n  hardware: {x: 2, y: 2}\n"),

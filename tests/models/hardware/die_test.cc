@@ -14,6 +14,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/models/hardware/run_everywhere.h"
+
 #include "models/hardware/die_program.h"
 #include "models/hardware/topology.h"
 #include "models/model_catalog.h"
@@ -96,23 +98,6 @@ Network line(const std::vector<std::vector<ProgramStep>>& programs, DieSpec spec
   system->validate(n, d.endpointNames);
   net.graph.data().put<DieSystem>(kDieSystemDataKey, system);
   return net;
-}
-
-Results runEverywhere(const Network& net, uint32_t maxPartitions = 4) {
-  std::vector<Results> all;
-  const size_t n = net.graph.components().size();
-  for (uint32_t partitions = 1; partitions <= std::min<size_t>(maxPartitions, n); ++partitions)
-    for (SyncKind sync : {SyncKind::Window, SyncKind::NullMessage}) {
-      ComponentRegistry registry;
-      registerBuiltinComponents(registry);
-      RunOptions options;
-      options.sync = sync;
-      options.checker = true;
-      all.push_back(runInProcess(net.graph, registry, PartitionMap::linear(n, partitions), options).results);
-      EXPECT_EQ(all.back().digestHex(), all.front().digestHex())
-          << partitions << " partitions, sync " << toString(sync);
-    }
-  return all.front();
 }
 
 uint64_t counter(const Results& r, const std::string& component, const std::string& name) {

@@ -17,6 +17,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/models/hardware/run_everywhere.h"
+
 #include "models/hardware/topology.h"
 #include "sim/error.h"
 #include "sim/simulation.h"
@@ -38,31 +40,6 @@ MeshConfig mesh(uint32_t x, uint32_t y, Bandwidth b = kB) {
   c.linkBandwidth = c.endpointBandwidth = b;
   c.energyPerBit = kE;
   return c;
-}
-
-// Runs on 1, 2 and 4 partitions, both synchronization strategies, checker on; every digest equal.
-Results runEverywhere(const Network& net) {
-  std::vector<Results> all;
-  const size_t n = net.graph.components().size();
-  for (uint32_t partitions : {1u, 2u, 4u})
-    for (SyncKind sync : {SyncKind::Window, SyncKind::NullMessage}) {
-      if (partitions > n) continue;
-      ComponentRegistry registry;
-      registerNetworkComponents(registry);
-      RunOptions options;
-      options.sync = sync;
-      options.checker = true;
-      all.push_back(runInProcess(net.graph, registry, PartitionMap::linear(n, partitions), options).results);
-      EXPECT_EQ(all.back().digestHex(), all.front().digestHex())
-          << partitions << " partitions, sync " << toString(sync);
-    }
-  return all.front();
-}
-
-const ComponentRecord& record(const Results& r, const std::string& name) {
-  for (const auto& c : r.components())
-    if (c.name == name) return c;
-  throw std::runtime_error("no component " + name);
 }
 
 uint64_t total(const Results& r, const std::string& counter) {

@@ -12,6 +12,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/models/hardware/run_everywhere.h"
+
 #include "models/hardware/gpu_box.h"
 #include "models/hardware/graph_file.h"
 #include "models/hardware/hierarchical_wafer.h"
@@ -29,30 +31,6 @@ using ::testing::HasSubstr;
 int64_t T(uint64_t bytes, Bandwidth b) { return b.transferTime(Bytes{bytes}).ps(); }
 Bandwidth gbps(uint64_t g) { return Bandwidth{g * 1'000'000'000}; }
 Duration ps(int64_t v) { return Duration::fromPs(v); }
-
-Results runEverywhere(const Network& net) {
-  std::vector<Results> all;
-  const size_t n = net.graph.components().size();
-  for (uint32_t partitions : {1u, 2u, 4u})
-    for (SyncKind sync : {SyncKind::Window, SyncKind::NullMessage}) {
-      if (partitions > n) continue;
-      ComponentRegistry registry;
-      registerNetworkComponents(registry);
-      RunOptions options;
-      options.sync = sync;
-      options.checker = true;
-      all.push_back(runInProcess(net.graph, registry, PartitionMap::linear(n, partitions), options).results);
-      EXPECT_EQ(all.back().digestHex(), all.front().digestHex())
-          << partitions << " partitions, sync " << toString(sync);
-    }
-  return all.front();
-}
-
-const ComponentRecord& record(const Results& r, const std::string& name) {
-  for (const auto& c : r.components())
-    if (c.name == name) return c;
-  throw std::runtime_error("no component " + name);
-}
 
 const HistogramRecord& latency(const Results& r, const std::string& endpoint) {
   return record(r, endpoint).histograms.at("latency_ps");

@@ -5,40 +5,15 @@
 
 #include <gtest/gtest.h>
 
-#include "coordinator/scenario.h"
-#include "models/model_catalog.h"
-#include "sim/simulation.h"
+#include "tests/models/moe/serving_test_support.h"
 
 namespace wafersim {
 namespace {
 
-struct Built {
-  Scenario scenario;
-  SystemGraph graph;
-};
-
-Built build(const std::string& text, const std::vector<std::string>& overrides = {}) {
-  ModelCatalog catalog;
-  registerBuiltinModels(catalog);
-  Built r{parseScenario(text, "s.yaml", overrides), {}};
-  r.graph = catalog.build(r.scenario.model, r.scenario.modelParams, "s.yaml: params", r.scenario.run.seed);
-  return r;
-}
-
-Results run(const Built& r, uint32_t partitions, SyncKind sync = SyncKind::Window) {
-  ComponentRegistry registry;
-  registerBuiltinComponents(registry);
-  RunOptions o = r.scenario.run;
-  o.sync = sync;
-  o.checker = true;
-  return runInProcess(r.graph, registry, PartitionMap::linear(r.graph.components().size(), partitions), o).results;
-}
-
-const ComponentRecord& component(const Results& r, const std::string& name) {
-  for (const auto& c : r.components())
-    if (c.name == name) return c;
-  throw std::runtime_error("no component " + name);
-}
+using testing::build;
+using testing::Built;
+using testing::component;
+using testing::run;
 
 TEST(ServingPartitions, ARunIsIdenticalOnOneToFourPartitions) {
   const Built r = build(R"(

@@ -1,6 +1,6 @@
 // Determinism of MoE serving across nodes (issue 5): a serving scenario whose expert routing is
 // replayed from the real Mixtral-8x7B MT-Bench trace gives the same results on 1 and 2
-// partition threads and in 2 wafersim-node processes over ZeroMQ.
+// partition threads and in 2, 3 and 4 wafersim-node processes over ZeroMQ.
 #include <filesystem>
 
 #include <gmock/gmock.h>
@@ -17,10 +17,10 @@ using testing::runThreads;
 
 std::string traceFile() { return std::string(WAFERSIM_SOURCE_DIR) + "/../shared/data/hdmoe-mixtral-mtbench/coding.json"; }
 
-std::string scenario() {
+std::string scenario(int rows = 2) {
   return "model: moe_serving\n"
          "params:\n"
-         "  hardware: {system: dojo, x: 2, y: 2}\n"
+         "  hardware: {system: dojo, x: 2, y: " + std::to_string(rows) + "}\n"
          "  model: {preset: mixtral-8x7b}\n"
          "  workload: {kind: poisson, rate: 400, count: 12, prompt_distribution: uniform, prompt_min: 32,\n"
          "             prompt_max: 256, output_distribution: uniform, output_min: 2, output_max: 6}\n"
@@ -49,12 +49,16 @@ TEST(ServingAcrossNodes, RealTraceRoutingGivesTheSameResultsEverywhere) {
   }();
   EXPECT_EQ(host.counters.at("requests_finished"), 12u);
   EXPECT_EQ(runThreads(metis(text, 2)).results.digestHex(), reference.results.digestHex());
-  for (uint32_t nodes : {2u}) {
+  for (uint32_t nodes : {2u, 4u}) {  // 4 nodes: one tile each, the host with one of them
     const auto b = metis(text, nodes);
     const auto processes = runNodes(text, b);
     EXPECT_EQ(processes.results.digestHex(), reference.results.digestHex()) << nodes << " nodes";
     EXPECT_EQ(processes.results.toJson(), reference.results.toJson());
   }
+  // 3 nodes on a 2x3 wafer (two tiles each; METIS would split a tile of the 2x2 three ways).
+  const std::string six = scenario(3);
+  const auto b = metis(six, 3);
+  EXPECT_EQ(runNodes(six, b).results.digestHex(), runThreads(build(six, 1)).results.digestHex()) << "3 nodes";
 }
 
 }  // namespace

@@ -138,7 +138,12 @@ int runCommand(const std::string& file, const std::vector<std::string>& override
   std::printf("  sync wait fraction    %.3f\n", r.syncWaitFraction());
   std::printf("  results digest        %s\n", r.results.digestHex().c_str());
   const std::optional<nlohmann::json> serving = moe::servingSummary(r.results);
-  if (serving) {
+  if (serving && serving->value("mode", "") == "training") {
+    const auto& v = *serving;
+    std::printf("  training: %llu steps, %llu tokens, mean step %.3f ms, %.1f tokens/s, energy %.3f J\n",
+                v["train_steps"].get<unsigned long long>(), v["trained_tokens"].get<unsigned long long>(),
+                v["mean_step_s"].get<double>() * 1e3, v["tokens_per_s"].get<double>(), v["energy_j"].get<double>());
+  } else if (serving) {
     const auto& v = *serving;
     std::printf("  serving: %llu requests, %llu output tokens in %.6f s simulated: %.1f tokens/s\n",
                 v["requests_finished"].get<unsigned long long>(), v["output_tokens"].get<unsigned long long>(),

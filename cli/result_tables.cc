@@ -86,7 +86,7 @@ std::string writeResultTables(const std::string& dir, const Results& results, co
   // Chrome / Perfetto trace (chrome://tracing, ui.perfetto.dev) from the "trace" tables: one
   // process per component, one thread per track; times in microseconds.
   nlohmann::json events = nlohmann::json::array();
-  static const char* kKinds[] = {"GEMM", "attention", "message", "step"};
+  static const char* kKinds[] = {"GEMM", "attention", "message", "step", "stream"};
   for (const ComponentRecord& c : results.components()) {
     auto it = c.tables.find("trace");
     if (it == c.tables.end()) continue;
@@ -97,10 +97,10 @@ std::string writeResultTables(const std::string& dir, const Results& results, co
       const int64_t* v = &t.values[r * 6];
       const auto kind = static_cast<size_t>(v[3]);
       nlohmann::json args;
-      if (kind <= 1) args = {{"flops", v[4]}, {"bytes", v[5]}};
+      if (kind <= 1 || kind == 4) args = {{"flops", v[4]}, {"bytes", v[5]}};
       else if (kind == 2) args = {{"bytes", v[4]}, {"to", v[5]}};
       else args = {{"step", v[4]}, {"tokens", v[5]}};
-      events.push_back({{"name", kind < 4 ? kKinds[kind] : "?"}, {"ph", "X"}, {"pid", c.id}, {"tid", v[2]},
+      events.push_back({{"name", kind < 5 ? kKinds[kind] : "?"}, {"ph", "X"}, {"pid", c.id}, {"tid", v[2]},
                         {"ts", static_cast<double>(v[0]) * 1e-6}, {"dur", static_cast<double>(v[1] - v[0]) * 1e-6},
                         {"args", args}});
     }

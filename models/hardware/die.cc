@@ -56,6 +56,12 @@ OpCost DieModel::cost(const DieOp& op) const {
   const Bandwidth memory = op.source == OperandSource::Sram ? e.compute.sramBandwidth : e.dramBandwidth;
   WAFERSIM_REQUIRE(memory.bytesPerSecond != 0, component_, ": engine ", e.name,
                    " has no SRAM bandwidth for an SRAM-resident op");
+  if (op.kind == DieOp::Kind::Stream) {
+    OpCost c;
+    c.bytes = op.bytes;
+    c.memoryTime = c.idealTime = c.time = memory.transferTime(op.bytes);
+    return c;
+  }
   return op.kind == DieOp::Kind::Gemm ? gemmCost(e.compute, op.gemm, memory)
                                       : attentionCost(e.compute, op.attention, memory);
 }

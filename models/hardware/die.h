@@ -61,12 +61,15 @@ struct DieSpec {
 
 enum class OperandSource : uint8_t { Dram, Sram };
 
-// One operator for a die: a GEMM or an attention, on an engine, reading DRAM or on-die SRAM.
+// One operator for a die: a GEMM, an attention, or a stream of `bytes` through memory with no
+// arithmetic to speak of (an optimizer step reading and writing weights and states), on an
+// engine, reading DRAM or on-die SRAM.
 struct DieOp {
-  enum class Kind : uint8_t { Gemm, Attention };
+  enum class Kind : uint8_t { Gemm, Attention, Stream };
   Kind kind = Kind::Gemm;
   Gemm gemm;
   Attention attention;
+  Bytes bytes;  // Stream
   uint32_t engine = 0;
   OperandSource source = OperandSource::Dram;
 };

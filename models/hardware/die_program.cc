@@ -134,7 +134,8 @@ void ProgramDie::advance() {
         const OpTiming t = model_.submit(now(), s.op);
         allDone_ = max(allDone_, t.end);
         if (trace_ && t.end > traceStart_ && t.start < traceEnd_)
-          trace_->addRow({t.start.ps(), t.end.ps(), s.op.engine, s.op.kind == DieOp::Kind::Gemm ? 0 : 1,
+          trace_->addRow({t.start.ps(), t.end.ps(), s.op.engine,
+                          s.op.kind == DieOp::Kind::Gemm ? 0 : s.op.kind == DieOp::Kind::Attention ? 1 : 4,
                           static_cast<int64_t>(t.cost.flops), static_cast<int64_t>(t.cost.bytes.value)});
         ++pc_;
         if (s.wait && t.end > now()) return blockUntil(t.end);

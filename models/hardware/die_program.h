@@ -90,7 +90,7 @@ class ProgramDie : public Component {
 
   // Records every op and message that overlaps [start, end) in the table "trace" (columns
   // start_ps, end_ps, track, kind, amount, detail: track = engine index, or the engine count for
-  // the NIC; kind 0 GEMM, 1 attention, 2 message; amount = FLOPs or bytes; detail = DRAM bytes or
+  // the NIC; kind 0 GEMM, 1 attention, 2 message, 4 stream; amount = FLOPs or bytes; detail = DRAM bytes or
   // the destination). The CLI turns "trace" tables into a Chrome/Perfetto trace.
   void traceWindow(SimTime start, SimTime end);
 

@@ -1,5 +1,6 @@
 #include "models/moe/serving_components.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -85,6 +86,14 @@ class Host final : public Component {
       trace_->addRow({stepStart_.ps(), now().ps(), 0, 3, static_cast<int64_t>(step_), stepTokens_});
     busy_.add(static_cast<uint64_t>((now() - stepStart_).ps()));
     const uint64_t ended = step_;
+    if (current_ && current_->training) {
+      trainedTokens_.add(current_->prefillTokens);
+      if (current_->firstMicroBatch) trainStart_ = stepStart_;
+      if (current_->lastMicroBatch) {
+        trainSteps_.add();
+        trainStep_.add((now() - trainStart_).ps());
+      }
+    }
     tryStart(ended + 1, now());  // completes step `ended` in the plan
     for (const RequestRecord& r : plan_->finishedAfter(ended)) {
       finished_.add();
@@ -121,6 +130,7 @@ class Host final : public Component {
       return;
     }
     const auto plan = plan_->step(k, prevEnd, now());
+    current_ = plan;
     for (size_t l = 0; l < plan->moe.size(); ++l) {  // expert load, for the routing statistics
       if (expertLoad_.size() < plan->moe.size()) expertLoad_.resize(plan->moe.size());
       auto& load = expertLoad_[l];
@@ -151,6 +161,11 @@ class Host final : public Component {
   Histogram &ttft_, &tpot_, &e2e_, &queueing_, &stepTime_, &batch_;
   Table& requests_;  // one row per finished request, in finishing order
   Table* trace_ = nullptr;  // steps in the trace window: kind 3, amount = step, detail = tokens
+  std::shared_ptr<const StepPlan> current_;
+  SimTime trainStart_ = SimTime::zero();
+  Counter& trainSteps_ = counter("train_steps");
+  Counter& trainedTokens_ = counter("trained_tokens");
+  Histogram& trainStep_ = histogram("train_step_ps", kLatencyBounds);
   int64_t stepTokens_ = 0;
   std::vector<std::vector<uint64_t>> expertLoad_;  // [MoE layer][expert]: tokens routed
 };
@@ -161,7 +176,7 @@ class ServingDie final : public hw::ProgramDie {
       : ProgramDie(ctx, specOf(ctx, *plan)),
         plan_(std::move(plan)),
         m_(plan_->config().model),
-        expectedByTag_(2 * size_t{m_.moeLayerCount()}, 0),
+        expectedByTag_(4 * size_t{m_.moeLayerCount()} + 1, 0),
         tokens_(counter("tokens")),
         dispatched_(counter("dispatch_bytes")),
         combined_(counter("combine_bytes")),
@@ -262,10 +277,59 @@ class ServingDie final : public hw::ProgramDie {
     p.push_back(hw::ProgramStep::compute(gemm(n, h, out)));
   }
 
-  void buildStep(std::vector<hw::ProgramStep>& p) {
+  // The gradients of one forward GEMM (m, n, k): dA = dC B^T (m, k, n) and dB = A^T dC (k, n, m).
+  void backward(std::vector<hw::ProgramStep>& p, uint64_t m, uint64_t n, uint64_t k, uint32_t engine = 0) {
+    p.push_back(hw::ProgramStep::compute(placed(gemm(m, k, n), engine)));
+    p.push_back(hw::ProgramStep::compute(placed(gemm(k, n, m), engine)));
+  }
+
+  void ffnBackward(std::vector<hw::ProgramStep>& p, uint64_t tokens, uint64_t intermediate, uint32_t engine = 0) {
+    if (tokens == 0 || intermediate == 0) return;
+    const uint64_t h = m_.hiddenSize;
+    backward(p, tokens, h, intermediate, engine);
+    backward(p, tokens, (m_.gatedFfn ? 2 : 1) * intermediate, h, engine);
+  }
+
+  // An MoE layer's exchange: tokens (forward) or their output gradients (backward) go to the dies
+  // of their experts, the experts compute, the results (or input gradients) come back.
+  void moeExchange(std::vector<hw::ProgramStep>& p, uint32_t ml, bool isBackward) {
     const uint32_t d = index(), D = plan_->config().dies;
-    const uint64_t n = step_->dieTokens[d];
     const uint64_t bytesPerToken = m_.hiddenSize * plan_->config().activationBytes;
+    const LayerRouting& r = step_->moe[ml];
+    const std::vector<uint32_t>& where = plan_->config().expertDie[ml];
+    const uint32_t out = (isBackward ? 2 * m_.moeLayerCount() : 0) + 2 * ml, back = out + 1;
+    uint64_t sources = 0, destinations = 0;
+    for (uint32_t o = 0; o < D; ++o) {
+      if (o == d) continue;
+      if (const uint64_t c = r.pairTokens[size_t{d} * D + o]; c > 0) {
+        p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, out));
+        dispatched_.add(c * bytesPerToken);
+        ++destinations;
+      }
+      sources += r.pairTokens[size_t{o} * D + d] > 0;
+    }
+    const uint64_t n = step_->dieTokens[d], shared = uint64_t{m_.sharedExperts} * m_.sharedIntermediate;
+    if (isBackward) ffnBackward(p, n, shared);
+    else ffn(p, n, shared);  // overlaps the dispatch
+    expectedByTag_[out] += sources;
+    p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[out], out));
+    for (uint32_t e = 0; e < m_.experts; ++e)
+      if (where[e] == d) {
+        if (isBackward) ffnBackward(p, r.expertTokens[e], m_.expertIntermediate, expertEngine_);
+        else ffn(p, r.expertTokens[e], m_.expertIntermediate, expertEngine_);
+      }
+    for (uint32_t o = 0; o < D; ++o)
+      if (const uint64_t c = r.pairTokens[size_t{o} * D + d]; o != d && c > 0) {
+        p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, back));
+        combined_.add(c * bytesPerToken);
+      }
+    expectedByTag_[back] += destinations;
+    p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[back], back));
+  }
+
+  void buildStep(std::vector<hw::ProgramStep>& p) {
+    const uint32_t d = index();
+    const uint64_t n = step_->dieTokens[d];
     tokens_.add(n);
     uint32_t ml = 0;
     for (uint32_t l = 0; l < m_.layers; ++l) {
@@ -274,37 +338,48 @@ class ServingDie final : public hw::ProgramDie {
         ffn(p, n, m_.denseIntermediate);
         continue;
       }
-      const LayerRouting& r = step_->moe[ml];
-      const std::vector<uint32_t>& where = plan_->config().expertDie[ml];
-      const uint32_t dispatchTag = 2 * ml, combineTag = 2 * ml + 1;
       if (n > 0) p.push_back(hw::ProgramStep::compute(gemm(n, m_.experts, m_.hiddenSize)));  // gate
-      uint64_t sources = 0, destinations = 0;
-      for (uint32_t o = 0; o < D; ++o) {
-        if (o == d) continue;
-        if (const uint64_t c = r.pairTokens[size_t{d} * D + o]; c > 0) {
-          p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, dispatchTag));
-          dispatched_.add(c * bytesPerToken);
-          ++destinations;
-        }
-        sources += r.pairTokens[size_t{o} * D + d] > 0;
-      }
-      ffn(p, n, uint64_t{m_.sharedExperts} * m_.sharedIntermediate);  // overlaps the dispatch
-      expectedByTag_[dispatchTag] += sources;
-      p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[dispatchTag], dispatchTag));
-      for (uint32_t e = 0; e < m_.experts; ++e)
-        if (where[e] == d) ffn(p, r.expertTokens[e], m_.expertIntermediate, expertEngine_);
-      for (uint32_t o = 0; o < D; ++o)
-        if (const uint64_t c = r.pairTokens[size_t{o} * D + d]; o != d && c > 0) {
-          p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, combineTag));
-          combined_.add(c * bytesPerToken);
-        }
-      expectedByTag_[combineTag] += destinations;
-      p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[combineTag], combineTag));
-      ++ml;
+      moeExchange(p, ml++, false);
     }
-    if (const uint64_t emit = step_->dieEmitting[d]; emit > 0)
-      p.push_back(hw::ProgramStep::compute(gemm(emit, m_.vocabSize, m_.hiddenSize)));  // LM head
+    // LM head: the emitted tokens when serving, every token when training.
+    const uint64_t logits = step_->training ? n : step_->dieEmitting[d];
+    if (logits > 0) p.push_back(hw::ProgramStep::compute(gemm(logits, m_.vocabSize, m_.hiddenSize)));
+    if (step_->training) buildBackward(p, n);
     p.push_back(hw::ProgramStep::waitEngines());
+  }
+
+  // Backward through the layers in reverse, then, after the step's last micro-batch, the ring
+  // all-reduce of the replicated weights' gradients and the optimizer. Attention's backward is
+  // taken as twice its forward (projections' dgrad and wgrad, the attention's two GEMMs).
+  void buildBackward(std::vector<hw::ProgramStep>& p, uint64_t n) {
+    if (n > 0) backward(p, n, m_.vocabSize, m_.hiddenSize);
+    uint32_t ml = m_.moeLayerCount();
+    for (uint32_t l = m_.layers; l-- > 0;) {
+      if (m_.isMoeLayer(l)) moeExchange(p, --ml, true);
+      else ffnBackward(p, n, m_.denseIntermediate);
+      if (n > 0) {
+        attention(p, n);
+        attention(p, n);
+      }
+    }
+    if (!step_->lastMicroBatch || plan_->dead(index())) return;
+    std::vector<uint32_t> live;
+    for (uint32_t o = 0; o < plan_->config().dies; ++o)
+      if (!plan_->dead(o)) live.push_back(o);
+    const auto L = static_cast<uint64_t>(live.size());
+    if (L > 1) {
+      const size_t i = std::find(live.begin(), live.end(), index()) - live.begin();
+      const uint64_t chunk = (plan_->replicatedBytes() + L - 1) / L;  // bf16 gradients of bf16 weights
+      const uint32_t tag = 4 * m_.moeLayerCount();
+      for (uint64_t round = 0; round < 2 * (L - 1); ++round) {  // reduce-scatter, then all-gather
+        p.push_back(hw::ProgramStep::send(live[(i + 1) % L], hw::Bytes{chunk}, tag));
+        p.push_back(hw::ProgramStep::waitMessages(++expectedByTag_[tag], tag));
+      }
+    }
+    hw::DieOp optimizer;
+    optimizer.kind = hw::DieOp::Kind::Stream;
+    optimizer.bytes = hw::Bytes{plan_->residentBytes(index()) / 2 * plan_->config().training.optimizerBytesPerParam};
+    p.push_back(hw::ProgramStep::compute(optimizer));
   }
 
   bool refill(std::vector<hw::ProgramStep>& program) override {

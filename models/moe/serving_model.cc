@@ -67,6 +67,13 @@ std::vector<ParamSpec> servingParams() {
              {{"policy", ParamType::Text, "ep", "ep or ep_contiguous (expert parallelism)", {}, {}},
               {"layer_shift", ParamType::Integer, "0", "ep: expert e of MoE layer l goes to die (e + l * shift) mod dies",
                0, 1e6}});
+  addSection(all, "training",
+             {{"steps", ParamType::Integer, "0", "training steps (0: serve requests instead)", 0, 1e6},
+              {"sequences", ParamType::Integer, "32", "sequences per training step", 1, 1e7},
+              {"sequence_length", ParamType::Integer, "512", "tokens per sequence", 1, 1e7},
+              {"micro_batches", ParamType::Integer, "4", "micro-batches per step (divides sequences)", 1, 1e6},
+              {"optimizer_bytes_per_param", ParamType::Integer, "16",
+               "bytes the optimizer reads and writes per parameter (Adam, fp32 states and master weights)", 0, 1024}});
   addSection(all, "serving",
              {{"command_latency", ParamType::Duration, "1 us", "host-to-die command and completion latency", 1, {}},
               {"step_overhead", ParamType::Duration, "0 ps", "host scheduling time per step", 0, {}},
@@ -121,6 +128,11 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   c.computeType = parseComputeType(p.text("serving.compute_type"), c.model);
   c.activationBytes = static_cast<uint32_t>(p.integer("serving.activation_bytes"));
   c.traceStart = SimTime::zero() + p.duration("serving.trace_start");
+  c.training.steps = static_cast<uint32_t>(p.integer("training.steps"));
+  c.training.sequences = static_cast<uint32_t>(p.integer("training.sequences"));
+  c.training.sequenceLength = static_cast<uint32_t>(p.integer("training.sequence_length"));
+  c.training.microBatches = static_cast<uint32_t>(p.integer("training.micro_batches"));
+  c.training.optimizerBytesPerParam = static_cast<uint32_t>(p.integer("training.optimizer_bytes_per_param"));
   c.attentionEngine = p.text("serving.attention_engine");
   c.expertEngine = p.text("serving.expert_engine");
   for (const std::string& engine : {c.attentionEngine, c.expertEngine})  // refuse unknown engines now
@@ -131,7 +143,7 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   auto plan = std::make_shared<ServingPlan>(std::move(c));  // checks that the model fits
   // The longest request the workload can draw must fit one die's KV cache (a trace is checked per
   // request as it arrives).
-  if (workloadParams.text("kind") != "trace") {
+  if (workloadParams.text("kind") != "trace" && p.integer("training.steps") == 0) {
     auto longest = [&](const std::string& what) {
       return workloadParams.text(what + "_distribution") == "fixed" ? workloadParams.integer(what + "_tokens")
                                                                      : workloadParams.integer(what + "_max");
@@ -162,6 +174,19 @@ void registerServingModel(ModelCatalog& catalog) {
                "An MoE LLM served on a system of dies: continuous batching, attention, expert dispatch and combine "
                "over the network, expert FFNs; latency, throughput, energy (models/moe/serving_model.h).",
                servingParams(), buildServing});
+  std::vector<ParamSpec> training = servingParams();
+  for (ParamSpec& spec : training) {
+    if (spec.name == "training.steps") {
+      spec.defaultValue = "2";
+      spec.min = 1;
+    }
+    if (spec.name == "model.preset") spec.defaultValue = "qwen3-30b-a3b";
+  }
+  catalog.add({"moe_training",
+               "MoE post-training on a system of dies (Mozart): micro-batches forward and backward through every "
+               "layer with expert dispatch and combine both ways, gradient all-reduce, optimizer; step time and "
+               "tokens/s (models/moe/serving_model.h).",
+               std::move(training), buildServing});
 }
 
 }  // namespace wafersim::moe

@@ -79,6 +79,11 @@ ServingPlan::ServingPlan(ServingConfig config) : config_(std::move(config)) {
     for (uint32_t d : layer) WAFERSIM_REQUIRE(d < config_.dies, "serving: an expert is placed on die ", d, " of ", config_.dies);
   }
   WAFERSIM_REQUIRE(config_.failed.empty() || config_.failed.size() == config_.dies, "serving: one failed flag per die");
+  if (const TrainingConfig& t = config_.training; t.steps > 0)
+    WAFERSIM_REQUIRE(t.microBatches >= 1 && t.sequences % t.microBatches == 0 && t.sequences >= t.microBatches &&
+                         t.sequenceLength >= 1,
+                     "training: ", t.sequences, " sequences do not split into ", t.microBatches,
+                     " equal micro-batches (training.sequences, training.micro_batches)");
   for (const auto& layer : config_.expertDie)
     for (uint32_t d : layer) WAFERSIM_REQUIRE(!dead(d), "serving: an expert is placed on die ", d, ", which failed");
   for (uint32_t d = 0; d < config_.dies; ++d) {
@@ -94,6 +99,11 @@ ServingPlan::ServingPlan(ServingConfig config) : config_(std::move(config)) {
 }
 
 ServingPlan::~ServingPlan() = default;
+
+uint64_t ServingPlan::replicatedBytes() const {
+  const MoeModelConfig& m = config_.model;
+  return m.totalWeightBytes() - uint64_t{m.moeLayerCount()} * m.experts * m.expertWeightBytes();
+}
 
 uint64_t ServingPlan::residentBytes(uint32_t die) const {
   const MoeModelConfig& m = config_.model;
@@ -144,6 +154,10 @@ void ServingPlan::completeUpTo(uint64_t k, SimTime prevEnd) const {
 SimTime ServingPlan::nextWorkAt(uint64_t k, SimTime prevEnd, SimTime now) const {
   std::lock_guard lock(mutex_);
   resetIfRerun(k, false);
+  if (config_.training.steps > 0) {
+    state_->completed = k - 1;
+    return k <= uint64_t{config_.training.steps} * config_.training.microBatches ? now : SimTime::never();
+  }
   completeUpTo(k, prevEnd);
   return state_->scheduler->nextWorkAt(now);
 }
@@ -167,14 +181,29 @@ std::shared_ptr<const StepPlan> ServingPlan::step(uint64_t k, SimTime prevEnd, S
     WAFERSIM_ASSERT(it->second->start == start, "serving: step ", k, " announced with two start times");
     return it->second;
   }
-  completeUpTo(k, prevEnd);
+  const TrainingConfig& tc = config_.training;
+  if (tc.steps == 0) completeUpTo(k, prevEnd);
   WAFERSIM_ASSERT(s.formed + 1 == k, "serving: step ", k, " after step ", s.formed);
   const MoeModelConfig& m = config_.model;
   const uint32_t D = config_.dies;
   auto plan = std::make_shared<StepPlan>();
   plan->step = k;
   plan->start = start;
-  plan->batch = s.scheduler->form(start);
+  if (tc.steps > 0) {
+    // Micro-batch k: its sequences dealt round-robin over the working dies.
+    plan->training = true;
+    plan->trainingStep = (k - 1) / tc.microBatches + 1;
+    plan->firstMicroBatch = (k - 1) % tc.microBatches == 0;
+    plan->lastMicroBatch = k % tc.microBatches == 0;
+    std::vector<uint32_t> live;
+    for (uint32_t d = 0; d < D; ++d)
+      if (!dead(d)) live.push_back(d);
+    const uint32_t perMicroBatch = tc.sequences / tc.microBatches;
+    for (uint32_t j = 0; j < perMicroBatch; ++j)
+      plan->batch.push_back({(k - 1) * perMicroBatch + j, live[j % live.size()], 0, tc.sequenceLength, true, false});
+  } else {
+    plan->batch = s.scheduler->form(start);
+  }
   s.formed = k;
   plan->dieTokens.assign(D, 0);
   plan->dieEmitting.assign(D, 0);

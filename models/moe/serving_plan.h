@@ -33,6 +33,18 @@ namespace wafersim::moe {
 
 inline constexpr const char* kServingDataKey = "serving";
 
+// Post-training (Mozart): steps of `sequences` sequences of `sequenceLength` tokens, split into
+// micro-batches; each micro-batch runs forward and backward through every layer; after the last
+// one the replicated weights' gradients are all-reduced over a ring of the dies and the optimizer
+// streams every resident weight with its states (optimizerBytesPerParam per bf16 parameter).
+struct TrainingConfig {
+  uint32_t steps = 0;  // 0: a serving run
+  uint32_t sequences = 32;
+  uint32_t sequenceLength = 512;
+  uint32_t microBatches = 4;
+  uint32_t optimizerBytesPerParam = 16;
+};
+
 struct ServingConfig {
   MoeModelConfig model;
   uint32_t dies = 0;
@@ -51,6 +63,7 @@ struct ServingConfig {
   // Engines of a multi-engine die (Duplex: "xpu", "pim") for the attention over the KV cache and
   // for the routed experts' FFNs; empty: the die's first engine. Everything else runs there too.
   std::string attentionEngine, expertEngine;
+  TrainingConfig training;
 };
 
 struct LayerRouting {
@@ -66,6 +79,9 @@ struct StepPlan {
   std::vector<uint32_t> dieEmitting;  // tokens emitted by each die (LM head rows)
   std::vector<LayerRouting> moe;      // per MoE layer
   uint64_t prefillTokens = 0, decodeTokens = 0;
+  bool training = false;        // a training micro-batch: forward and backward
+  uint64_t trainingStep = 0;    // 1-based
+  bool firstMicroBatch = false, lastMicroBatch = false;
 };
 
 // The routing section of a scenario: kind synthetic (SyntheticRouter's knobs) or trace (a
@@ -82,6 +98,7 @@ class ServingPlan {
   // Resident weights of die d (replicated attention/dense/shared/embeddings + its experts).
   uint64_t residentBytes(uint32_t die) const;
   uint64_t kvCapacityTokens(uint32_t die) const;  // 0 for a failed die
+  uint64_t replicatedBytes() const;                // weights every die holds (all but routed experts)
   bool dead(uint32_t die) const;
 
   // Completes step k-1 at prevEnd (if not done yet) and returns when step k can start: `now`

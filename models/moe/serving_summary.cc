@@ -50,6 +50,23 @@ std::optional<nlohmann::json> servingSummary(const Results& results) {
   }
   if (!host) return std::nullopt;
   const auto& n = host->counters;
+  if (n.count("train_steps") && n.at("train_steps") > 0) {
+    const HistogramRecord& steps = host->histograms.at("train_step_ps");
+    const double mean = static_cast<double>(steps.sum) / static_cast<double>(steps.count) * 1e-12;
+    const double seconds = static_cast<double>(results.simulatedTime().ps()) * 1e-12;
+    const EnergyReport energy = energyReport(results);
+    return nlohmann::json{{"mode", "training"},
+                          {"dies", dies},
+                          {"train_steps", n.at("train_steps")},
+                          {"trained_tokens", n.at("trained_tokens")},
+                          {"step_time", latency(steps)},
+                          {"mean_step_s", mean},
+                          {"tokens_per_s", seconds > 0 ? static_cast<double>(n.at("trained_tokens")) / seconds : 0.0},
+                          {"energy_j", static_cast<double>(energy.totalPj) * 1e-12},
+                          {"dispatch_bytes", dispatch},
+                          {"combine_bytes", combine},
+                          {"network_byte_hops", byteHops}};
+  }
   const double seconds = static_cast<double>(n.at("last_finish_ps")) * 1e-12;
   const uint64_t output = n.at("output_tokens");
   nlohmann::json j;

@@ -39,7 +39,7 @@ class ModelCatalogTest : public ::testing::Test {
 };
 
 TEST_F(ModelCatalogTest, ListsTheBuiltins) {
-  EXPECT_THAT(catalog_.names(), ElementsAre("die_collective", "message_mesh", "moe_serving", "phold", "relay_grid"));
+  EXPECT_THAT(catalog_.names(), ElementsAre("die_collective", "message_mesh", "moe_serving", "moe_training", "phold", "relay_grid"));
   EXPECT_THAT(registry_.names(), ::testing::IsSupersetOf({"synthetic.MeshNode", "synthetic.PholdLP", "synthetic.Relay",
                                                          "hw.Router", "hw.Endpoint", "hw.Die", "moe.Host", "moe.Die"}));
 }
@@ -77,7 +77,7 @@ TEST_F(ModelCatalogTest, BadParametersNameTheKey) {
   EXPECT_THAT(buildError("phold", {{"lsp", "8"}}), HasSubstr("s.yaml: params: unknown parameter \"lsp\""));
   EXPECT_THAT(buildError("message_mesh", {{"latency", "fast"}}), HasSubstr("s.yaml: params.latency: bad duration \"fast\""));
   EXPECT_THAT(buildError("relay_grid", {{"x", "two"}}), HasSubstr("s.yaml: params.x: expected integer, got \"two\""));
-  EXPECT_THAT(buildError("tetris", {}), HasSubstr("unknown model \"tetris\" (known: die_collective, message_mesh, moe_serving, phold, relay_grid)"));
+  EXPECT_THAT(buildError("tetris", {}), HasSubstr("unknown model \"tetris\" (known: die_collective, message_mesh, moe_serving, moe_training, phold, relay_grid)"));
 }
 
 TEST_F(ModelCatalogTest, ADuplicateModelIsRefused) {

@@ -8,6 +8,7 @@
 
 #include "models/hardware/presets.h"
 #include "models/model_catalog.h"
+#include "models/moe/serving_plan.h"
 #include "models/moe/serving_summary.h"
 #include "sim/error.h"
 #include "sim/simulation.h"
@@ -166,6 +167,44 @@ simulation: {partitions: 1}
   EXPECT_EQ(component(xpu, "gpu[0]").counters.at("busy_ps_pim"), 0u);
   EXPECT_LT(component(automatic, "host").counters.at("last_finish_ps"),
             component(xpu, "host").counters.at("last_finish_ps"));
+}
+
+TEST(Serving, ATrainingStepRunsForwardBackwardAllReduceAndOptimizer) {
+  // The one-layer model on 2 GPUs, one step of 2 sequences of 16 tokens in one micro-batch: each
+  // GPU holds one sequence; top-2 of 2 experts sends every token to the other GPU forward and its
+  // gradient backward (16 x 1024 x 2 B each way, twice), then a 2-die ring all-reduce sends 2
+  // chunks of half the replicated weights' gradients.
+  std::string text = kOneLayer;
+  text.replace(text.find("model: moe_serving"), 18, "model: moe_training");
+  const Built r = build(text, {"params.training.steps=1", "params.training.sequences=2",
+                               "params.training.sequence_length=16", "params.training.micro_batches=1"});
+  const Results res = run(r, 1);
+  const auto& host = component(res, "host");
+  EXPECT_EQ(host.counters.at("train_steps"), 1u);
+  EXPECT_EQ(host.counters.at("trained_tokens"), 32u);
+  const uint64_t exchange = 16 * 1024 * 2;
+  const auto plan = r.graph.data().get<moe::ServingPlan>(moe::kServingDataKey, "test");
+  const uint64_t chunk = (plan->replicatedBytes() + 1) / 2;
+  for (const char* gpu : {"gpu[0]", "gpu[1]"}) {
+    EXPECT_EQ(component(res, gpu).counters.at("dispatch_bytes"), 2 * exchange) << gpu;
+    EXPECT_EQ(component(res, gpu).counters.at("combine_bytes"), 2 * exchange) << gpu;
+    EXPECT_EQ(component(res, gpu).counters.at("bytes_sent"), 4 * exchange + 2 * chunk) << gpu;
+    EXPECT_GT(component(res, gpu).counters.at("ops_xpu"), 0u);
+  }
+  const auto summary = moe::servingSummary(res);
+  ASSERT_TRUE(summary);
+  EXPECT_EQ((*summary)["mode"], "training");
+  EXPECT_EQ(run(r, 2).digestHex(), res.digestHex());
+  EXPECT_THAT(
+      [&] {
+        try {
+          build(text, {"params.training.sequences=3", "params.training.micro_batches=2"});
+        } catch (const Error& e) {
+          return std::string(e.what());
+        }
+        return std::string("no error");
+      }(),
+      ::testing::HasSubstr("3 sequences do not split into 2 equal micro-batches"));
 }
 
 TEST(Serving, BadScenariosAreRefusedNamingTheField) {

@@ -93,6 +93,20 @@ ServingPlan::ServingPlan(ServingConfig config) : config_(std::move(config)) {
     WAFERSIM_REQUIRE(resident < capacity, "model ", m.name, " does not fit die ", d, " (", config_.dieSpecs[d].name,
                      "): its weights need ", resident, " B of ", capacity,
                      " B (more dies, a larger memory, or fewer layers)");
+    if (const TrainingConfig& t = config_.training; t.steps > 0) {
+      // Activations kept for the backward pass of one micro-batch. ASSUMPTION: 4 hidden-sized bf16
+      // tensors per token per layer (the inputs of attention, of the FFN/MoE block and of the
+      // projections they need again), no recomputation.
+      uint64_t live = 0;
+      for (uint32_t o = 0; o < config_.dies; ++o) live += dead(o) ? 0 : 1;
+      const uint64_t sequences = (t.sequences / t.microBatches + live - 1) / live;  // on the busiest die
+      const uint64_t activations = sequences * t.sequenceLength * m.hiddenSize * 2 * 4 * m.layers;
+      WAFERSIM_REQUIRE(resident + activations <= capacity, "training: die ", d, " (", config_.dieSpecs[d].name,
+                       ") cannot hold ", resident, " B of weights and ", activations,
+                       " B of activations for one micro-batch in ", capacity,
+                       " B (more micro-batches, shorter sequences, or more dies)");
+      continue;
+    }
     WAFERSIM_REQUIRE(kvCapacityTokens(d) > 0, "die ", d, ": no room left for any KV cache after ", resident,
                      " B of weights");
   }

@@ -205,6 +205,19 @@ TEST(Serving, ATrainingStepRunsForwardBackwardAllReduceAndOptimizer) {
         return std::string("no error");
       }(),
       ::testing::HasSubstr("3 sequences do not split into 2 equal micro-batches"));
+  // One micro-batch of 4 sequences of 6M tokens, 2 per GPU: 2 x 6M x 1024 x 2 B x 4 tensors x 1
+  // layer = 98 GB of activations, more than the 80 GB: refused, naming the die and the bytes.
+  EXPECT_THAT(
+      [&] {
+        try {
+          build(text, {"params.training.sequences=4", "params.training.micro_batches=1",
+                       "params.training.sequence_length=6000000"});
+        } catch (const Error& e) {
+          return std::string(e.what());
+        }
+        return std::string("no error");
+      }(),
+      ::testing::HasSubstr("training: die 0 (H100-class die) cannot hold"));
 }
 
 TEST(Serving, BadScenariosAreRefusedNamingTheField) {

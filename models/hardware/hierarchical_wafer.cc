@@ -22,6 +22,7 @@ MeshConfig meshOf(const HierarchicalWaferConfig& c) {
   m.mode = c.mode;
   m.chunk = c.chunk;
   m.failedLinks = c.failedLinks;
+  m.failedRouters = c.failedRouters;
   m.flows = c.flows;
   return m;
 }

@@ -34,6 +34,7 @@ struct HierarchicalWaferConfig {
   ForwardingMode mode = ForwardingMode::StoreAndForward;
   Bytes chunk{256};
   std::vector<std::pair<uint32_t, uint32_t>> failedLinks;  // router indices (y * X + x)
+  std::vector<uint32_t> failedRouters;                     // masked-out tiles (router and its die)
   std::vector<FlowSpec> flows;                             // endpoint index == router index
 };
 

@@ -1,5 +1,7 @@
 #include "models/hardware/systems.h"
 
+#include <charconv>
+#include <sstream>
 #include <utility>
 
 #include "models/hardware/endpoint.h"
@@ -47,6 +49,23 @@ Links overridden(Links l, const Params& p) {
   return l;
 }
 
+// "3, 17" -> {3, 17}; every item a die index below `dies`.
+std::vector<uint32_t> parseDieList(const std::string& text, size_t dies) {
+  std::vector<uint32_t> out;
+  std::istringstream items(text);
+  for (std::string item; std::getline(items, item, ',');) {
+    const size_t first = item.find_first_not_of(' '), last = item.find_last_not_of(' ');
+    if (first == std::string::npos) continue;
+    item = item.substr(first, last - first + 1);
+    uint32_t die = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), die);
+    WAFERSIM_REQUIRE(ec == std::errc() && end == item.data() + item.size() && die < dies, "parameter failed_dies: \"",
+                     item, "\" is not a die index (0 .. ", dies - 1, ")");
+    out.push_back(die);
+  }
+  return out;
+}
+
 HardwareSystem mesh(std::string name, uint32_t x, uint32_t y, Links l, DieSpec die, const Params& p) {
   MeshConfig c;
   c.x = p.integer("x") > 0 ? static_cast<uint32_t>(p.integer("x")) : x;
@@ -60,6 +79,7 @@ HardwareSystem mesh(std::string name, uint32_t x, uint32_t y, Links l, DieSpec d
   c.routing = parseRouting(p.text("routing"));
   HardwareSystem s;
   s.name = std::move(name);
+  s.dimensionOrder = c.routing != Routing::ShortestPath;
   s.network = describeMesh(c);
   s.routes = meshRoutes(c);
   s.specs = {std::move(die)};
@@ -171,35 +191,13 @@ HardwareSystem describeSystem(const Params& p) {
   } else {
     fail(ErrorKind::InvalidConfig, "unknown system \"", name, "\" (", list(kSystems), ")");
   }
-  for (std::string item : [&] {
-         std::vector<std::string> items;
-         std::string cur;
-         for (char ch : p.text("failed_dies") + ",") {
-           if (ch == ',') {
-             if (!cur.empty()) items.push_back(cur);
-             cur.clear();
-           } else if (ch != ' ') {
-             cur += ch;
-           }
-         }
-         return items;
-       }()) {
-    Params one{{"die", item}};
-    int64_t die = -1;
-    try {
-      die = one.integer("die");
-    } catch (const Error&) {
-    }
-    WAFERSIM_REQUIRE(die >= 0 && static_cast<size_t>(die) < s.network.endpoints.size(), "parameter failed_dies: \"",
-                     item, "\" is not a die index (0 .. ", s.network.endpoints.size() - 1, ")");
-    s.failedDies.push_back(static_cast<uint32_t>(die));
+  for (uint32_t die : parseDieList(p.text("failed_dies"), s.network.endpoints.size())) {
+    s.failedDies.push_back(die);
     s.network.failedRouters.push_back(s.network.endpoints[die].router);
   }
   if (!s.failedDies.empty()) {
     // Route around the holes where the routing can; refuse where it cannot (dimension order).
-    if (name == "file" || name == "gpu-box" || name == "duplex-box" || name == "mozart" ||
-        p.text("routing") == "shortest_path")
-      s.routes = shortestPathRoutes(s.network);
+    if (!s.dimensionOrder) s.routes = shortestPathRoutes(s.network);
     for (uint32_t a = 0; a < s.network.endpoints.size(); ++a)
       for (uint32_t b = 0; b < s.network.endpoints.size(); ++b)
         if (a != b && !s.failed(a) && !s.failed(b)) (void)routePath(s.network, s.routes, a, b);

@@ -38,6 +38,7 @@ struct HardwareSystem {
   std::vector<DieSpec> specs;
   std::vector<uint32_t> specOf;  // per endpoint
   std::vector<uint32_t> failedDies;  // masked-out endpoints (their routers failed): no work, no traffic
+  bool dimensionOrder = false;       // routes are XY / YX (cannot go round failed dies)
   bool failed(uint32_t die) const;
 };
 

@@ -8,7 +8,7 @@ packages=(
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libexpected-dev
   libzmq3-dev cppzmq-dev capnproto libcapnp-dev
-  libmetis-dev
+  libmetis-dev libglpk-dev
 )
 
 missing=()

@@ -24,7 +24,7 @@ void Results::add(const std::vector<ComponentResult>& partitionResults) {
     for (const auto& [name, h] : r.stats->histograms())
       rec.histograms[name] = {h->bounds(), h->counts(), h->count(), h->sum(), h->count() ? h->min() : 0,
                               h->count() ? h->max() : 0};
-    for (const auto& [name, t] : r.stats->tables()) rec.tables[name] = {t->columns(), t->values()};
+    for (const auto& [name, t] : r.stats->tables()) rec.tables[name] = {t->columns(), t->values(), t->strings()};
     add(std::move(rec));
   }
 }
@@ -60,6 +60,7 @@ uint64_t Results::digest() const {
       h = mixHash(h, hashString(name));
       for (const auto& col : t.columns) h = mixHash(h, hashString(col));
       for (int64_t v : t.values) h = mixHash(h, static_cast<uint64_t>(v));
+      for (const auto& text : t.strings) h = mixHash(h, hashString(text));
     }
   }
   return mixHash(h, static_cast<uint64_t>(simulatedTime_.ps()));
@@ -94,6 +95,7 @@ nlohmann::json Results::toJson() const {
         rows.push_back(std::vector<int64_t>(t.values.begin() + static_cast<long>(r * t.columns.size()),
                                             t.values.begin() + static_cast<long>((r + 1) * t.columns.size())));
       j["tables"][name] = {{"columns", t.columns}, {"rows", std::move(rows)}};
+      if (!t.strings.empty()) j["tables"][name]["strings"] = t.strings;
     }
     comps[c.name] = std::move(j);
   }

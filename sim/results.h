@@ -27,6 +27,7 @@ struct HistogramRecord {
 struct TableRecord {
   std::vector<std::string> columns;
   std::vector<int64_t> values;  // row-major
+  std::vector<std::string> strings;  // text cells' values (Table::text)
   size_t rows() const { return columns.empty() ? 0 : values.size() / columns.size(); }
 };
 

@@ -31,6 +31,13 @@ void Table::addRow(std::initializer_list<int64_t> values) {
   values_.insert(values_.end(), values.begin(), values.end());
 }
 
+int64_t Table::text(const std::string& value) {
+  for (size_t i = 0; i < strings_.size(); ++i)
+    if (strings_[i] == value) return static_cast<int64_t>(i);
+  strings_.push_back(value);
+  return static_cast<int64_t>(strings_.size() - 1);
+}
+
 Table& StatSet::table(const std::string& name, std::vector<std::string> columns) {
   auto& slot = tables_[name];
   if (!slot) slot = std::make_unique<Table>(std::move(columns));

@@ -49,19 +49,23 @@ class Histogram {
 };
 
 // Rows of integers under named columns, in the order they were added (per-request records of a
-// serving run: the CLI writes them as CSV). Integers only, so results stay bit-identical.
+// serving run: the CLI writes them as CSV). Integers only, so results stay bit-identical; a text
+// cell is the index of a string in the table's own list (text()), for logs that need words.
 class Table {
  public:
   explicit Table(std::vector<std::string> columns);
   void addRow(std::initializer_list<int64_t> values);  // one value per column, or Error{Internal}
+  int64_t text(const std::string& value);               // its index in strings(), added once
 
   const std::vector<std::string>& columns() const { return columns_; }
   const std::vector<int64_t>& values() const { return values_; }  // row-major
+  const std::vector<std::string>& strings() const { return strings_; }
   size_t rows() const { return values_.size() / columns_.size(); }
 
  private:
   std::vector<std::string> columns_;
   std::vector<int64_t> values_;
+  std::vector<std::string> strings_;
 };
 
 // The statistics of one component, by name. Names are unique per component.

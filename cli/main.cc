@@ -16,6 +16,8 @@
 #include "models/model_catalog.h"
 #include "models/preset_catalog.h"
 #include "models/moe/serving_summary.h"
+#include "placement/placement_client.h"
+#include "placement/policy.h"
 #include "sim/energy_report.h"
 #include "sim/error.h"
 #include "sim/simulation.h"
@@ -251,6 +253,15 @@ int describeCommand(const std::string& what, bool json) {
       else std::printf("preset %s:\n%s\n", name.c_str(), preset.dump(2).c_str());
     }
   }
+  for (const placement::PolicyType& t : placement::policyTypes()) {
+    if (!what.empty() && what != t.name && what != "policies") continue;
+    found = true;
+    doc["policies"][t.name] = {{"help", t.help}, {"source", t.source}, {"params", describeParams(t.params)}};
+    if (!json) {
+      std::printf("placement policy %s: %s [%s]\n", t.name.c_str(), t.help.c_str(), t.source.c_str());
+      printParams(t.params);
+    }
+  }
   if (!found) fail(ErrorKind::InvalidConfig, "nothing named \"", what, "\" to describe");
   if (json) std::cout << doc.dump(2) << "\n";
   return 0;
@@ -262,6 +273,7 @@ int main(int argc, char** argv) {
   CLI::App app{"wafersim: distributed co-simulation of wafer-scale chiplet and 3D-NMP systems running MoE LLMs"};
   app.set_version_flag("--version", "wafersim 0.1.0");
   app.require_subcommand(1);
+  wafersim::placement::installRemoteDecider();  // scenarios may name a placement service
 
   std::string file, outDir, what;
   std::vector<std::string> overrides;
@@ -284,7 +296,7 @@ int main(int argc, char** argv) {
   validate->add_option("scenario", file, "scenario file (YAML)")->required();
   validate->add_option("--set", overrides, "override a field");
   auto* describe = app.add_subcommand("describe", "List models and component types with their parameters");
-  describe->add_option("name", what, "a model or component type (default: all)");
+  describe->add_option("name", what, "a model, component type, preset, placement policy or \"policies\" (default: all)");
   describe->add_flag("--json", json, "print JSON");
 
   CLI11_PARSE(app, argc, argv);

@@ -1,6 +1,8 @@
 #include "cli/result_tables.h"
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +15,55 @@ namespace {
 bool isDie(const std::string& type) { return type == "hw.Die" || type == "moe.Die" || type == "hw.Endpoint"; }
 
 }  // namespace
+
+// placement_log.json from the serving host's placement_log and placement_map tables: every online
+// decision with its inputs, outcome, reason and predicted gain, and each applied placement as
+// experts[layer * E + e] = replicas, each a list of [die, parts, engine?] (mapping.replay reads it).
+std::string writePlacementLog(const std::string& dir, const Results& results) {
+  for (const ComponentRecord& c : results.components()) {
+    auto log = c.tables.find("placement_log");
+    if (log == c.tables.end()) continue;
+    const TableRecord& t = log->second;
+    const size_t width = t.columns.size();
+    auto text = [&](int64_t i) { return i >= 0 && size_t(i) < t.strings.size() ? t.strings[size_t(i)] : ""; };
+    // Applied placements, by epoch.
+    std::map<int64_t, nlohmann::json> placed;
+    if (auto map = c.tables.find("placement_map"); map != c.tables.end()) {
+      const TableRecord& m = map->second;  // epoch, moe_layer, expert, replica, die, parts, engine
+      int64_t experts = 0;
+      for (size_t r = 0; r < m.rows(); ++r) experts = std::max(experts, m.values[r * 7 + 2] + 1);
+      for (size_t r = 0; r < m.rows(); ++r) {
+        const int64_t* v = &m.values[r * 7];
+        nlohmann::json& list = placed[v[0]];
+        const auto index = static_cast<size_t>(v[1] * experts + v[2]);
+        while (list.size() <= index) list.push_back(nlohmann::json::array());
+        nlohmann::json& replicas = list[index];
+        while (replicas.size() <= static_cast<size_t>(v[3])) replicas.push_back(nlohmann::json::array());
+        nlohmann::json shard = {v[4], v[5]};
+        if (v[6] >= 0) shard.push_back(v[6]);
+        replicas[static_cast<size_t>(v[3])].push_back(std::move(shard));
+      }
+    }
+    nlohmann::json decisions = nlohmann::json::array();
+    for (size_t r = 0; r < t.rows(); ++r) {
+      nlohmann::json d;
+      for (size_t k = 0; k < width; ++k) {
+        const std::string& column = t.columns[k];
+        const int64_t v = t.values[r * width + k];
+        if (column == "policy" || column == "outcome" || column == "reason" || column == "split") d[column] = text(v);
+        else if (column.ends_with("_ppm")) d[column.substr(0, column.size() - 4)] = v == -1 && column == "optimality_gap_ppm" ? nlohmann::json(nullptr) : nlohmann::json(double(v) * 1e-6);
+        else d[column] = v;
+      }
+      if (auto it = placed.find(d["epoch"].get<int64_t>()); it != placed.end())
+        d["placement"] = {{"split", d["split"]}, {"experts", std::move(it->second)}};
+      d.erase("split");
+      decisions.push_back(std::move(d));
+    }
+    std::ofstream(dir + "/placement_log.json") << nlohmann::json{{"decisions", std::move(decisions)}}.dump(1) << "\n";
+    return " placement_log.json";
+  }
+  return "";
+}
 
 std::string writeResultTables(const std::string& dir, const Results& results, const SystemGraph& graph) {
   std::string written;
@@ -105,6 +156,7 @@ std::string writeResultTables(const std::string& dir, const Results& results, co
                         {"args", args}});
     }
   }
+  written += writePlacementLog(dir, results);
   if (!events.empty()) {
     std::ofstream(dir + "/trace.json") << nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ns"}}.dump()
                                        << "\n";

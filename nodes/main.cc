@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "nodes/node_runtime.h"
+#include "placement/placement_client.h"
 #include "sim/error.h"
 
 int main(int argc, char** argv) {
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
     return wafersim::kNodeBadConfig;
   }
   options.node = static_cast<uint32_t>(node);
+  wafersim::placement::installRemoteDecider();  // scenarios may name a placement service
   try {
     return wafersim::runNode(options);
   } catch (const std::exception& e) {

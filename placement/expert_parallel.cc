@@ -13,11 +13,20 @@ namespace {
 
 class ExpertParallel final : public Policy {
  public:
-  explicit ExpertParallel(bool random) : random_(random) {}
+  enum class Order { InTurn, Random, Contiguous };
+  explicit ExpertParallel(Order order) : order_(order) {}
 
   Decision decide(const Problem& p) const override {
     Decision d;
-    if (!random_) {
+    const char* name = order_ == Order::InTurn ? "ep" : order_ == Order::Random ? "ep_random" : "ep_contiguous";
+    if (order_ == Order::Contiguous) {
+      const std::vector<uint32_t> live = p.fabric.usableDies();
+      d.placement = Placement(p.fabric.dies, p.model.layers, p.model.experts);
+      for (uint32_t l = 0; l < p.model.layers; ++l)
+        for (uint32_t e = 0; e < p.model.experts; ++e)
+          d.placement.putWhole(l, e, live[uint64_t{e} * live.size() / p.model.experts]);
+      d.reason = "whole experts in contiguous blocks: experts [i E/D, (i+1) E/D) on the i-th usable die";
+    } else if (order_ == Order::InTurn) {
       const auto shift = static_cast<uint32_t>(p.options.has("layer_shift") ? p.options.integer("layer_shift") : 0);
       d.placement = expertParallel(p, shift);
       d.reason = "whole experts dealt in turn over the usable dies, shifted by " + std::to_string(shift) + " per layer";
@@ -33,13 +42,13 @@ class ExpertParallel final : public Policy {
       }
       d.reason = "whole experts dealt over the usable dies in a seeded random order per layer";
     }
-    checkCapacity(p, d.placement, random_ ? "ep_random" : "ep");
+    checkCapacity(p, d.placement, name);
     predictGain(p, d);
     return d;
   }
 
  private:
-  bool random_;
+  Order order_;
 };
 
 }  // namespace
@@ -50,12 +59,18 @@ PolicyType expertParallelPolicy() {
           "GShard / DeepSpeed-MoE expert parallelism",
           {{"layer_shift", ParamType::Integer, "0", "dies the dealing shifts per MoE layer", 0, 1e6}},
           {},
-          [] { return std::make_unique<ExpertParallel>(false); }};
+          [] { return std::make_unique<ExpertParallel>(ExpertParallel::Order::InTurn); }};
 }
 
 PolicyType expertParallelRandomPolicy() {
   return {"ep_random", "expert parallel in a seeded random order per layer (HD-MoE baseline EP)",
-          "HD-MoE, research/seeds.md 2.5", {}, {}, [] { return std::make_unique<ExpertParallel>(true); }};
+          "HD-MoE, research/seeds.md 2.5", {}, {}, [] { return std::make_unique<ExpertParallel>(ExpertParallel::Order::Random); }};
+}
+
+PolicyType expertParallelContiguousPolicy() {
+  return {"ep_contiguous", "expert parallel in contiguous blocks (experts 0..E/D-1 on the first die, ...)",
+          "SGLang / DeepEP default layout (Patterns behind Chaos 3.4 'Default')", {}, {},
+          [] { return std::make_unique<ExpertParallel>(ExpertParallel::Order::Contiguous); }};
 }
 
 }  // namespace wafersim::placement

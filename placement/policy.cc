@@ -9,11 +9,30 @@ namespace wafersim::placement {
 PolicyType tensorParallelPolicy();
 PolicyType expertParallelPolicy();
 PolicyType expertParallelRandomPolicy();
+PolicyType expertParallelContiguousPolicy();
+PolicyType prefillRemapPolicy();
+PolicyType prefillDupPolicy();
+PolicyType waferAlloPredPolicy();
+PolicyType waferAlloPolicy();
+PolicyType waferPredPolicy();
+PolicyType mozartClusteringPolicy();
+PolicyType duplexCoprocessingPolicy();
+PolicyType eplbPolicy();
+PolicyType a3dEvenOddPolicy();
+PolicyType hybridComputeBalancedPolicy();
+PolicyType hdNodeBalancePolicy();
+PolicyType hdLinkBalancePolicy();
+PolicyType hdPolicy();
+PolicyType hdDynamicPolicy();
 
 const std::vector<PolicyType>& policyTypes() {
   static const std::vector<PolicyType> types = [] {
     std::vector<PolicyType> t;
-    for (auto make : {tensorParallelPolicy, expertParallelPolicy, expertParallelRandomPolicy}) t.push_back(make());
+    for (auto make : {tensorParallelPolicy, expertParallelPolicy, expertParallelRandomPolicy, expertParallelContiguousPolicy,
+                       prefillRemapPolicy, prefillDupPolicy, waferAlloPredPolicy, waferAlloPolicy, waferPredPolicy,
+                       mozartClusteringPolicy, duplexCoprocessingPolicy, eplbPolicy, a3dEvenOddPolicy,
+                       hybridComputeBalancedPolicy, hdNodeBalancePolicy, hdLinkBalancePolicy, hdPolicy, hdDynamicPolicy})
+      t.push_back(make());
     return t;
   }();
   return types;
@@ -51,10 +70,24 @@ void checkCapacity(const Problem& p, const Placement& placement, const std::stri
   for (uint32_t d = 0; d < p.fabric.dies; ++d) {
     // bytes = parts / kWhole experts, rounded up
     const unsigned __int128 bytes = (static_cast<unsigned __int128>(parts[d]) * p.model.expertBytes + kWhole - 1) / kWhole;
-    WAFERSIM_REQUIRE(bytes <= p.fabric.expertCapacityBytes[d], "placement policy ", policy, ": die ", d, " would hold ",
-                     static_cast<uint64_t>(bytes), " B of expert weights, it has room for ",
-                     p.fabric.expertCapacityBytes[d], " B");
+    WAFERSIM_REQUIRE(bytes <= p.fabric.expertCapacityBytes[d], "placement policy ", policy, ": the model does not fit die ",
+                     d, ": it would hold ", static_cast<uint64_t>(bytes), " B of routed experts with room for ",
+                     p.fabric.expertCapacityBytes[d], " B beside the other weights (more dies, a larger memory, or "
+                     "fewer layers)");
   }
 }
+
+}  // namespace wafersim::placement
+
+namespace wafersim::placement {
+namespace {
+RemoteDecider& installedDecider() {
+  static RemoteDecider decider;
+  return decider;
+}
+}  // namespace
+
+void setRemoteDecider(RemoteDecider decider) { installedDecider() = std::move(decider); }
+const RemoteDecider& remoteDecider() { return installedDecider(); }
 
 }  // namespace wafersim::placement

@@ -62,3 +62,23 @@ void predictGain(const Problem& problem, Decision& decision);
 void checkCapacity(const Problem& problem, const Placement& placement, const std::string& policy);
 
 }  // namespace wafersim::placement
+
+namespace wafersim::placement {
+
+// The answer of a placement service (placement_client.h): applied (with the decision) or kept
+// (the previous mapping stays; the reason says why: the policy failed, timed out, or the service
+// did not answer).
+struct RemoteAnswer {
+  bool applied = false;
+  Decision decision;
+  std::string reason;
+};
+using RemoteDecider = std::function<RemoteAnswer(const std::string& endpoint, uint32_t timeoutMs,
+                                                 const std::string& runId, uint64_t epoch, const std::string& policy,
+                                                 const Params& options, const Problem& problem)>;
+// Processes that link the client (the node and the CLI) install it; the serving model asks it when
+// a scenario names a service. Not installed: a scenario naming a service is refused.
+void setRemoteDecider(RemoteDecider decider);
+const RemoteDecider& remoteDecider();
+
+}  // namespace wafersim::placement

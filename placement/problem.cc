@@ -1,6 +1,7 @@
 #include "placement/problem.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "sim/error.h"
 
@@ -91,6 +92,18 @@ void LoadProfile::clear() {
   // The cross-token memory is kept: the next epoch's first tokens continue their requests.
 }
 
+void LoadProfile::decay(double keep) {
+  if (keep <= 0) return clear();
+  auto scale = [keep](auto& values) {
+    for (auto& v : values) v = static_cast<std::remove_reference_t<decltype(v)>>(static_cast<double>(v) * keep);
+  };
+  scale(tokens_);
+  scale(load_);
+  scale(source_);
+  scale(pairs_);
+  scale(next_);
+}
+
 void LoadProfile::record(uint32_t layer, std::span<const uint64_t> request, std::span<const uint32_t> position,
                          std::span<const uint32_t> tokenDie, std::span<const uint32_t> choices, uint32_t topK) {
   WAFERSIM_ASSERT(layer < layers_ && choices.size() == tokenDie.size() * topK, layer, choices.size());
@@ -133,6 +146,37 @@ uint64_t LoadProfile::totalTokens() const {
   uint64_t n = 0;
   for (uint64_t t : tokens_) n += t;
   return n;
+}
+
+LoadProfile LoadProfile::fromCounts(uint32_t layers, uint32_t experts, uint32_t dies, std::vector<uint64_t> tokens,
+                                    std::vector<uint64_t> load, std::vector<uint64_t> sourceTokens,
+                                    std::vector<uint32_t> pairs, std::vector<uint32_t> next) {
+  const size_t cells = size_t{layers} * experts;
+  WAFERSIM_REQUIRE(tokens.size() == layers, "load profile: ", tokens.size(), " token counts for ", layers, " layers");
+  WAFERSIM_REQUIRE(load.size() == cells, "load profile: ", load.size(), " loads for ", layers, " layers x ", experts,
+                   " experts");
+  WAFERSIM_REQUIRE(sourceTokens.size() == dies, "load profile: ", sourceTokens.size(), " source counts for ", dies,
+                   " dies");
+  WAFERSIM_REQUIRE(pairs.empty() || pairs.size() == cells * experts, "load profile: ", pairs.size(),
+                   " pair counts for ", layers, " layers x ", experts, " x ", experts, " experts");
+  WAFERSIM_REQUIRE(next.empty() || next.size() == cells * experts, "load profile: ", next.size(),
+                   " cross-token counts for ", layers, " layers x ", experts, " x ", experts, " experts");
+  LoadProfile p;
+  p.layers_ = layers;
+  p.experts_ = experts;
+  p.dies_ = dies;
+  p.tokens_ = std::move(tokens);
+  p.load_ = std::move(load);
+  p.source_ = std::move(sourceTokens);
+  p.pairs_ = std::move(pairs);
+  p.next_ = std::move(next);
+  if (!p.next_.empty()) p.last_.assign(layers, std::vector<Last>(kSlots));
+  return p;
+}
+
+bool LoadProfile::sameCounts(const LoadProfile& o) const {
+  return layers_ == o.layers_ && experts_ == o.experts_ && dies_ == o.dies_ && tokens_ == o.tokens_ &&
+         load_ == o.load_ && source_ == o.source_ && pairs_ == o.pairs_ && next_ == o.next_;
 }
 
 std::vector<double> LoadProfile::sourceShares(const std::vector<bool>& unusable) const {

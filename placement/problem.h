@@ -64,6 +64,9 @@ class LoadProfile {
   void record(uint32_t layer, std::span<const uint64_t> request, std::span<const uint32_t> position,
               std::span<const uint32_t> tokenDie, std::span<const uint32_t> choices, uint32_t topK);
   void clear();  // keeps the shape
+  // Scales every count by `keep` (rounding down): with the next epoch's counts added, an
+  // exponential moving average in integers (keep = 0: clear()).
+  void decay(double keep);
 
   uint32_t layers() const { return layers_; }
   uint32_t experts() const { return experts_; }
@@ -78,6 +81,23 @@ class LoadProfile {
   uint64_t totalTokens() const;  // over layers
   // Shares of the tokens computed on each die (uniform over `usable` dies when nothing recorded).
   std::vector<double> sourceShares(const std::vector<bool>& unusable) const;
+
+  // The counts as they are (serialisation: protocol/placement_convert.h). Dense and row-major:
+  // tokenCounts per layer, loadCounts layers x experts, sourceCounts per die, pairCounts and
+  // nextCounts layers x experts x experts, or empty when that statistic is off.
+  const std::vector<uint64_t>& tokenCounts() const { return tokens_; }
+  const std::vector<uint64_t>& loadCounts() const { return load_; }
+  const std::vector<uint64_t>& sourceCounts() const { return source_; }
+  const std::vector<uint32_t>& pairCounts() const { return pairs_; }
+  const std::vector<uint32_t>& nextCounts() const { return next_; }
+  // A profile holding these counts (the inverse of the accessors above), with a fresh cross-token
+  // memory: recording more tokens after it starts no request's sequence. Throws
+  // Error{InvalidConfig} when a vector's size does not match the shape.
+  static LoadProfile fromCounts(uint32_t layers, uint32_t experts, uint32_t dies, std::vector<uint64_t> tokens,
+                                std::vector<uint64_t> load, std::vector<uint64_t> sourceTokens,
+                                std::vector<uint32_t> pairs, std::vector<uint32_t> next);
+  // Same shape and counts (the cross-token memory is not compared).
+  bool sameCounts(const LoadProfile& other) const;
 
  private:
   uint32_t layers_ = 0, experts_ = 0, dies_ = 0;

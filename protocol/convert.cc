@@ -229,6 +229,7 @@ void toWire(const wafersim::ComponentRecord& in, proto::ComponentRecord::Builder
     textListToWire(t.columns, w.initColumns(static_cast<unsigned>(t.columns.size())));
     auto values = w.initValues(static_cast<unsigned>(t.values.size()));
     for (unsigned k = 0; k < t.values.size(); ++k) values.set(k, t.values[k]);
+    textListToWire(t.strings, w.initStrings(static_cast<unsigned>(t.strings.size())));
   }
 }
 
@@ -270,6 +271,7 @@ void fromWire(proto::ComponentRecord::Reader in, wafersim::ComponentRecord& out)
     TableRecord t;
     for (auto c : w.getColumns()) t.columns.push_back(textToString(c));
     for (int64_t v : w.getValues()) t.values.push_back(v);
+    for (auto text : w.getStrings()) t.strings.push_back(textToString(text));
     WAFERSIM_REQUIRE(!t.columns.empty() && t.values.size() % t.columns.size() == 0, "component ", out.name,
                      ": table ", textToString(w.getName()), " has ", t.values.size(), " values for ",
                      t.columns.size(), " columns");

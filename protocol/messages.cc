@@ -17,6 +17,8 @@ const char* kindName(Envelope::Which kind) {
     case Envelope::FAILURE: return "failure";
     case Envelope::ABORT: return "abort";
     case Envelope::SHUTDOWN: return "shutdown";
+    case Envelope::PLACEMENT_REQUEST: return "placementRequest";
+    case Envelope::PLACEMENT_REPLY: return "placementReply";
   }
   return "unknown";
 }

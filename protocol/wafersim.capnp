@@ -1,7 +1,8 @@
 @0xa9c9a86114ba0b71;
-# Every message that crosses a process boundary between the coordinator and the node processes
-# (ARCHITECTURE.md contract 6). One ZeroMQ frame carries exactly one Envelope, serialized with
-# capnp::messageToFlatArray's standard framing (segment table, then segments).
+# Every message that crosses a process boundary between the coordinator, the node processes and
+# the placement service (ARCHITECTURE.md contract 6). One ZeroMQ frame carries exactly one
+# Envelope, serialized with capnp::messageToFlatArray's standard framing (segment table, then
+# segments).
 #
 # Evolution rules: never change a field's type or ordinal; add members only with the next ordinal;
 # renaming and reordering in source are safe. Bump Envelope.protocolVersion only for a change that
@@ -32,6 +33,8 @@ struct Envelope {
     failure @12 :Failure;            # node -> coordinator
     abort @13 :Abort;                # coordinator -> node
     shutdown @14 :Shutdown;          # coordinator -> node
+    placementRequest @15 :PlacementRequest;  # node -> placement service
+    placementReply @16 :PlacementReply;      # placement service -> node
   }
 }
 
@@ -175,6 +178,8 @@ struct NamedTable {
   name @0 :Text;
   columns @1 :List(Text);
   values @2 :List(Int64);
+  strings @3 :List(Text);
+  # Text cells: a cell holds an index into this list (sim/statistics.h Table::text).
 }
 
 struct Results {
@@ -266,4 +271,136 @@ struct WindowReport {
   nextEvent @2 :Int64;
   counter @3 :UInt64;
   peers @4 :List(PeerReport);
+}
+
+# ---- placement: node <-> placement service (placement/placement_service.h) --------------------
+#
+# A node asks at an epoch boundary of simulated time (contract 5) with everything the policy
+# decides from (placement/problem.h Problem); the service answers every asker of one (runId, epoch)
+# with the one reply it recorded, so that node processes agree even when a wall-clock deadline
+# fires. Bandwidths, FLOP rates and seconds are Float64: they are model parameters and estimates,
+# never event times. Lists indexed by die, layer or expert must have exactly that many elements
+# (placement_convert.h lists the checks and the size limits).
+
+struct PlacementOption {
+  key @0 :Text;
+  value @1 :Text;
+}
+
+struct PlacementFabric {
+  # placement/problem.h Fabric.
+
+  dies @0 :UInt32;
+  unusable @1 :List(Bool);               # per die, or empty: every die usable
+  hops @2 :List(UInt32);                 # dies x dies, row-major, or empty: 1 between distinct dies
+  linkBandwidth @3 :List(Float64);       # per directed link, bytes/s
+  pathLinks @4 :List(UInt32);            # every path's link ids, paths in (source, destination) order
+  pathOffsets @5 :List(UInt32);          # dies x dies + 1: path i is pathLinks[offsets[i] .. offsets[i+1])
+  expertFlops @6 :List(Float64);         # per die, FLOP/s
+  memoryBandwidth @7 :List(Float64);     # per die, bytes/s
+  expertCapacityBytes @8 :List(UInt64);  # per die, or empty: unbounded
+  gridX @9 :UInt32;
+  gridY @10 :UInt32;
+  groupOf @11 :List(UInt32);             # per die, or empty
+}
+
+struct PlacementExpertShape {
+  # placement/problem.h ExpertShape.
+
+  layers @0 :UInt32;
+  experts @1 :UInt32;
+  topK @2 :UInt32;
+  hidden @3 :UInt64;
+  intermediate @4 :UInt64;
+  gated @5 :Bool;
+  expertBytes @6 :UInt64;
+  activationBytes @7 :UInt32;
+}
+
+struct PlacementPairCount {
+  # One nonzero cell of a layers x experts x experts heatmap.
+
+  layer @0 :UInt32;
+  a @1 :UInt32;
+  b @2 :UInt32;
+  count @3 :UInt32;
+}
+
+struct PlacementLoadProfile {
+  # placement/problem.h LoadProfile: the counts only (not the cross-token memory of the last
+  # tokens, which only matters to whoever keeps recording).
+
+  layers @0 :UInt32;
+  experts @1 :UInt32;
+  dies @2 :UInt32;
+  tokens @3 :List(UInt64);        # per layer
+  loads @4 :List(UInt64);         # layers x experts, row-major
+  sourceTokens @5 :List(UInt64);  # per die
+  hasPairs @6 :Bool;
+  pairs @7 :List(PlacementPairCount);
+  # Nonzero cells only, in strictly ascending (layer, a, b) order.
+
+  hasNext @8 :Bool;
+  next @9 :List(PlacementPairCount);
+  # Likewise.
+}
+
+enum PlacementSplit {
+  even @0;
+  leastLoaded @1;
+  nearest @2;
+}
+
+struct PlacementShard {
+  die @0 :UInt32;
+  parts @1 :UInt32;                   # of 65536 (placement/placement.h kWhole)
+  engine @2 :UInt32 = 4294967295;     # kDefaultEngine: the scenario's expert engine
+}
+
+struct PlacementMap {
+  # placement/placement.h Placement, flattened: experts in (layer, expert) order, each with
+  # replicaCounts[i] replicas; replicas in that order, each with shardCounts[j] shards; shards in
+  # that order. dies = layers = experts = 0 with empty lists: no placement.
+
+  dies @0 :UInt32;
+  layers @1 :UInt32;
+  experts @2 :UInt32;
+  split @3 :PlacementSplit;
+  nodeMap @4 :List(UInt32);           # logical node -> die, or empty
+  replicaCounts @5 :List(UInt32);     # layers x experts
+  shardCounts @6 :List(UInt32);       # one per replica
+  shards @7 :List(PlacementShard);    # one per shard
+}
+
+struct PlacementRequest {
+  runId @0 :Text;
+  epoch @1 :UInt64;
+  # (runId, epoch) names the question: every node of a run asks the same one.
+
+  policy @2 :Text;                    # a name of placement/policy.h policyTypes()
+  options @3 :List(PlacementOption);  # the policy's options as given (the service resolves them)
+  seed @4 :UInt64;
+  fabric @5 :PlacementFabric;
+  model @6 :PlacementExpertShape;
+  profile @7 :PlacementLoadProfile;
+  attentionSeconds @8 :Float64;
+  tokensPerStep @9 :UInt64;
+  current @10 :PlacementMap;          # the placement in force
+}
+
+enum PlacementOutcome {
+  applied @0;  # placement holds the new mapping
+  kept @1;     # the policy failed or ran out of time: the mapping in force stays
+}
+
+struct PlacementReply {
+  runId @0 :Text;
+  epoch @1 :UInt64;
+  outcome @2 :PlacementOutcome;
+  reason @3 :Text;                    # the policy's reason, or why the mapping was kept
+  placement @4 :PlacementMap;         # when applied
+  predictedGain @5 :Float64;
+  optimalityGap @6 :Float64 = -1;
+  decisionMicros @7 :UInt64;
+  # Wall-clock time of the decision: diagnostics only, never used by the simulation.
 }

@@ -80,6 +80,8 @@ HardwareSystem mesh(std::string name, uint32_t x, uint32_t y, Links l, DieSpec d
   HardwareSystem s;
   s.name = std::move(name);
   s.dimensionOrder = c.routing != Routing::ShortestPath;
+  s.gridX = c.x;
+  s.gridY = c.y;
   s.network = describeMesh(c);
   s.routes = meshRoutes(c);
   s.specs = {std::move(die)};

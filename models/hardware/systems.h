@@ -39,6 +39,7 @@ struct HardwareSystem {
   std::vector<uint32_t> specOf;  // per endpoint
   std::vector<uint32_t> failedDies;  // masked-out endpoints (their routers failed): no work, no traffic
   bool dimensionOrder = false;       // routes are XY / YX (cannot go round failed dies)
+  uint32_t gridX = 0, gridY = 0;     // a mesh of gridX x gridY dies (die = y * gridX + x); else 0
   bool failed(uint32_t die) const;
 };
 

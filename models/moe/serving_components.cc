@@ -110,6 +110,7 @@ class Host final : public Component {
 
   void finish() override {
     preempted_.add(plan_->preemptions());
+    writePlacementLog();
     Table& load = table("expert_load", {"moe_layer", "expert", "tokens"});
     for (size_t l = 0; l < expertLoad_.size(); ++l)
       for (size_t e = 0; e < expertLoad_[l].size(); ++e)
@@ -117,6 +118,37 @@ class Host final : public Component {
   }
 
  private:
+  // The online decisions (serving_plan.h PlacementLogEntry) and the placements applied; the CLI
+  // writes them as placement_log.json, which mapping.replay reads back.
+  void writePlacementLog() {
+    const std::vector<PlacementLogEntry> log = plan_->placementLog();
+    if (log.empty()) return;
+    auto ppm = [](double x) { return static_cast<int64_t>(x * 1e6 + (x >= 0 ? 0.5 : -0.5)); };
+    Table& t = table("placement_log", {"epoch", "step", "decided_ps", "effective_step", "effective_ps", "policy",
+                                       "outcome", "reason", "split", "predicted_gain_ppm", "optimality_gap_ppm",
+                                       "migration_bytes", "moved_shards", "epoch_tokens", "load_max_over_mean_ppm"});
+    Table& map = table("placement_map", {"epoch", "moe_layer", "expert", "replica", "die", "parts", "engine"});
+    for (const PlacementLogEntry& e : log) {
+      const bool applied = e.placement != nullptr;
+      t.addRow({static_cast<int64_t>(e.epoch), static_cast<int64_t>(e.step), e.decidedAt.ps(),
+                static_cast<int64_t>(e.effectiveStep), e.effectiveAt == SimTime::never() ? -1 : e.effectiveAt.ps(),
+                t.text(e.policy), t.text(e.outcome), t.text(e.reason),
+                t.text(applied ? placement::toString(e.placement->split) : ""), ppm(e.predictedGain),
+                e.optimalityGap < 0 ? -1 : ppm(e.optimalityGap), static_cast<int64_t>(e.migrationBytes),
+                static_cast<int64_t>(e.movedShards), static_cast<int64_t>(e.epochTokens), ppm(e.loadMaxOverMean)});
+      if (!applied) continue;
+      const placement::Placement& p = *e.placement;
+      for (uint32_t l = 0; l < p.layers(); ++l)
+        for (uint32_t x = 0; x < p.experts(); ++x) {
+          const auto& copies = p.replicas(l, x);
+          for (size_t r = 0; r < copies.size(); ++r)
+            for (const placement::Shard& s : copies[r].shards)
+              map.addRow({static_cast<int64_t>(e.epoch), l, x, static_cast<int64_t>(r), s.die, s.parts,
+                          s.engine == placement::kDefaultEngine ? -1 : static_cast<int64_t>(s.engine)});
+        }
+    }
+  }
+
   // Step k can start once step k-1 ended at prevEnd: now, at the next arrival, or never.
   void tryStart(uint64_t k, SimTime prevEnd) {
     const SimTime t = plan_->nextWorkAt(k, prevEnd, now());
@@ -176,7 +208,8 @@ class ServingDie final : public hw::ProgramDie {
       : ProgramDie(ctx, specOf(ctx, *plan)),
         plan_(std::move(plan)),
         m_(plan_->config().model),
-        expectedByTag_(4 * size_t{m_.moeLayerCount()} + 1, 0),
+        expectedByTag_(5 * size_t{m_.moeLayerCount()} + 1, 0),
+        migrating_(m_.moeLayerCount(), 0),
         tokens_(counter("tokens")),
         dispatched_(counter("dispatch_bytes")),
         combined_(counter("combine_bytes")),
@@ -296,7 +329,6 @@ class ServingDie final : public hw::ProgramDie {
     const uint32_t d = index(), D = plan_->config().dies;
     const uint64_t bytesPerToken = m_.hiddenSize * plan_->config().activationBytes;
     const LayerRouting& r = step_->moe[ml];
-    const std::vector<uint32_t>& where = plan_->config().expertDie[ml];
     const uint32_t out = (isBackward ? 2 * m_.moeLayerCount() : 0) + 2 * ml, back = out + 1;
     uint64_t sources = 0, destinations = 0;
     for (uint32_t o = 0; o < D; ++o) {
@@ -313,11 +345,19 @@ class ServingDie final : public hw::ProgramDie {
     else ffn(p, n, shared);  // overlaps the dispatch
     expectedByTag_[out] += sources;
     p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[out], out));
-    for (uint32_t e = 0; e < m_.experts; ++e)
-      if (where[e] == d) {
-        if (isBackward) ffnBackward(p, r.expertTokens[e], m_.expertIntermediate, expertEngine_);
-        else ffn(p, r.expertTokens[e], m_.expertIntermediate, expertEngine_);
-      }
+    if (!isBackward && migrating_[ml] > 0) {  // this layer's new experts must have arrived
+      const uint32_t tag = migrationTag(ml);
+      expectedByTag_[tag] += migrating_[ml];
+      p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[tag], tag));
+    }
+    for (uint32_t i = r.workBegin[d]; i < r.workBegin[d + 1]; ++i) {
+      const ExpertWork& w = r.work[i];
+      // A tensor-parallel shard computes its parts of the intermediate columns.
+      const uint64_t columns = (uint64_t{m_.expertIntermediate} * w.parts + placement::kWhole - 1) / placement::kWhole;
+      const uint32_t engine = w.engine == placement::kDefaultEngine ? expertEngine_ : w.engine;
+      if (isBackward) ffnBackward(p, w.tokens, columns, engine);
+      else ffn(p, w.tokens, columns, engine);
+    }
     for (uint32_t o = 0; o < D; ++o)
       if (const uint64_t c = r.pairTokens[size_t{o} * D + d]; o != d && c > 0) {
         p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, back));
@@ -327,10 +367,27 @@ class ServingDie final : public hw::ProgramDie {
     p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[back], back));
   }
 
+  uint32_t migrationTag(uint32_t ml) const { return 4 * m_.moeLayerCount() + 1 + ml; }
+
+  // A new placement's weights: every die sends what it gives at the step's start (they compete
+  // with the step's own traffic) and counts, per layer, the pieces it waits for.
+  void migrate(std::vector<hw::ProgramStep>& p) {
+    std::fill(migrating_.begin(), migrating_.end(), 0);
+    for (const placement::Migration& mv : step_->migrations) {
+      if (mv.from == index()) {
+        const uint64_t bytes = plan_->expertBytes(mv.parts);
+        p.push_back(hw::ProgramStep::send(mv.to, hw::Bytes{bytes}, migrationTag(mv.layer)));
+        migrated_.add(bytes);
+      }
+      if (mv.to == index()) ++migrating_[mv.layer];
+    }
+  }
+
   void buildStep(std::vector<hw::ProgramStep>& p) {
     const uint32_t d = index();
     const uint64_t n = step_->dieTokens[d];
     tokens_.add(n);
+    migrate(p);
     uint32_t ml = 0;
     for (uint32_t l = 0; l < m_.layers; ++l) {
       if (n > 0) attention(p, n);
@@ -401,8 +458,10 @@ class ServingDie final : public hw::ProgramDie {
   std::shared_ptr<const StepPlan> step_;
   uint64_t running_ = 0, reported_ = 0;
   std::vector<uint64_t> expectedByTag_;
+  std::vector<uint32_t> migrating_;  // per MoE layer: weight pieces arriving in this step
   PortId ctl_ = 0;
   Counter &tokens_, &dispatched_, &combined_;
+  Counter& migrated_ = counter("migration_bytes");
   const uint32_t attentionEngine_, expertEngine_;
 };
 

@@ -1,11 +1,18 @@
 #include "models/moe/serving_model.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "models/hardware/systems.h"
 #include "models/moe/model_params.h"
+#include "models/moe/placement_bridge.h"
+#include "placement/policy.h"
 #include "models/moe/serving_plan.h"
 #include "models/workload/requests.h"
 #include "sim/error.h"
@@ -45,6 +52,156 @@ hw::DataType parseComputeType(const std::string& text, const MoeModelConfig& m) 
   }
 }
 
+// The chosen policy's options from the policy section: the keys the scenario gave, checked
+// against the policy's own parameters (types, ranges, defaults).
+Params policyOptions(const Params& all, const placement::PolicyType& type, const std::string& field) {
+  Params given;
+  const Params options = section(all, "policy");
+  for (const auto& [key, value] : options.values()) {
+    if (value.empty()) continue;
+    bool known = false;
+    for (const ParamSpec& spec : type.params) known |= spec.name == key;
+    if (!known) {
+      std::string takes;
+      for (const ParamSpec& spec : type.params) takes += (takes.empty() ? "" : ", ") + spec.name;
+      fail(ErrorKind::InvalidConfig, "policy.", key, ": not a parameter of ", field, " ", type.name, " (it takes: ",
+           takes.empty() ? "none" : takes, ")");
+    }
+    given.set(key, value);
+  }
+  return resolveParams(given, type.params, "policy (" + field + " " + type.name + ")");
+}
+
+// A placement_log.json's applied decisions: (epoch, placement).
+std::vector<std::pair<uint64_t, placement::Placement>> readPlacementLog(const std::string& path, uint32_t dies,
+                                                                         uint32_t layers, uint32_t experts) {
+  std::ifstream in(path);
+  WAFERSIM_REQUIRE(in, "mapping.replay: cannot read ", path);
+  nlohmann::json log;
+  try {
+    log = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorKind::InvalidConfig, "mapping.replay: ", path, " is not JSON: ", e.what());
+  }
+  std::vector<std::pair<uint64_t, placement::Placement>> out;
+  try {
+    for (const auto& d : log.at("decisions")) {
+      if (d.at("outcome").get<std::string>() != "applied") continue;
+      placement::Placement placed(dies, layers, experts);
+      const auto& map = d.at("placement");
+      placed.split = placement::parseSplit(map.at("split").get<std::string>(), "mapping.replay: split");
+      WAFERSIM_REQUIRE(map.at("experts").size() == size_t{layers} * experts, "mapping.replay: ", path, " epoch ",
+                       d.at("epoch").get<uint64_t>(), " places ", map.at("experts").size(), " experts, the model has ",
+                       size_t{layers} * experts);
+      size_t i = 0;
+      for (const auto& copies : map.at("experts")) {
+        auto& replicas = placed.replicas(static_cast<uint32_t>(i / experts), static_cast<uint32_t>(i % experts));
+        for (const auto& r : copies) {
+          placement::Replica replica;
+          for (const auto& shard : r)
+            replica.shards.push_back({shard.at(0).get<uint32_t>(), shard.at(1).get<uint32_t>(),
+                                      shard.size() > 2 ? shard.at(2).get<uint32_t>() : placement::kDefaultEngine});
+          replicas.push_back(std::move(replica));
+        }
+        ++i;
+      }
+      out.emplace_back(d.at("epoch").get<uint64_t>(), std::move(placed));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorKind::InvalidConfig, "mapping.replay: ", path, ": ", e.what());
+  }
+  return out;
+}
+
+// The offline placement (mapping.policy, from a profiling pass when the policy is not a fixed
+// layout), the memory kept for experts, and the online placement's configuration.
+void placeExperts(const Params& p, const hw::HardwareSystem& system, ServingConfig& c, uint64_t seed) {
+  const MoeModelConfig& m = c.model;
+  placement::Problem problem;
+  problem.fabric = fabricOf(system, c.expertEngine, c.computeType);
+  problem.model = expertShapeOf(m, c.activationBytes);
+  problem.seed = seed;
+  // Room for routed experts: what is left after the weights every die holds.
+  const uint64_t replicated =
+      m.totalWeightBytes() - uint64_t{m.moeLayerCount()} * m.experts * m.expertWeightBytes();
+  for (uint32_t d = 0; d < c.dies; ++d) {
+    const uint64_t capacity = c.dieSpecs[d].dram.capacity.value;
+    problem.fabric.expertCapacityBytes.push_back(capacity > replicated ? capacity - replicated : 0);
+  }
+  const placement::PolicyType& offline = placement::policyType(p.text("mapping.policy"), "mapping.policy");
+  problem.options = policyOptions(p, offline, "mapping.policy");
+  problem.current = placement::expertParallel(problem);
+  const bool fixedLayout = offline.name == "ep" || offline.name == "ep_random" || offline.name == "ep_contiguous" ||
+                           offline.name == "tp";
+  auto profile = [&](placement::PolicyNeeds needs) {
+    const std::string& trace = p.text("mapping.profile_trace");
+    Params routing = c.routing;
+    if (!trace.empty()) {
+      routing.set("kind", "trace");
+      routing.set("trace_file", trace);
+    }
+    // A different sample of the same router (a trace replays from its start).
+    auto router = makeRouter(routing, m, seed + 0x5052'4F46ull);  // "PROF"
+    return profileRouting(*router, problem.fabric, static_cast<uint64_t>(p.integer("mapping.profile_tokens")),
+                          static_cast<uint32_t>(p.integer("mapping.profile_sequence")), needs);
+  };
+  if (!fixedLayout) problem.profile = profile(offline.needs);
+  else problem.profile = placement::LoadProfile(m.moeLayerCount(), m.experts, c.dies, false, false);
+  problem.tokensPerStep = static_cast<uint64_t>(p.integer("scheduler.max_running"));
+  placement::Decision decision = offline.make()->decide(problem);
+  if (const std::string& split = p.text("mapping.split"); split != "policy")
+    decision.placement.split = placement::parseSplit(split, "mapping.split");
+  c.placement = std::move(decision.placement);
+  c.placement.validate("mapping.policy " + offline.name, c.failed);
+  c.hops = problem.fabric.hops;
+  const std::vector<uint64_t> parts = c.placement.partsPerDie();
+  const auto spare = static_cast<uint64_t>(p.integer("mapping.spare_experts"));
+  for (uint32_t d = 0; d < c.dies; ++d) {
+    const uint64_t mine = (static_cast<unsigned __int128>(parts[d]) * m.expertWeightBytes() + placement::kWhole - 1) /
+                          placement::kWhole;
+    c.expertReserveBytes.push_back(c.failed[d] ? 0 : mine + spare * m.expertWeightBytes());
+  }
+
+  OnlinePlacementConfig& o = c.online;
+  o.policy = p.text("mapping.online_policy");
+  const std::string& replay = p.text("mapping.replay");
+  WAFERSIM_REQUIRE(o.policy.empty() || replay.empty(),
+                   "mapping.replay: replays a recorded log instead of mapping.online_policy; give one of them");
+  if (o.policy.empty() && replay.empty()) return;
+  o.epoch = p.duration("mapping.epoch");
+  o.decisionDelay = p.duration("mapping.decision_delay");
+  o.smoothing = p.real("mapping.smoothing");
+  o.service = p.text("mapping.service");
+  o.serviceTimeoutMs = static_cast<uint32_t>(std::min<int64_t>(p.duration("mapping.service_timeout").ps() / 1'000'000'000,
+                                                               UINT32_MAX));
+  o.fabric = problem.fabric;
+  o.fabric.expertCapacityBytes = c.expertReserveBytes;
+  o.shape = problem.model;
+  if (!replay.empty()) {
+    o.replaying = true;
+    o.replay = readPlacementLog(replay, c.dies, m.moeLayerCount(), m.experts);
+    return;
+  }
+  const placement::PolicyType& online = placement::policyType(o.policy, "mapping.online_policy");
+  o.options = policyOptions(p, online, "mapping.online_policy");
+  // The run's name to the service, the key of its memo with the epoch: a hash of the whole resolved
+  // scenario and the seed, so every node of one run asks the same question and another scenario
+  // never meets its answers.
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
+  auto mix = [&h](const std::string& text) {
+    for (unsigned char ch : text) h = (h ^ ch) * 0x100000001b3ull;
+    h = (h ^ 0xff) * 0x100000001b3ull;
+  };
+  for (const auto& [key, value] : p.values()) {
+    mix(key);
+    mix(value);
+  }
+  mix(std::to_string(seed));
+  char id[17];
+  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(h));
+  o.runId = id;
+}
+
 }  // namespace
 
 std::vector<ParamSpec> servingParams() {
@@ -63,10 +220,48 @@ std::vector<ParamSpec> servingParams() {
               {"token_budget", ParamType::Integer, "8192", "tokens per step at most (max_num_batched_tokens)", 1, 1e8},
               {"prefill_chunk", ParamType::Integer, "0", "largest prefill chunk of one sequence (0: the budget)", 0, 1e8},
               {"mix_prefill_decode", ParamType::Boolean, "true", "chunked prefill mixed into decode steps", {}, {}}});
+  std::string policies;
+  for (const placement::PolicyType& t : placement::policyTypes()) policies += (policies.empty() ? "" : ", ") + t.name;
   addSection(all, "mapping",
-             {{"policy", ParamType::Text, "ep", "ep or ep_contiguous (expert parallelism)", {}, {}},
-              {"layer_shift", ParamType::Integer, "0", "ep: expert e of MoE layer l goes to die (e + l * shift) mod dies",
-               0, 1e6}});
+             {{"policy", ParamType::Text, "ep", "placement policy before the run: " + policies, {}, {}},
+              {"split", ParamType::Text, "policy",
+               "tokens of a replicated expert: even, least_loaded, nearest (policy: as the policy says)", {}, {}},
+              {"profile_tokens", ParamType::Integer, "8192",
+               "tokens routed before the run to give the offline policy its statistics", 1, 1e9},
+              {"profile_sequence", ParamType::Integer, "512", "tokens per profiling request", 1, 1e7},
+              {"profile_trace", ParamType::Text, "",
+               "routing trace to profile instead of the run's router (a shifted workload, HD-MoE 2.6)", {}, {}},
+              {"online_policy", ParamType::Text, "", "placement policy re-run every epoch while serving (empty: none)",
+               {}, {}},
+              {"epoch", ParamType::Duration, "1 ms", "simulated time between online decisions", 1, {}},
+              {"decision_delay", ParamType::Duration, "0 ps",
+               "simulated time from a decision to the step whose start migrates the weights", 0, {}},
+              {"smoothing", ParamType::Real, "0",
+               "weight of earlier epochs' loads in the moving average an online policy sees", 0, 0.999},
+              {"spare_experts", ParamType::Integer, "0",
+               "room for this many extra routed experts per die beyond the initial placement (replicas)", 0, 1e6},
+              {"service", ParamType::Text, "", "wafersim-placement endpoint (tcp://host:port); empty: decide in process",
+               {}, {}},
+              {"service_timeout", ParamType::Duration, "10 s", "wall-clock wait for the service per decision", 1, {}},
+              {"replay", ParamType::Text, "",
+               "a placement_log.json of an earlier run: apply its decisions instead of asking a policy", {}, {}}});
+  // The policies' own parameters, one section for all: each given key must belong to the policies
+  // named (checked with their types and ranges when the graph is built).
+  std::map<std::string, std::string> users;
+  std::vector<ParamSpec> options;
+  for (const placement::PolicyType& t : placement::policyTypes())
+    for (const ParamSpec& spec : t.params) {
+      if (!users.count(spec.name))
+        options.push_back({spec.name, ParamType::Text, "", "", {}, {}});
+      users[spec.name] += (users[spec.name].empty() ? "" : ", ") + t.name;
+    }
+  for (ParamSpec& o : options) {
+    for (const placement::PolicyType& t : placement::policyTypes())
+      for (const ParamSpec& spec : t.params)
+        if (spec.name == o.name && o.help.empty()) o.help = spec.help;
+    o.help += " (" + users[o.name] + ")";
+  }
+  addSection(all, "policy", std::move(options));
   addSection(all, "training",
              {{"steps", ParamType::Integer, "0", "training steps (0: serve requests instead)", 0, 1e6},
               {"sequences", ParamType::Integer, "32", "sequences per training step", 1, 1e7},
@@ -114,19 +309,11 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   c.routing = section(p, "routing");
   (void)makeRouter(c.routing, c.model, seed);
   c.seed = seed;
-  const std::string& policy = p.text("mapping.policy");
-  const auto shift = static_cast<uint64_t>(p.integer("mapping.layer_shift"));
-  c.expertDie.assign(c.model.moeLayerCount(), std::vector<uint32_t>(c.model.experts));
-  for (uint32_t l = 0; l < c.model.moeLayerCount(); ++l)
-    for (uint32_t e = 0; e < c.model.experts; ++e) {
-      // Experts go to the dies that work.
-      if (policy == "ep") c.expertDie[l][e] = live[(e + l * shift) % live.size()];
-      else if (policy == "ep_contiguous") c.expertDie[l][e] = live[uint64_t{e} * live.size() / c.model.experts];
-      else fail(ErrorKind::InvalidConfig, "mapping.policy: unknown policy \"", policy, "\" (ep, ep_contiguous)");
-    }
-  c.kvMemoryFraction = p.real("serving.kv_memory_fraction");
-  c.computeType = parseComputeType(p.text("serving.compute_type"), c.model);
   c.activationBytes = static_cast<uint32_t>(p.integer("serving.activation_bytes"));
+  c.computeType = parseComputeType(p.text("serving.compute_type"), c.model);
+  c.expertEngine = p.text("serving.expert_engine");
+  placeExperts(p, system, c, seed);
+  c.kvMemoryFraction = p.real("serving.kv_memory_fraction");
   c.traceStart = SimTime::zero() + p.duration("serving.trace_start");
   c.training.steps = static_cast<uint32_t>(p.integer("training.steps"));
   c.training.sequences = static_cast<uint32_t>(p.integer("training.sequences"));
@@ -134,7 +321,6 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   c.training.microBatches = static_cast<uint32_t>(p.integer("training.micro_batches"));
   c.training.optimizerBytesPerParam = static_cast<uint32_t>(p.integer("training.optimizer_bytes_per_param"));
   c.attentionEngine = p.text("serving.attention_engine");
-  c.expertEngine = p.text("serving.expert_engine");
   for (const std::string& engine : {c.attentionEngine, c.expertEngine})  // refuse unknown engines now
     if (!engine.empty() && engine != "auto")
       for (const hw::DieSpec& spec : c.dieSpecs) (void)spec.engineIndex(engine);

@@ -1,8 +1,11 @@
 #include "models/moe/serving_plan.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "models/workload/requests.h"
+#include "placement/cost_model.h"
+#include "placement/policy.h"
 #include "models/workload/synthetic_router.h"
 #include "models/workload/trace_router.h"
 #include "sim/error.h"
@@ -65,27 +68,43 @@ struct ServingPlan::State {
   std::vector<workload::TokenRef> tokens;
   std::vector<uint32_t> tokenDie;
   std::vector<workload::ExpertId> choices;
+  // Placement: the one in force, a decided one waiting for its step, the online epochs.
+  std::shared_ptr<const placement::Placement> current, pending;
+  SimTime pendingAt = SimTime::zero();
+  size_t pendingLog = 0;
+  uint64_t epoch = 0, epochSteps = 0;
+  SimTime nextEpochAt = SimTime::zero();
+  placement::LoadProfile profile;
+  std::unique_ptr<placement::Policy> policy;
+  std::vector<PlacementLogEntry> log;
+  // Routing scratch.
+  std::vector<uint64_t> requestIds;
+  std::vector<uint32_t> positions, replicaBase, replicaTokens, turn, seen;
+  std::vector<uint64_t> dieLoad;
+  std::vector<std::vector<ExpertWork>> dieWork;
 };
 
 ServingPlan::ServingPlan(ServingConfig config) : config_(std::move(config)) {
   const MoeModelConfig& m = config_.model;
   m.validate();
   WAFERSIM_REQUIRE(config_.dies >= 1 && config_.dieSpecs.size() == config_.dies, "serving: one die spec per die");
-  WAFERSIM_REQUIRE(config_.expertDie.size() == m.moeLayerCount(), "serving: placement of ", config_.expertDie.size(),
-                   " MoE layers, the model has ", m.moeLayerCount());
-  for (const auto& layer : config_.expertDie) {
-    WAFERSIM_REQUIRE(layer.size() == m.experts, "serving: placement of ", layer.size(), " experts per layer, the model has ",
-                     m.experts);
-    for (uint32_t d : layer) WAFERSIM_REQUIRE(d < config_.dies, "serving: an expert is placed on die ", d, " of ", config_.dies);
-  }
+  const placement::Placement& placed = config_.placement;
+  WAFERSIM_REQUIRE(placed.layers() == m.moeLayerCount() && placed.experts() == m.experts && placed.dies() == config_.dies,
+                   "serving: a placement of ", placed.layers(), " MoE layers x ", placed.experts(), " experts on ",
+                   placed.dies(), " dies; the model has ", m.moeLayerCount(), " x ", m.experts, " on ", config_.dies);
   WAFERSIM_REQUIRE(config_.failed.empty() || config_.failed.size() == config_.dies, "serving: one failed flag per die");
+  WAFERSIM_REQUIRE(config_.hops.empty() || config_.hops.size() == size_t{config_.dies} * config_.dies,
+                   "serving: hops of ", config_.hops.size(), " pairs for ", config_.dies, " dies");
+  placed.validate("mapping", config_.failed);
+  const std::vector<uint64_t> parts = placed.partsPerDie();
+  config_.expertReserveBytes.resize(config_.dies, 0);
+  for (uint32_t d = 0; d < config_.dies; ++d)
+    config_.expertReserveBytes[d] = std::max(config_.expertReserveBytes[d], expertBytes(parts[d]));
   if (const TrainingConfig& t = config_.training; t.steps > 0)
     WAFERSIM_REQUIRE(t.microBatches >= 1 && t.sequences % t.microBatches == 0 && t.sequences >= t.microBatches &&
                          t.sequenceLength >= 1,
                      "training: ", t.sequences, " sequences do not split into ", t.microBatches,
                      " equal micro-batches (training.sequences, training.micro_batches)");
-  for (const auto& layer : config_.expertDie)
-    for (uint32_t d : layer) WAFERSIM_REQUIRE(!dead(d), "serving: an expert is placed on die ", d, ", which failed");
   for (uint32_t d = 0; d < config_.dies; ++d) {
     if (dead(d)) continue;
     const uint64_t capacity = config_.dieSpecs[d].dram.capacity.value;
@@ -120,12 +139,17 @@ uint64_t ServingPlan::replicatedBytes() const {
 }
 
 uint64_t ServingPlan::residentBytes(uint32_t die) const {
-  const MoeModelConfig& m = config_.model;
-  const uint64_t allExperts = uint64_t{m.moeLayerCount()} * m.experts * m.expertWeightBytes();
-  uint64_t mine = 0;
-  for (const auto& layer : config_.expertDie)
-    for (uint32_t d : layer) mine += d == die ? m.expertWeightBytes() : 0;
-  return m.totalWeightBytes() - allExperts + mine;  // everything but routed experts is replicated
+  return replicatedBytes() + config_.expertReserveBytes[die];  // everything but routed experts is replicated
+}
+
+uint64_t ServingPlan::expertBytes(uint64_t parts) const {
+  const auto bytes = static_cast<unsigned __int128>(parts) * config_.model.expertWeightBytes();
+  return static_cast<uint64_t>((bytes + placement::kWhole - 1) / placement::kWhole);
+}
+
+std::vector<PlacementLogEntry> ServingPlan::placementLog() const {
+  std::lock_guard lock(mutex_);
+  return state_ ? state_->log : std::vector<PlacementLogEntry>{};
 }
 
 bool ServingPlan::dead(uint32_t die) const { return !config_.failed.empty() && config_.failed[die]; }
@@ -150,6 +174,16 @@ void ServingPlan::resetIfRerun(uint64_t k, bool cached) const {
   state_->scheduler = std::make_unique<BatchScheduler>(config_.scheduler, std::move(kv),
                                                        workload::makeRequestGenerator(config_.workload, config_.seed));
   state_->router = makeRouter(config_.routing, config_.model, config_.seed);
+  state_->current = std::make_shared<const placement::Placement>(config_.placement);
+  const OnlinePlacementConfig& o = config_.online;
+  if (!o.policy.empty() || o.replaying) {
+    const placement::PolicyNeeds needs =
+        o.replaying ? placement::PolicyNeeds{} : placement::policyType(o.policy, "mapping.online_policy").needs;
+    state_->profile = placement::LoadProfile(config_.model.moeLayerCount(), config_.model.experts, config_.dies,
+                                             needs.pairs, needs.next);
+    if (!o.replaying && o.service.empty()) state_->policy = placement::policyType(o.policy, "mapping.online_policy").make();
+    state_->nextEpochAt = SimTime::zero() + o.epoch;
+  }
 }
 
 void ServingPlan::completeUpTo(uint64_t k, SimTime prevEnd) const {
@@ -198,7 +232,6 @@ std::shared_ptr<const StepPlan> ServingPlan::step(uint64_t k, SimTime prevEnd, S
   const TrainingConfig& tc = config_.training;
   if (tc.steps == 0) completeUpTo(k, prevEnd);
   WAFERSIM_ASSERT(s.formed + 1 == k, "serving: step ", k, " after step ", s.formed);
-  const MoeModelConfig& m = config_.model;
   const uint32_t D = config_.dies;
   auto plan = std::make_shared<StepPlan>();
   plan->step = k;
@@ -232,36 +265,214 @@ std::shared_ptr<const StepPlan> ServingPlan::step(uint64_t k, SimTime prevEnd, S
       s.tokenDie.push_back(e.die);
     }
   }
-  const uint32_t k_ = m.topK;
-  s.choices.resize(s.tokens.size() * k_);
-  plan->moe.resize(m.moeLayerCount());
-  std::vector<uint32_t> seen(D, 0);
-  uint32_t stamp = 0;
-  for (uint32_t l = 0; l < m.moeLayerCount(); ++l) {
-    LayerRouting& r = plan->moe[l];
-    r.pairTokens.assign(size_t{D} * D, 0);
-    r.expertTokens.assign(m.experts, 0);
-    if (s.tokens.empty()) continue;
-    s.router->route(l, s.tokens, s.choices);
-    const std::vector<uint32_t>& where = config_.expertDie[l];
-    for (size_t t = 0; t < s.tokens.size(); ++t) {
-      ++stamp;
-      const uint32_t src = s.tokenDie[t];
-      for (uint32_t j = 0; j < k_; ++j) {
-        const workload::ExpertId e = s.choices[t * k_ + j];
-        ++r.expertTokens[e];
-        const uint32_t dst = where[e];
-        if (seen[dst] != stamp) {  // a token goes to a die once, whatever number of its experts live there
-          seen[dst] = stamp;
-          ++r.pairTokens[size_t{src} * D + dst];
-        }
-      }
-    }
-  }
+  decideOnline(*plan);
+  route(*plan);
   std::shared_ptr<const StepPlan> result = plan;
   s.plans[k] = result;
   while (s.plans.size() > 2) s.plans.erase(s.plans.begin());
   return result;
+}
+
+void ServingPlan::route(StepPlan& plan) const {
+  State& s = *state_;
+  const MoeModelConfig& m = config_.model;
+  const uint32_t D = config_.dies, K = m.topK, E = m.experts;
+  const placement::Placement& placed = *s.current;
+  plan.placement = s.current;
+  const bool recording = s.profile.layers() > 0;
+  if (recording) {
+    s.requestIds.clear();
+    s.positions.clear();
+    for (const workload::TokenRef& t : s.tokens) {
+      s.requestIds.push_back(t.request);
+      s.positions.push_back(t.position);
+    }
+    ++s.epochSteps;
+  }
+  s.choices.resize(s.tokens.size() * K);
+  s.seen.assign(D, 0);
+  s.dieWork.resize(D);
+  plan.moe.resize(m.moeLayerCount());
+  uint32_t stamp = 0;
+  for (uint32_t l = 0; l < m.moeLayerCount(); ++l) {
+    LayerRouting& r = plan.moe[l];
+    r.pairTokens.assign(size_t{D} * D, 0);
+    r.expertTokens.assign(E, 0);
+    r.workBegin.assign(D + 1, 0);
+    if (s.tokens.empty()) continue;
+    s.router->route(l, s.tokens, s.choices);
+    if (recording) s.profile.record(l, s.requestIds, s.positions, s.tokenDie, s.choices, K);
+    // Replica token counts, per expert from replicaBase[e].
+    s.replicaBase.resize(E + 1);
+    s.replicaBase[0] = 0;
+    for (uint32_t e = 0; e < E; ++e)
+      s.replicaBase[e + 1] = s.replicaBase[e] + static_cast<uint32_t>(placed.replicas(l, e).size());
+    s.replicaTokens.assign(s.replicaBase[E], 0);
+    s.turn.assign(E, 0);
+    s.dieLoad.assign(D, 0);
+    for (size_t t = 0; t < s.tokens.size(); ++t) {
+      ++stamp;
+      const uint32_t src = s.tokenDie[t];
+      for (uint32_t j = 0; j < K; ++j) {
+        const workload::ExpertId e = s.choices[t * K + j];
+        ++r.expertTokens[e];
+        const std::vector<placement::Replica>& copies = placed.replicas(l, e);
+        uint32_t pick = 0;
+        if (copies.size() > 1) pick = pickReplica(copies, src, s.turn[e]++, s.dieLoad, placed.split);
+        ++s.replicaTokens[s.replicaBase[e] + pick];
+        for (const placement::Shard& shard : copies[pick].shards) {
+          s.dieLoad[shard.die] += shard.parts;
+          if (s.seen[shard.die] != stamp) {  // a token goes to a die once, whatever number of its experts live there
+            s.seen[shard.die] = stamp;
+            ++r.pairTokens[size_t{src} * D + shard.die];
+          }
+        }
+      }
+    }
+    for (auto& w : s.dieWork) w.clear();
+    for (uint32_t e = 0; e < E; ++e) {
+      const std::vector<placement::Replica>& copies = placed.replicas(l, e);
+      for (size_t i = 0; i < copies.size(); ++i)
+        if (const uint32_t n = s.replicaTokens[s.replicaBase[e] + i]; n > 0)
+          for (const placement::Shard& shard : copies[i].shards)
+            s.dieWork[shard.die].push_back({e, n, shard.parts, shard.engine});
+    }
+    r.work.clear();
+    for (uint32_t d = 0; d < D; ++d) {
+      r.workBegin[d] = static_cast<uint32_t>(r.work.size());
+      r.work.insert(r.work.end(), s.dieWork[d].begin(), s.dieWork[d].end());
+    }
+    r.workBegin[D] = static_cast<uint32_t>(r.work.size());
+  }
+}
+
+uint32_t ServingPlan::pickReplica(const std::vector<placement::Replica>& copies, uint32_t source, uint32_t turn,
+                                  const std::vector<uint64_t>& dieLoad, placement::Split split) const {
+  if (split == placement::Split::Even) return turn % static_cast<uint32_t>(copies.size());
+  const uint32_t D = config_.dies;
+  uint32_t best = 0;
+  uint64_t bestHops = UINT64_MAX, bestLoad = UINT64_MAX;
+  for (uint32_t i = 0; i < copies.size(); ++i) {
+    uint64_t hops = 0, load = 0;
+    for (const placement::Shard& shard : copies[i].shards) {
+      if (split == placement::Split::Nearest)
+        hops += config_.hops.empty() ? (shard.die != source) : config_.hops[size_t{source} * D + shard.die];
+      load = std::max(load, dieLoad[shard.die]);
+    }
+    if (hops < bestHops || (hops == bestHops && load < bestLoad)) {
+      best = i;
+      bestHops = hops;
+      bestLoad = load;
+    }
+  }
+  return best;
+}
+
+void ServingPlan::decideOnline(StepPlan& plan) const {
+  State& s = *state_;
+  const OnlinePlacementConfig& o = config_.online;
+  if (o.policy.empty() && !o.replaying) return;
+  // A decided placement takes effect at the first step starting at or after its time.
+  if (s.pending && plan.start >= s.pendingAt) {
+    plan.migrations = placement::migrations(*s.current, *s.pending, config_.hops);
+    s.current = s.pending;
+    s.pending.reset();
+    s.log[s.pendingLog].effectiveAt = plan.start;
+    s.log[s.pendingLog].effectiveStep = plan.step;
+  }
+  if (plan.start < s.nextEpochAt) return;
+  // An epoch ended: decide from its statistics.
+  ++s.epoch;
+  while (s.nextEpochAt <= plan.start) s.nextEpochAt = s.nextEpochAt + o.epoch;
+  PlacementLogEntry entry;
+  entry.epoch = s.epoch;
+  entry.step = plan.step;
+  entry.decidedAt = plan.start;
+  entry.policy = o.replaying ? "replay" : o.policy;
+  entry.epochTokens = s.profile.totalTokens();
+  placement::Problem problem;
+  problem.fabric = o.fabric;
+  problem.model = o.shape;
+  problem.profile = s.profile;
+  problem.current = *s.current;
+  problem.options = o.options;
+  problem.seed = config_.seed ^ (s.epoch * 0x9E3779B97F4A7C15ull);
+  problem.attentionSeconds = o.attentionSeconds;
+  problem.tokensPerStep = s.epochSteps > 0 && config_.model.moeLayerCount() > 0
+                              ? s.profile.totalTokens() / config_.model.moeLayerCount() / s.epochSteps
+                              : 0;
+  entry.loadMaxOverMean = placement::estimateCost(problem, *s.current).maxOverMeanCompute;
+  std::optional<placement::Decision> decision;
+  if (s.pending) {
+    entry.outcome = "kept";
+    entry.reason = "the previous decision has not taken effect yet";
+  } else if (o.replaying) {
+    for (const auto& [epoch, placed] : o.replay)
+      if (epoch == s.epoch) {
+        decision.emplace();
+        decision->placement = placed;
+        decision->reason = "replayed from the placement log";
+      }
+    if (!decision) {
+      entry.outcome = "unchanged";
+      entry.reason = "the placement log has no decision for this epoch";
+    }
+  } else if (!o.service.empty()) {
+    const placement::RemoteDecider& ask = placement::remoteDecider();
+    WAFERSIM_REQUIRE(ask, "mapping.service: this process cannot reach a placement service (", o.service, ")");
+    placement::RemoteAnswer answer = ask(o.service, o.serviceTimeoutMs, o.runId, s.epoch, o.policy, o.options, problem);
+    if (answer.applied) decision = std::move(answer.decision);
+    else {
+      entry.outcome = "kept";
+      entry.reason = answer.reason;
+    }
+  } else {
+    try {
+      decision = s.policy->decide(problem);
+    } catch (const Error& e) {
+      entry.outcome = "kept";
+      entry.reason = std::string("policy ") + o.policy + " failed: " + e.what();
+    }
+  }
+  if (decision) {
+    entry.reason = decision->reason;
+    entry.predictedGain = decision->predictedGain;
+    entry.optimalityGap = decision->optimalityGap;
+    std::string refused;
+    try {
+      decision->placement.validate("online placement", config_.failed);
+      WAFERSIM_REQUIRE(decision->placement.dies() == config_.dies &&
+                           decision->placement.layers() == config_.model.moeLayerCount() &&
+                           decision->placement.experts() == config_.model.experts,
+                       "online placement: of another shape than the model's");
+      const std::vector<uint64_t> parts = decision->placement.partsPerDie();
+      for (uint32_t d = 0; d < config_.dies; ++d)
+        WAFERSIM_REQUIRE(expertBytes(parts[d]) <= config_.expertReserveBytes[d], "online placement: die ", d,
+                         " would hold ", expertBytes(parts[d]), " B of experts in its reserve of ",
+                         config_.expertReserveBytes[d], " B (mapping.spare_experts)");
+    } catch (const Error& e) {
+      refused = e.what();
+    }
+    if (!refused.empty()) {
+      entry.outcome = "kept";
+      entry.reason = "refused: " + refused;
+    } else if (decision->placement == *s.current) {
+      entry.outcome = "unchanged";
+    } else {
+      const auto moves = placement::migrations(*s.current, decision->placement, config_.hops);
+      for (const placement::Migration& mv : moves) entry.migrationBytes += expertBytes(mv.parts);
+      entry.movedShards = moves.size();
+      entry.outcome = "applied";
+      s.pending = std::make_shared<const placement::Placement>(std::move(decision->placement));
+      entry.placement = s.pending;
+      // The earliest it can act is the next step.
+      s.pendingAt = std::max(plan.start + o.decisionDelay, plan.start + Duration::fromPs(1));
+      s.pendingLog = s.log.size();
+    }
+  }
+  s.log.push_back(std::move(entry));
+  s.profile.decay(o.smoothing);
+  s.epochSteps = 0;
 }
 
 }  // namespace wafersim::moe

@@ -27,6 +27,8 @@
 #include "models/moe/batch_scheduler.h"
 #include "models/moe/model_config.h"
 #include "models/workload/routing.h"
+#include "placement/placement.h"
+#include "placement/problem.h"
 #include "sim/params.h"
 
 namespace wafersim::moe {
@@ -45,6 +47,41 @@ struct TrainingConfig {
   uint32_t optimizerBytesPerParam = 16;
 };
 
+// Online re-placement (issue: placement service): every `epoch` of simulated time (checked at step
+// starts) the policy sees the epoch's routing statistics and decides; an applied decision takes
+// effect at the first step starting at least `decisionDelay` later, whose program migrates the
+// moved weights over the network before each layer's experts run at their new homes.
+struct OnlinePlacementConfig {
+  std::string policy;           // empty: no online placement
+  Params options;               // the policy's parameters, resolved
+  Duration epoch = Duration::zero();
+  Duration decisionDelay = Duration::zero();
+  double smoothing = 0;         // weight of the previous epochs' loads in the moving average (EPLB)
+  std::string service;          // a wafersim-placement endpoint; empty: decide in process
+  uint32_t serviceTimeoutMs = 10000;
+  std::string runId;            // names the run to the service (its memo key, with the epoch)
+  placement::Fabric fabric;     // the system as the policy sees it
+  placement::ExpertShape shape;
+  double attentionSeconds = 0;  // one layer's attention per step, estimated (DynamicPlacement)
+  // Replay: decisions recorded by an earlier run (placement log), applied at their epochs instead
+  // of asking a policy.
+  std::vector<std::pair<uint64_t, placement::Placement>> replay;  // (epoch, placement)
+  bool replaying = false;
+};
+
+// One online decision, for the results' placement log.
+struct PlacementLogEntry {
+  uint64_t epoch = 0, step = 0;
+  SimTime decidedAt, effectiveAt = SimTime::never();  // never: not applied
+  uint64_t effectiveStep = 0;
+  std::string policy, outcome, reason;  // outcome: applied, unchanged, kept
+  double predictedGain = 0, optimalityGap = -1;
+  uint64_t migrationBytes = 0, movedShards = 0;
+  uint64_t epochTokens = 0;
+  double loadMaxOverMean = 0;  // expert-token load over the usable dies in the epoch, under the old placement
+  std::shared_ptr<const placement::Placement> placement;  // applied: the new placement
+};
+
 struct ServingConfig {
   MoeModelConfig model;
   uint32_t dies = 0;
@@ -54,8 +91,13 @@ struct ServingConfig {
   Params workload;        // resolved against workload::requestWorkloadParams()
   Params routing;         // resolved against routingParams() (serving_model.h)
   uint64_t seed = 1;
-  // expertDie[moeLayer][expert]: the die holding the expert (expert parallelism).
-  std::vector<std::vector<uint32_t>> expertDie;
+  // Where the routed experts live at the start (placement/placement.h), and the memory each die
+  // keeps for routed experts' weights (at least what the placement puts there; more leaves room
+  // for the replicas an online policy may add). Empty: exactly what the placement needs.
+  placement::Placement placement;
+  std::vector<uint64_t> expertReserveBytes;
+  std::vector<uint32_t> hops;  // dies x dies router hops (the nearest-replica split and migrations)
+  OnlinePlacementConfig online;
   double kvMemoryFraction = 0.9;  // of the DRAM left after the weights
   hw::DataType computeType = hw::DataType::Bf16;
   uint32_t activationBytes = 2;   // per hidden element on the wire
@@ -66,9 +108,18 @@ struct ServingConfig {
   TrainingConfig training;
 };
 
+// A die's share of one expert at one layer: the tokens of the replica it holds a shard of, the
+// shard's parts of the FFN (placement::kWhole = all of it), the engine (kDefaultEngine: the
+// scenario's expert engine).
+struct ExpertWork {
+  uint32_t expert = 0, tokens = 0, parts = placement::kWhole, engine = placement::kDefaultEngine;
+};
+
 struct LayerRouting {
-  std::vector<uint32_t> pairTokens;    // dies x dies: tokens of die s with an expert on die d
+  std::vector<uint32_t> pairTokens;    // dies x dies: tokens of die s visiting a shard on die d
   std::vector<uint32_t> expertTokens;  // experts: tokens routed to each
+  std::vector<uint32_t> workBegin;     // dies + 1 offsets into work
+  std::vector<ExpertWork> work;        // per die, by expert
 };
 
 struct StepPlan {
@@ -82,6 +133,10 @@ struct StepPlan {
   bool training = false;        // a training micro-batch: forward and backward
   uint64_t trainingStep = 0;    // 1-based
   bool firstMicroBatch = false, lastMicroBatch = false;
+  // The placement in force for this step, and the weights moving to it at its start (non-empty on
+  // the first step of a new online placement).
+  std::shared_ptr<const placement::Placement> placement;
+  std::vector<placement::Migration> migrations;
 };
 
 // The routing section of a scenario: kind synthetic (SyntheticRouter's knobs) or trace (a
@@ -109,13 +164,20 @@ class ServingPlan {
   // The requests that finished at the end of step k (known once step k+1 or nextWorkAt(k+1) ran).
   std::vector<RequestRecord> finishedAfter(uint64_t k) const;
   uint64_t preemptions() const;
+  // The online decisions so far (a copy).
+  std::vector<PlacementLogEntry> placementLog() const;
+  uint64_t expertBytes(uint64_t parts) const;  // parts of one routed expert, rounded up
 
  private:
   struct State;
   void resetIfRerun(uint64_t k, bool cached) const;
   void completeUpTo(uint64_t k, SimTime prevEnd) const;  // state after step k-1
+  void route(StepPlan& plan) const;
+  void decideOnline(StepPlan& plan) const;
+  uint32_t pickReplica(const std::vector<placement::Replica>& copies, uint32_t source, uint32_t turn,
+                       const std::vector<uint64_t>& dieLoad, placement::Split split) const;
 
-  const ServingConfig config_;
+  ServingConfig config_;  // fixed once constructed (the constructor completes the expert reserves)
   mutable std::mutex mutex_;
   mutable std::unique_ptr<State> state_;
 };

@@ -11,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "protocol/codec.h"
+#include "protocol/placement_convert.h"
 
 namespace wafersim::proto::testing {
 
@@ -143,6 +144,40 @@ inline std::span<const std::byte> asSpan(const std::vector<std::byte>& bytes) {
   return std::span<const std::byte>(bytes.data(), bytes.size());
 }
 
+// A small placement question: 2 x 2 mesh, 2 MoE layers of 4 experts, a few tokens recorded with
+// both heatmaps on, the EP placement in force, one option.
+inline PlacementRequestMessage samplePlacementRequest() {
+  PlacementRequestMessage r;
+  r.runId = "run-1";
+  r.epoch = 3;
+  r.policy = "ep";
+  placement::Problem& p = r.problem;
+  p.fabric = placement::Fabric::mesh(2, 2, 1e14, 1e12, 1e11, 1ull << 34);
+  p.model = {2, 4, 2, 1024, 512, true, 3ull * 1024 * 512 * 2, 2};
+  p.profile = placement::LoadProfile(2, 4, 4, true, true);
+  const std::vector<uint64_t> request{7, 7, 8};
+  const std::vector<uint32_t> position{0, 1, 0}, die{0, 1, 3}, choices{0, 1, 1, 2, 3, 0};
+  for (uint32_t l = 0; l < 2; ++l) p.profile.record(l, request, position, die, choices, 2);
+  p.current = placement::expertParallel(p);
+  p.options.set("layer_shift", "1");
+  p.tokensPerStep = 3;
+  p.attentionSeconds = 1e-4;
+  return r;
+}
+
+inline PlacementReplyMessage samplePlacementReply() {
+  PlacementReplyMessage r;
+  r.runId = "run-1";
+  r.epoch = 3;
+  r.outcome = DecisionOutcome::Applied;
+  r.decision.placement = samplePlacementRequest().problem.current;
+  r.decision.placement.putSplit(1, 2, {0, 1, 3});
+  r.decision.reason = "sample";
+  r.decision.predictedGain = 0.25;
+  r.decisionMicros = 1200;
+  return r;
+}
+
 // Every kind, as frames from the coordinator or node 1: the seeds of the fuzz tests.
 inline std::vector<std::vector<std::byte>> sampleFrames() {
   Encoder enc;
@@ -160,6 +195,8 @@ inline std::vector<std::vector<std::byte>> sampleFrames() {
   frames.push_back(toBytes(enc.encode(1, sampleFailure())));
   frames.push_back(toBytes(enc.encode(kCoordinatorSender, AbortMessage{"node 2 failed"})));
   frames.push_back(toBytes(enc.encode(kCoordinatorSender, ShutdownMessage{})));
+  frames.push_back(toBytes(enc.encode(1, samplePlacementRequest())));
+  frames.push_back(toBytes(enc.encode(kPlacementServiceSender, samplePlacementReply())));
   return frames;
 }
 
@@ -179,6 +216,8 @@ inline tl::expected<void, Rejection> readAny(const DecodedMessage& m, RejectCoun
     case Envelope::FAILURE: return tryRead<FailureMessage>(m, rejects).map([](auto&&) {});
     case Envelope::ABORT: return tryRead<AbortMessage>(m, rejects).map([](auto&&) {});
     case Envelope::SHUTDOWN: return tryRead<ShutdownMessage>(m, rejects).map([](auto&&) {});
+    case Envelope::PLACEMENT_REQUEST: return tryRead<PlacementRequestMessage>(m, rejects).map([](auto&&) {});
+    case Envelope::PLACEMENT_REPLY: return tryRead<PlacementReplyMessage>(m, rejects).map([](auto&&) {});
   }
   ADD_FAILURE() << "tryDecode let an unknown kind through";
   return {};

@@ -1,0 +1,66 @@
+// wafersim-placement: the online placement service process (placement_service.h). Started by the
+// CLI in local mode or as its own deployment; node processes reach it with PlacementClient.
+//
+// Prints "wafersim-placement listening on ENDPOINT" on stdout once bound (with the port resolved,
+// so that `--bind tcp://127.0.0.1:*` can be used by a launcher), logs decisions on stderr, and
+// exits 0 on SIGINT or SIGTERM.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "placement/placement_service.h"
+
+namespace {
+
+std::atomic<bool> stopRequested{false};  // lock-free: safe to set from a signal handler
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void onSignal(int) { stopRequested.store(true); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"wafersim-placement: decides expert placements for running simulations"};
+  app.set_version_flag("--version", "wafersim-placement 0.1.0");
+  wafersim::placement::ServiceOptions options;
+  int64_t deadlineMs = options.deadline.count();
+  size_t cacheMiB = options.cacheBytes >> 20;
+  bool quiet = false;
+  app.add_option("--bind", options.bind, "the ZeroMQ endpoint to serve on (tcp://host:port, port * for any)")
+      ->envname("WAFERSIM_PLACEMENT_BIND")
+      ->capture_default_str();
+  app.add_option("--deadline-ms", deadlineMs, "wall-clock budget of one decision; past it the mapping is kept")
+      ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000))
+      ->capture_default_str();
+  app.add_option("--workers", options.workers, "policies decided at once")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--cache-entries", options.cacheEntries, "replies remembered (by run id and epoch)")
+      ->capture_default_str();
+  app.add_option("--cache-mib", cacheMiB, "memory for remembered replies, MiB")->capture_default_str();
+  app.add_flag("--quiet", quiet, "no log line per decision");
+  CLI11_PARSE(app, argc, argv);
+  options.deadline = std::chrono::milliseconds(deadlineMs);
+  options.cacheBytes = cacheMiB << 20;
+  options.log = !quiet;
+
+  struct sigaction action {};
+  action.sa_handler = onSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: the poll returns EINTR and the loop looks at the flag
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  try {
+    wafersim::placement::PlacementService service(options);
+    std::printf("wafersim-placement listening on %s\n", service.endpoint().c_str());
+    std::fflush(stdout);
+    service.run(stopRequested);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wafersim-placement: %s\n", e.what());
+    return 1;
+  }
+}

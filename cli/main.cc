@@ -5,10 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 
+#include "cli/placement_process.h"
 #include "cli/result_tables.h"
 #include "coordinator/local_launcher.h"
 #include "coordinator/node_coordinator.h"
@@ -118,7 +120,18 @@ int runCommand(const std::string& file, const std::vector<std::string>& override
                 plan.cut.size(), toString(floor).c_str());
   }
   std::fflush(stdout);
-  RunReport r = flags.nodes > 0 ? runDistributed(text, overrides, map, s.run, flags)
+  // Node processes ask a placement service process for online decisions (in-process runs decide
+  // in process: the results are the same).
+  std::optional<LocalPlacementService> placementService;
+  std::vector<std::string> nodeOverrides = overrides;
+  if (flags.nodes > 0 && s.modelParams.has("mapping.online_policy") &&
+      !s.modelParams.text("mapping.online_policy").empty() &&
+      (!s.modelParams.has("mapping.service") || s.modelParams.text("mapping.service").empty())) {
+    placementService.emplace();
+    nodeOverrides.push_back("params.mapping.service=" + placementService->endpoint());
+    std::printf("  placement service     %s\n", placementService->endpoint().c_str());
+  }
+  RunReport r = flags.nodes > 0 ? runDistributed(text, nodeOverrides, map, s.run, flags)
                                 : runInProcess(graph, registry, map, s.run);
 
   const double simSeconds = static_cast<double>(r.results.simulatedTime().ps()) * 1e-12;

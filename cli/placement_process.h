@@ -1,0 +1,30 @@
+// The placement service of a local distributed run: `wafersim run --nodes N` on a scenario with an
+// online placement policy starts one wafersim-placement process on a free loopback port, and the
+// nodes ask it (mapping.service). It dies with the run (its destructor, or with this process).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace wafersim {
+
+class LocalPlacementService {
+ public:
+  LocalPlacementService();  // starts it and reads its endpoint; throws Error naming what failed
+  ~LocalPlacementService();
+  LocalPlacementService(const LocalPlacementService&) = delete;
+  LocalPlacementService& operator=(const LocalPlacementService&) = delete;
+
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string endpoint_;
+};
+
+// WAFERSIM_PLACEMENT_BINARY, else wafersim-placement beside this executable, else
+// ../placement/wafersim-placement relative to it (the build tree).
+std::string findPlacementBinary();
+
+}  // namespace wafersim

@@ -100,6 +100,11 @@ std::string withLine(const std::string& where, const Params& given, const std::s
 
 }  // namespace
 
+std::string Params::where(const std::string& key) const {
+  if (origin_.empty()) return key;
+  return withLine(origin_, *this, key) + "." + key;
+}
+
 Params resolveParams(const Params& given, const std::vector<ParamSpec>& specs, const std::string& whereAll) {
   Params out;
   for (const auto& [key, value] : given.values()) {
@@ -155,7 +160,9 @@ Params resolveParams(const Params& given, const std::vector<ParamSpec>& specs, c
       fail(ErrorKind::InvalidConfig, where, ".", spec.name, ": ", value, " is above the maximum ", *spec.max,
            spec.type == ParamType::Duration ? " ps" : "");
     out.set(spec.name, value);
+    if (const int line = given.line(spec.name); line > 0) out.setLine(spec.name, line);
   }
+  out.setOrigin(whereAll);
   return out;
 }
 

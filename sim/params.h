@@ -43,6 +43,12 @@ class Params {
     auto it = lines_.find(key);
     return it == lines_.end() ? 0 : it->second;
   }
+  // Who owns the parameters in messages ("s.yaml: params"); resolveParams keeps it with the lines.
+  void setOrigin(std::string origin) { origin_ = std::move(origin); }
+  const std::string& origin() const { return origin_; }
+  // The key named for an error about its value: "s.yaml:9: params.training.micro_batches" (the
+  // origin, the key's line when known, the key); just the key when there is no origin.
+  std::string where(const std::string& key) const;
   bool has(const std::string& key) const { return values_.count(key) != 0; }
   const std::map<std::string, std::string>& values() const { return values_; }
 
@@ -56,13 +62,15 @@ class Params {
  private:
   std::map<std::string, std::string> values_;
   std::map<std::string, int> lines_;
+  std::string origin_;
 };
 
 // Prints a real so that parsing it back gives the same double.
 std::string formatReal(double value);
 
 // Checks `given` against `specs` and returns it with defaults filled in. `where` names the owner
-// in messages ("component lp[3] (phold.LP)").
+// in messages ("component lp[3] (phold.LP)"); the result keeps it as its origin, with the given
+// keys' lines, so a builder's later errors can name them too (Params::where).
 Params resolveParams(const Params& given, const std::vector<ParamSpec>& specs, const std::string& where);
 
 }  // namespace wafersim

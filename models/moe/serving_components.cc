@@ -208,7 +208,7 @@ class ServingDie final : public hw::ProgramDie {
       : ProgramDie(ctx, specOf(ctx, *plan)),
         plan_(std::move(plan)),
         m_(plan_->config().model),
-        expectedByTag_(5 * size_t{m_.moeLayerCount()} + 1, 0),
+        expectedByTag_(7 * size_t{m_.moeLayerCount()} + 1, 0),
         migrating_(m_.moeLayerCount(), 0),
         tokens_(counter("tokens")),
         dispatched_(counter("dispatch_bytes")),
@@ -277,7 +277,8 @@ class ServingDie final : public hw::ProgramDie {
     p.push_back(hw::ProgramStep::compute(placed(gemm(tokens, h, intermediate), engine)));
   }
 
-  void attention(std::vector<hw::ProgramStep>& p, uint64_t n) {
+  // The attention block of n tokens: of every request on this die, or of micro-batch mb's (>= 0).
+  void attention(std::vector<hw::ProgramStep>& p, uint64_t n, int mb = -1) {
     const uint64_t h = m_.hiddenSize;
     if (m_.attention == AttentionKind::Mla) {
       const uint64_t qk = uint64_t{m_.qkNopeHeadDim} + m_.qkRopeHeadDim;
@@ -293,8 +294,9 @@ class ServingDie final : public hw::ProgramDie {
     }
     // One attention op per request: MLA runs absorbed, as one KV head of kv_lora_rank + rope.
     const bool mla = m_.attention == AttentionKind::Mla;
-    for (const BatchEntry& e : step_->batch) {
-      if (e.die != index()) continue;
+    for (size_t i = 0; i < step_->batch.size(); ++i) {
+      const BatchEntry& e = step_->batch[i];
+      if (e.die != index() || (mb >= 0 && step_->microBatchOf[i] != mb)) continue;
       hw::DieOp op;
       op.kind = hw::DieOp::Kind::Attention;
       op.attention.batch = 1;
@@ -326,11 +328,19 @@ class ServingDie final : public hw::ProgramDie {
   // An MoE layer's exchange: tokens (forward) or their output gradients (backward) go to the dies
   // of their experts, the experts compute, the results (or input gradients) come back.
   void moeExchange(std::vector<hw::ProgramStep>& p, uint32_t ml, bool isBackward) {
-    const uint32_t d = index(), D = plan_->config().dies;
-    const uint64_t bytesPerToken = m_.hiddenSize * plan_->config().activationBytes;
     const LayerRouting& r = step_->moe[ml];
     const uint32_t out = (isBackward ? 2 * m_.moeLayerCount() : 0) + 2 * ml, back = out + 1;
-    uint64_t sources = 0, destinations = 0;
+    const uint64_t destinations = dispatch(p, r, step_->dieTokens[index()], out, isBackward);
+    experts(p, r, ml, out, back, isBackward, true);
+    awaitCombine(p, back, destinations);
+  }
+
+  // This die's n tokens go to the dies of their experts (tag out) while its shared experts run;
+  // returns the dies dispatched to, each of which answers with one combine message.
+  uint64_t dispatch(std::vector<hw::ProgramStep>& p, const LayerRouting& r, uint64_t n, uint32_t out, bool isBackward) {
+    const uint32_t d = index(), D = plan_->config().dies;
+    const uint64_t bytesPerToken = m_.hiddenSize * plan_->config().activationBytes;
+    uint64_t destinations = 0;
     for (uint32_t o = 0; o < D; ++o) {
       if (o == d) continue;
       if (const uint64_t c = r.pairTokens[size_t{d} * D + o]; c > 0) {
@@ -338,14 +348,24 @@ class ServingDie final : public hw::ProgramDie {
         dispatched_.add(c * bytesPerToken);
         ++destinations;
       }
-      sources += r.pairTokens[size_t{o} * D + d] > 0;
     }
-    const uint64_t n = step_->dieTokens[d], shared = uint64_t{m_.sharedExperts} * m_.sharedIntermediate;
+    const uint64_t shared = uint64_t{m_.sharedExperts} * m_.sharedIntermediate;
     if (isBackward) ffnBackward(p, n, shared);
     else ffn(p, n, shared);  // overlaps the dispatch
+    return destinations;
+  }
+
+  // The experts on this die: wait for the tokens dispatched to it (and, with `migrations`, for
+  // this layer's newly placed weights), compute, send the results back (tag back).
+  void experts(std::vector<hw::ProgramStep>& p, const LayerRouting& r, uint32_t ml, uint32_t out, uint32_t back,
+               bool isBackward, bool migrations) {
+    const uint32_t d = index(), D = plan_->config().dies;
+    const uint64_t bytesPerToken = m_.hiddenSize * plan_->config().activationBytes;
+    uint64_t sources = 0;
+    for (uint32_t o = 0; o < D; ++o) sources += o != d && r.pairTokens[size_t{o} * D + d] > 0;
     expectedByTag_[out] += sources;
     p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[out], out));
-    if (!isBackward && migrating_[ml] > 0) {  // this layer's new experts must have arrived
+    if (migrations && !isBackward && migrating_[ml] > 0) {  // this layer's new experts must have arrived
       const uint32_t tag = migrationTag(ml);
       expectedByTag_[tag] += migrating_[ml];
       p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[tag], tag));
@@ -363,8 +383,58 @@ class ServingDie final : public hw::ProgramDie {
         p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, back));
         combined_.add(c * bytesPerToken);
       }
+  }
+
+  void awaitCombine(std::vector<hw::ProgramStep>& p, uint32_t back, uint64_t destinations) {
     expectedByTag_[back] += destinations;
     p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[back], back));
+  }
+
+  // Tags: 2 ml (+1) forward dispatch (combine), 2 L + 2 ml (+1) backward, 4 L the all-reduce,
+  // 4 L + 1 + ml migrations, 5 L + 1 + 2 ml (+1) the second micro-batch's dispatch (combine).
+  uint32_t microTag(uint32_t mb, uint32_t ml) const { return mb == 0 ? 2 * ml : 5 * m_.moeLayerCount() + 1 + 2 * ml; }
+
+  // Two-batch overlap (serving.overlap two_batch): per MoE layer, attention, gate and dispatch of
+  // micro-batch A, then of B, then A's experts and combine, then B's; a micro-batch's combine is
+  // awaited only before its next layer's attention, so it travels while the other computes.
+  void buildTwoBatchStep(std::vector<hw::ProgramStep>& p) {
+    const uint32_t d = index();
+    const uint64_t n[2] = {step_->microDieTokens[0][d], step_->microDieTokens[1][d]};
+    bool pending[2] = {false, false};
+    uint32_t backTag[2] = {0, 0};
+    uint64_t awaited[2] = {0, 0};
+    auto settle = [&](uint32_t mb) {
+      if (!pending[mb]) return;
+      awaitCombine(p, backTag[mb], awaited[mb]);
+      pending[mb] = false;
+    };
+    uint32_t ml = 0;
+    for (uint32_t l = 0; l < m_.layers; ++l) {
+      if (!m_.isMoeLayer(l)) {
+        for (uint32_t mb = 0; mb < 2; ++mb) {
+          settle(mb);
+          if (n[mb] > 0) attention(p, n[mb], static_cast<int>(mb));
+          ffn(p, n[mb], m_.denseIntermediate);
+        }
+        continue;
+      }
+      for (uint32_t mb = 0; mb < 2; ++mb) {
+        settle(mb);
+        if (n[mb] > 0) {
+          attention(p, n[mb], static_cast<int>(mb));
+          p.push_back(hw::ProgramStep::compute(gemm(n[mb], m_.experts, m_.hiddenSize)));  // gate
+        }
+        awaited[mb] = dispatch(p, step_->microMoe[mb][ml], n[mb], microTag(mb, ml), false);
+      }
+      for (uint32_t mb = 0; mb < 2; ++mb) {
+        backTag[mb] = microTag(mb, ml) + 1;
+        experts(p, step_->microMoe[mb][ml], ml, microTag(mb, ml), backTag[mb], false, mb == 0);
+        pending[mb] = true;
+      }
+      ++ml;
+    }
+    settle(0);
+    settle(1);
   }
 
   uint32_t migrationTag(uint32_t ml) const { return 4 * m_.moeLayerCount() + 1 + ml; }
@@ -388,15 +458,19 @@ class ServingDie final : public hw::ProgramDie {
     const uint64_t n = step_->dieTokens[d];
     tokens_.add(n);
     migrate(p);
-    uint32_t ml = 0;
-    for (uint32_t l = 0; l < m_.layers; ++l) {
-      if (n > 0) attention(p, n);
-      if (!m_.isMoeLayer(l)) {
-        ffn(p, n, m_.denseIntermediate);
-        continue;
+    if (!step_->microMoe.empty()) {
+      buildTwoBatchStep(p);
+    } else {
+      uint32_t ml = 0;
+      for (uint32_t l = 0; l < m_.layers; ++l) {
+        if (n > 0) attention(p, n);
+        if (!m_.isMoeLayer(l)) {
+          ffn(p, n, m_.denseIntermediate);
+          continue;
+        }
+        if (n > 0) p.push_back(hw::ProgramStep::compute(gemm(n, m_.experts, m_.hiddenSize)));  // gate
+        moeExchange(p, ml++, false);
       }
-      if (n > 0) p.push_back(hw::ProgramStep::compute(gemm(n, m_.experts, m_.hiddenSize)));  // gate
-      moeExchange(p, ml++, false);
     }
     // LM head: the emitted tokens when serving, every token when training.
     const uint64_t logits = step_->training ? n : step_->dieEmitting[d];

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,39 @@ void addSection(std::vector<ParamSpec>& all, const std::string& section, std::ve
     s.name = section + "." + s.name;
     all.push_back(std::move(s));
   }
+}
+
+// Refuses the scenario for the value of `key`, naming its line: "s.yaml:9: params.training.micro_batches:
+// 32 sequences do not split ...". A leading label that the prefix repeats ("training: ",
+// "hardware.failed_dies: ") is dropped.
+[[noreturn]] void failAt(const Params& p, const std::string& key, const std::string& message,
+                         ErrorKind kind = ErrorKind::InvalidConfig) {
+  std::string text = message;
+  for (const std::string& label : {key + ": ", key.substr(0, key.find('.')) + ": "})
+    if (text.starts_with(label)) {
+      text.erase(0, label.size());
+      break;
+    }
+  fail(kind, p.where(key), ": ", text);
+}
+
+// Runs `f`; a configuration error it throws is re-thrown naming the line of `key`, the field that
+// decides it.
+template <typename F>
+decltype(auto) blaming(const Params& p, const std::string& key, F&& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::InvalidConfig) throw;
+    failAt(p, key, e.what(), e.kind());
+  }
+}
+
+// The field blamed when the model does not fit the dies: the preset the scenario names, else the
+// system, else the preset (no line).
+std::string fitKey(const Params& p) {
+  if (p.line("model.preset") > 0 || p.line("hardware.system") == 0) return "model.preset";
+  return "hardware.system";
 }
 
 // The parameters of one section, without the prefix.
@@ -54,26 +88,32 @@ hw::DataType parseComputeType(const std::string& text, const MoeModelConfig& m) 
 
 // The chosen policy's options from the policy section: the keys the scenario gave, checked
 // against the policy's own parameters (types, ranges, defaults).
-Params policyOptions(const Params& all, const placement::PolicyType& type, const std::string& field) {
+// A key only the other policy (offline / online) takes is left to it.
+Params policyOptions(const Params& all, const placement::PolicyType& type, const std::string& field,
+                     const placement::PolicyType* other = nullptr) {
   Params given;
   const Params options = section(all, "policy");
   for (const auto& [key, value] : options.values()) {
     if (value.empty()) continue;
-    bool known = false;
+    bool known = false, theirs = false;
     for (const ParamSpec& spec : type.params) known |= spec.name == key;
+    if (other)
+      for (const ParamSpec& spec : other->params) theirs |= spec.name == key;
+    if (!known && theirs) continue;
     if (!known) {
       std::string takes;
       for (const ParamSpec& spec : type.params) takes += (takes.empty() ? "" : ", ") + spec.name;
-      fail(ErrorKind::InvalidConfig, "policy.", key, ": not a parameter of ", field, " ", type.name, " (it takes: ",
-           takes.empty() ? "none" : takes, ")");
+      failAt(all, "policy." + key,
+             detail::concat("not a parameter of ", field, " ", type.name, " (it takes: ", takes.empty() ? "none" : takes,
+                            ")"));
     }
     given.set(key, value);
   }
   return resolveParams(given, type.params, "policy (" + field + " " + type.name + ")");
 }
 
-// A placement_log.json's applied decisions: (epoch, placement).
-std::vector<std::pair<uint64_t, placement::Placement>> readPlacementLog(const std::string& path, uint32_t dies,
+// A placement_log.json's decisions, with the applied placements.
+std::vector<OnlinePlacementConfig::Recorded> readPlacementLog(const std::string& path, uint32_t dies,
                                                                          uint32_t layers, uint32_t experts) {
   std::ifstream in(path);
   WAFERSIM_REQUIRE(in, "mapping.replay: cannot read ", path);
@@ -83,10 +123,20 @@ std::vector<std::pair<uint64_t, placement::Placement>> readPlacementLog(const st
   } catch (const nlohmann::json::exception& e) {
     fail(ErrorKind::InvalidConfig, "mapping.replay: ", path, " is not JSON: ", e.what());
   }
-  std::vector<std::pair<uint64_t, placement::Placement>> out;
+  std::vector<OnlinePlacementConfig::Recorded> out;
   try {
     for (const auto& d : log.at("decisions")) {
-      if (d.at("outcome").get<std::string>() != "applied") continue;
+      OnlinePlacementConfig::Recorded r;
+      r.epoch = d.at("epoch").get<uint64_t>();
+      r.policy = d.value("policy", std::string("replay"));
+      r.outcome = d.at("outcome").get<std::string>();
+      r.reason = d.value("reason", std::string());
+      if (d.contains("predicted_gain") && d["predicted_gain"].is_number()) r.predictedGain = d["predicted_gain"].get<double>();
+      if (d.contains("optimality_gap") && d["optimality_gap"].is_number()) r.optimalityGap = d["optimality_gap"].get<double>();
+      if (r.outcome != "applied") {
+        out.push_back(std::move(r));
+        continue;
+      }
       placement::Placement placed(dies, layers, experts);
       const auto& map = d.at("placement");
       placed.split = placement::parseSplit(map.at("split").get<std::string>(), "mapping.replay: split");
@@ -105,7 +155,8 @@ std::vector<std::pair<uint64_t, placement::Placement>> readPlacementLog(const st
         }
         ++i;
       }
-      out.emplace_back(d.at("epoch").get<uint64_t>(), std::move(placed));
+      r.placement = std::move(placed);
+      out.push_back(std::move(r));
     }
   } catch (const nlohmann::json::exception& e) {
     fail(ErrorKind::InvalidConfig, "mapping.replay: ", path, ": ", e.what());
@@ -128,8 +179,15 @@ void placeExperts(const Params& p, const hw::HardwareSystem& system, ServingConf
     const uint64_t capacity = c.dieSpecs[d].dram.capacity.value;
     problem.fabric.expertCapacityBytes.push_back(capacity > replicated ? capacity - replicated : 0);
   }
-  const placement::PolicyType& offline = placement::policyType(p.text("mapping.policy"), "mapping.policy");
-  problem.options = policyOptions(p, offline, "mapping.policy");
+  const placement::PolicyType& offline = blaming(p, "mapping.policy", [&]() -> const placement::PolicyType& {
+    return placement::policyType(p.text("mapping.policy"), "mapping.policy");
+  });
+  const placement::PolicyType* onlineType = nullptr;
+  if (!p.text("mapping.online_policy").empty())
+    onlineType = &blaming(p, "mapping.online_policy", [&]() -> const placement::PolicyType& {
+      return placement::policyType(p.text("mapping.online_policy"), "mapping.online_policy");
+    });
+  problem.options = policyOptions(p, offline, "mapping.policy", onlineType);
   problem.current = placement::expertParallel(problem);
   const bool fixedLayout = offline.name == "ep" || offline.name == "ep_random" || offline.name == "ep_contiguous" ||
                            offline.name == "tp";
@@ -148,9 +206,18 @@ void placeExperts(const Params& p, const hw::HardwareSystem& system, ServingConf
   if (!fixedLayout) problem.profile = profile(offline.needs);
   else problem.profile = placement::LoadProfile(m.moeLayerCount(), m.experts, c.dies, false, false);
   problem.tokensPerStep = static_cast<uint64_t>(p.integer("scheduler.max_running"));
-  placement::Decision decision = offline.make()->decide(problem);
+  placement::Decision decision;
+  try {
+    decision = offline.make()->decide(problem);
+  } catch (const Error& e) {
+    // A fixed layout that does not fit: the model (or the system) is too large, not the policy.
+    if (e.kind() == ErrorKind::InvalidConfig && std::string_view(e.what()).find(": the model does not fit die ") !=
+                                                    std::string_view::npos)
+      failAt(p, fitKey(p), e.what());
+    throw;
+  }
   if (const std::string& split = p.text("mapping.split"); split != "policy")
-    decision.placement.split = placement::parseSplit(split, "mapping.split");
+    decision.placement.split = blaming(p, "mapping.split", [&] { return placement::parseSplit(split, "mapping.split"); });
   c.placement = std::move(decision.placement);
   c.placement.validate("mapping.policy " + offline.name, c.failed);
   c.hops = problem.fabric.hops;
@@ -165,8 +232,8 @@ void placeExperts(const Params& p, const hw::HardwareSystem& system, ServingConf
   OnlinePlacementConfig& o = c.online;
   o.policy = p.text("mapping.online_policy");
   const std::string& replay = p.text("mapping.replay");
-  WAFERSIM_REQUIRE(o.policy.empty() || replay.empty(),
-                   "mapping.replay: replays a recorded log instead of mapping.online_policy; give one of them");
+  if (!o.policy.empty() && !replay.empty())
+    failAt(p, "mapping.replay", "replays a recorded log instead of mapping.online_policy; give one of them");
   if (o.policy.empty() && replay.empty()) return;
   o.epoch = p.duration("mapping.epoch");
   o.decisionDelay = p.duration("mapping.decision_delay");
@@ -182,8 +249,10 @@ void placeExperts(const Params& p, const hw::HardwareSystem& system, ServingConf
     o.replay = readPlacementLog(replay, c.dies, m.moeLayerCount(), m.experts);
     return;
   }
-  const placement::PolicyType& online = placement::policyType(o.policy, "mapping.online_policy");
-  o.options = policyOptions(p, online, "mapping.online_policy");
+  const placement::PolicyType& online = blaming(p, "mapping.online_policy", [&]() -> const placement::PolicyType& {
+    return placement::policyType(o.policy, "mapping.online_policy");
+  });
+  o.options = policyOptions(p, online, "mapping.online_policy", &offline);
   // The run's name to the service, the key of its memo with the epoch: a hash of the whole resolved
   // scenario and the seed, so every node of one run asks the same question and another scenario
   // never meets its answers.
@@ -281,7 +350,11 @@ std::vector<ParamSpec> servingParams() {
                "engine for attention over the KV cache (Duplex: pim; auto: the fastest for each op)", {}, {}},
               {"expert_engine", ParamType::Text, "", "engine for the routed experts' FFNs (pim, xpu, auto)", {}, {}},
               {"trace_start", ParamType::Duration, "0 ps", "start of the Perfetto trace window (trace.json)", 0, {}},
-              {"trace_end", ParamType::Duration, "0 ps", "end of the trace window (0: no trace)", 0, {}}});
+              {"trace_end", ParamType::Duration, "0 ps", "end of the trace window (0: no trace)", 0, {}},
+              {"overlap", ParamType::Text, "none",
+               "none, or two_batch: each step's batch in two micro-batches whose attention and expert exchange "
+               "interleave layer by layer (serving only)",
+               {}, {}}});
   return all;
 }
 
@@ -290,8 +363,9 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   const auto dies = static_cast<uint32_t>(system.network.endpoints.size());
   ServingConfig c;
   c.model = moeModelFromParams(section(p, "model"), "model");
-  WAFERSIM_REQUIRE(c.model.experts > 0 && c.model.moeLayerCount() > 0, "model ", c.model.name,
-                   ": moe_serving needs an MoE model (experts and MoE layers)");
+  if (c.model.experts == 0 || c.model.moeLayerCount() == 0)
+    failAt(p, p.line("model.preset") == 0 && p.line("model.experts") > 0 ? "model.experts" : "model.preset",
+           detail::concat("model ", c.model.name, ": moe_serving needs an MoE model (experts and MoE layers)"));
   c.dies = dies;
   std::vector<uint32_t> live;
   for (uint32_t d = 0; d < dies; ++d) {
@@ -299,7 +373,7 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
     c.failed.push_back(system.failed(d));
     if (!system.failed(d)) live.push_back(d);
   }
-  WAFERSIM_REQUIRE(!live.empty(), "hardware.failed_dies: every die failed");
+  if (live.empty()) failAt(p, "hardware.failed_dies", "every die failed");
   c.scheduler.maxRunning = static_cast<uint32_t>(p.integer("scheduler.max_running"));
   c.scheduler.tokenBudget = static_cast<uint32_t>(p.integer("scheduler.token_budget"));
   c.scheduler.prefillChunk = static_cast<uint32_t>(p.integer("scheduler.prefill_chunk"));
@@ -310,7 +384,7 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   (void)makeRouter(c.routing, c.model, seed);
   c.seed = seed;
   c.activationBytes = static_cast<uint32_t>(p.integer("serving.activation_bytes"));
-  c.computeType = parseComputeType(p.text("serving.compute_type"), c.model);
+  c.computeType = blaming(p, "serving.compute_type", [&] { return parseComputeType(p.text("serving.compute_type"), c.model); });
   c.expertEngine = p.text("serving.expert_engine");
   placeExperts(p, system, c, seed);
   c.kvMemoryFraction = p.real("serving.kv_memory_fraction");
@@ -320,13 +394,39 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   c.training.sequenceLength = static_cast<uint32_t>(p.integer("training.sequence_length"));
   c.training.microBatches = static_cast<uint32_t>(p.integer("training.micro_batches"));
   c.training.optimizerBytesPerParam = static_cast<uint32_t>(p.integer("training.optimizer_bytes_per_param"));
+  if (const TrainingConfig& t = c.training;
+      t.steps > 0 && (t.microBatches < 1 || t.sequences % t.microBatches != 0 || t.sequences < t.microBatches))
+    failAt(p, "training.micro_batches",
+           detail::concat(t.sequences, " sequences do not split into ", t.microBatches,
+                          " equal micro-batches (training.sequences, training.micro_batches)"));
   c.attentionEngine = p.text("serving.attention_engine");
   for (const std::string& engine : {c.attentionEngine, c.expertEngine})  // refuse unknown engines now
     if (!engine.empty() && engine != "auto")
       for (const hw::DieSpec& spec : c.dieSpecs) (void)spec.engineIndex(engine);
   c.traceEnd = SimTime::zero() + p.duration("serving.trace_end");
+  if (const std::string& overlap = p.text("serving.overlap"); overlap == "two_batch") {
+    if (c.training.steps > 0)
+      failAt(p, "serving.overlap",
+             detail::concat("two_batch overlaps serving steps only; training (training.steps ", c.training.steps,
+                            ") runs with serving.overlap none"));
+    c.twoBatchOverlap = true;
+  } else if (overlap != "none") {
+    failAt(p, "serving.overlap", "unknown overlap \"" + overlap + "\" (none, two_batch)");
+  }
   const Params workloadParams = c.workload;
-  auto plan = std::make_shared<ServingPlan>(std::move(c));  // checks that the model fits
+  std::shared_ptr<ServingPlan> plan;
+  try {
+    plan = std::make_shared<ServingPlan>(std::move(c));  // checks that the model fits
+  } catch (const Error& e) {
+    // The weights leave no room on a die: the model (or the system) decides it, or the spare room
+    // asked for beside the experts the placement fitted.
+    const std::string_view what = e.what();
+    if (e.kind() == ErrorKind::InvalidConfig &&
+        ((what.starts_with("model ") && what.find(" does not fit die ") != std::string_view::npos) ||
+         (what.starts_with("die ") && what.find(": no room left for any KV cache") != std::string_view::npos)))
+      failAt(p, p.integer("mapping.spare_experts") > 0 ? "mapping.spare_experts" : fitKey(p), e.what());
+    throw;
+  }
   // The longest request the workload can draw must fit one die's KV cache (a trace is checked per
   // request as it arrives).
   if (workloadParams.text("kind") != "trace" && p.integer("training.steps") == 0) {
@@ -337,9 +437,24 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
     uint64_t largest = 0;
     for (uint32_t die : live) largest = std::max(largest, plan->kvCapacityTokens(die));
     const auto need = static_cast<uint64_t>(longest("prompt") + longest("output"));
-    WAFERSIM_REQUIRE(need <= largest, "workload: the longest request (", longest("prompt"), " prompt + ",
-                     longest("output"), " output tokens) needs more KV cache than any die holds (", largest,
-                     " tokens of ", plan->config().model.kvCacheBytesPerToken(), " B)");
+    if (need > largest) {
+      // Blamed: the longer of the two lengths the scenario gives (the longer one, if it gives neither).
+      auto key = [&](const std::string& what) {
+        return "workload." + what +
+               (workloadParams.text(what + "_distribution") == "fixed" ? "_tokens" : "_max");
+      };
+      const bool promptLonger = longest("prompt") >= longest("output");
+      const bool promptGiven = p.line(key("prompt")) > 0, outputGiven = p.line(key("output")) > 0;
+      const std::string blamed =
+          key(promptGiven && (promptLonger || !outputGiven) ? "prompt"
+              : outputGiven                                  ? "output"
+              : promptLonger                                 ? "prompt"
+                                                             : "output");
+      failAt(p, blamed,
+             detail::concat("the longest request (", longest("prompt"), " prompt + ", longest("output"),
+                            " output tokens) needs more KV cache than any die holds (", largest, " tokens of ",
+                            plan->config().model.kvCacheBytesPerToken(), " B)"));
+    }
   }
 
   hw::NetworkDescription d = system.network;

@@ -67,6 +67,7 @@ struct ServingPlan::State {
   std::map<uint64_t, std::vector<RequestRecord>> finished;          // by step, the last few
   std::vector<workload::TokenRef> tokens;
   std::vector<uint32_t> tokenDie;
+  std::vector<uint8_t> tokenMicro;  // two-batch overlap: each token's micro-batch
   std::vector<workload::ExpertId> choices;
   // Placement: the one in force, a decided one waiting for its step, the online epochs.
   std::shared_ptr<const placement::Placement> current, pending;
@@ -82,6 +83,7 @@ struct ServingPlan::State {
   std::vector<uint32_t> positions, replicaBase, replicaTokens, turn, seen;
   std::vector<uint64_t> dieLoad;
   std::vector<std::vector<ExpertWork>> dieWork;
+  uint32_t stamp = 0;
 };
 
 ServingPlan::ServingPlan(ServingConfig config) : config_(std::move(config)) {
@@ -105,6 +107,9 @@ ServingPlan::ServingPlan(ServingConfig config) : config_(std::move(config)) {
                          t.sequenceLength >= 1,
                      "training: ", t.sequences, " sequences do not split into ", t.microBatches,
                      " equal micro-batches (training.sequences, training.micro_batches)");
+  WAFERSIM_REQUIRE(!config_.twoBatchOverlap || config_.training.steps == 0,
+                   "serving.overlap: two_batch overlaps serving steps only; training (training.steps ",
+                   config_.training.steps, ") runs with serving.overlap none");
   for (uint32_t d = 0; d < config_.dies; ++d) {
     if (dead(d)) continue;
     const uint64_t capacity = config_.dieSpecs[d].dram.capacity.value;
@@ -256,7 +261,17 @@ std::shared_ptr<const StepPlan> ServingPlan::step(uint64_t k, SimTime prevEnd, S
   plan->dieEmitting.assign(D, 0);
   s.tokens.clear();
   s.tokenDie.clear();
+  s.tokenMicro.clear();
+  const bool twoBatch = config_.twoBatchOverlap && !plan->training;
+  std::vector<uint32_t> entriesOnDie(twoBatch ? D : 0, 0);
+  if (twoBatch) plan->microDieTokens.assign(2, std::vector<uint32_t>(D, 0));
   for (const BatchEntry& e : plan->batch) {
+    if (twoBatch) {  // each die's entries alternately, so both halves have work where the die has two
+      const auto mb = static_cast<uint8_t>(entriesOnDie[e.die]++ % 2);
+      plan->microBatchOf.push_back(mb);
+      plan->microDieTokens[mb][e.die] += e.newTokens;
+      s.tokenMicro.insert(s.tokenMicro.end(), e.newTokens, mb);
+    }
     plan->dieTokens[e.die] += e.newTokens;
     plan->dieEmitting[e.die] += e.emits ? 1 : 0;
     (e.prefill ? plan->prefillTokens : plan->decodeTokens) += e.newTokens;
@@ -277,7 +292,6 @@ void ServingPlan::route(StepPlan& plan) const {
   State& s = *state_;
   const MoeModelConfig& m = config_.model;
   const uint32_t D = config_.dies, K = m.topK, E = m.experts;
-  const placement::Placement& placed = *s.current;
   plan.placement = s.current;
   const bool recording = s.profile.layers() > 0;
   if (recording) {
@@ -291,59 +305,77 @@ void ServingPlan::route(StepPlan& plan) const {
   }
   s.choices.resize(s.tokens.size() * K);
   s.seen.assign(D, 0);
+  s.stamp = 0;
   s.dieWork.resize(D);
   plan.moe.resize(m.moeLayerCount());
-  uint32_t stamp = 0;
+  if (!s.tokenMicro.empty()) plan.microMoe.assign(2, std::vector<LayerRouting>(m.moeLayerCount()));
   for (uint32_t l = 0; l < m.moeLayerCount(); ++l) {
     LayerRouting& r = plan.moe[l];
+    for (auto& micro : plan.microMoe) {
+      micro[l].pairTokens.assign(size_t{D} * D, 0);
+      micro[l].expertTokens.assign(E, 0);
+      micro[l].workBegin.assign(D + 1, 0);
+    }
     r.pairTokens.assign(size_t{D} * D, 0);
     r.expertTokens.assign(E, 0);
     r.workBegin.assign(D + 1, 0);
     if (s.tokens.empty()) continue;
     s.router->route(l, s.tokens, s.choices);
     if (recording) s.profile.record(l, s.requestIds, s.positions, s.tokenDie, s.choices, K);
-    // Replica token counts, per expert from replicaBase[e].
-    s.replicaBase.resize(E + 1);
-    s.replicaBase[0] = 0;
-    for (uint32_t e = 0; e < E; ++e)
-      s.replicaBase[e + 1] = s.replicaBase[e] + static_cast<uint32_t>(placed.replicas(l, e).size());
-    s.replicaTokens.assign(s.replicaBase[E], 0);
-    s.turn.assign(E, 0);
-    s.dieLoad.assign(D, 0);
-    for (size_t t = 0; t < s.tokens.size(); ++t) {
-      ++stamp;
-      const uint32_t src = s.tokenDie[t];
-      for (uint32_t j = 0; j < K; ++j) {
-        const workload::ExpertId e = s.choices[t * K + j];
-        ++r.expertTokens[e];
-        const std::vector<placement::Replica>& copies = placed.replicas(l, e);
-        uint32_t pick = 0;
-        if (copies.size() > 1) pick = pickReplica(copies, src, s.turn[e]++, s.dieLoad, placed.split);
-        ++s.replicaTokens[s.replicaBase[e] + pick];
-        for (const placement::Shard& shard : copies[pick].shards) {
-          s.dieLoad[shard.die] += shard.parts;
-          if (s.seen[shard.die] != stamp) {  // a token goes to a die once, whatever number of its experts live there
-            s.seen[shard.die] = stamp;
-            ++r.pairTokens[size_t{src} * D + shard.die];
-          }
+    distribute(plan, l, r, -1);
+    for (int mb = 0; mb < static_cast<int>(plan.microMoe.size()); ++mb) distribute(plan, l, plan.microMoe[mb][l], mb);
+  }
+}
+
+// Layer l's routing of the tokens of micro-batch mb (-1: all of them) from the router's choices
+// in s.choices: tokens per die pair and per expert, each die's expert work.
+void ServingPlan::distribute(const StepPlan& plan, uint32_t l, LayerRouting& r, int mb) const {
+  State& s = *state_;
+  const uint32_t D = config_.dies, K = config_.model.topK, E = config_.model.experts;
+  const placement::Placement& placed = *plan.placement;
+  uint32_t& stamp = s.stamp;
+  // Replica token counts, per expert from replicaBase[e].
+  s.replicaBase.resize(E + 1);
+  s.replicaBase[0] = 0;
+  for (uint32_t e = 0; e < E; ++e)
+    s.replicaBase[e + 1] = s.replicaBase[e] + static_cast<uint32_t>(placed.replicas(l, e).size());
+  s.replicaTokens.assign(s.replicaBase[E], 0);
+  s.turn.assign(E, 0);
+  s.dieLoad.assign(D, 0);
+  for (size_t t = 0; t < s.tokens.size(); ++t) {
+    if (mb >= 0 && s.tokenMicro[t] != mb) continue;
+    ++stamp;
+    const uint32_t src = s.tokenDie[t];
+    for (uint32_t j = 0; j < K; ++j) {
+      const workload::ExpertId e = s.choices[t * K + j];
+      ++r.expertTokens[e];
+      const std::vector<placement::Replica>& copies = placed.replicas(l, e);
+      uint32_t pick = 0;
+      if (copies.size() > 1) pick = pickReplica(copies, src, s.turn[e]++, s.dieLoad, placed.split);
+      ++s.replicaTokens[s.replicaBase[e] + pick];
+      for (const placement::Shard& shard : copies[pick].shards) {
+        s.dieLoad[shard.die] += shard.parts;
+        if (s.seen[shard.die] != stamp) {  // a token goes to a die once, whatever number of its experts live there
+          s.seen[shard.die] = stamp;
+          ++r.pairTokens[size_t{src} * D + shard.die];
         }
       }
     }
-    for (auto& w : s.dieWork) w.clear();
-    for (uint32_t e = 0; e < E; ++e) {
-      const std::vector<placement::Replica>& copies = placed.replicas(l, e);
-      for (size_t i = 0; i < copies.size(); ++i)
-        if (const uint32_t n = s.replicaTokens[s.replicaBase[e] + i]; n > 0)
-          for (const placement::Shard& shard : copies[i].shards)
-            s.dieWork[shard.die].push_back({e, n, shard.parts, shard.engine});
-    }
-    r.work.clear();
-    for (uint32_t d = 0; d < D; ++d) {
-      r.workBegin[d] = static_cast<uint32_t>(r.work.size());
-      r.work.insert(r.work.end(), s.dieWork[d].begin(), s.dieWork[d].end());
-    }
-    r.workBegin[D] = static_cast<uint32_t>(r.work.size());
   }
+  for (auto& w : s.dieWork) w.clear();
+  for (uint32_t e = 0; e < E; ++e) {
+    const std::vector<placement::Replica>& copies = placed.replicas(l, e);
+    for (size_t i = 0; i < copies.size(); ++i)
+      if (const uint32_t n = s.replicaTokens[s.replicaBase[e] + i]; n > 0)
+        for (const placement::Shard& shard : copies[i].shards)
+          s.dieWork[shard.die].push_back({e, n, shard.parts, shard.engine});
+  }
+  r.work.clear();
+  for (uint32_t d = 0; d < D; ++d) {
+    r.workBegin[d] = static_cast<uint32_t>(r.work.size());
+    r.work.insert(r.work.end(), s.dieWork[d].begin(), s.dieWork[d].end());
+  }
+  r.workBegin[D] = static_cast<uint32_t>(r.work.size());
 }
 
 uint32_t ServingPlan::pickReplica(const std::vector<placement::Replica>& copies, uint32_t source, uint32_t turn,
@@ -388,7 +420,7 @@ void ServingPlan::decideOnline(StepPlan& plan) const {
   entry.epoch = s.epoch;
   entry.step = plan.step;
   entry.decidedAt = plan.start;
-  entry.policy = o.replaying ? "replay" : o.policy;
+  entry.policy = o.policy;
   entry.epochTokens = s.profile.totalTokens();
   placement::Problem problem;
   problem.fabric = o.fabric;
@@ -407,15 +439,26 @@ void ServingPlan::decideOnline(StepPlan& plan) const {
     entry.outcome = "kept";
     entry.reason = "the previous decision has not taken effect yet";
   } else if (o.replaying) {
-    for (const auto& [epoch, placed] : o.replay)
-      if (epoch == s.epoch) {
-        decision.emplace();
-        decision->placement = placed;
-        decision->reason = "replayed from the placement log";
-      }
-    if (!decision) {
+    const OnlinePlacementConfig::Recorded* recorded = nullptr;
+    for (const auto& r : o.replay)
+      if (r.epoch == s.epoch) recorded = &r;
+    if (!recorded) {
+      entry.policy = "replay";
       entry.outcome = "unchanged";
       entry.reason = "the placement log has no decision for this epoch";
+    } else {
+      entry.policy = recorded->policy;
+      entry.outcome = recorded->outcome;
+      entry.reason = recorded->reason;
+      entry.predictedGain = recorded->predictedGain;
+      entry.optimalityGap = recorded->optimalityGap;
+      if (recorded->placement) {
+        decision.emplace();
+        decision->placement = *recorded->placement;
+        decision->reason = recorded->reason;
+        decision->predictedGain = recorded->predictedGain;
+        decision->optimalityGap = recorded->optimalityGap;
+      }
     }
   } else if (!o.service.empty()) {
     const placement::RemoteDecider& ask = placement::remoteDecider();

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,13 @@ struct OnlinePlacementConfig {
   double attentionSeconds = 0;  // one layer's attention per step, estimated (DynamicPlacement)
   // Replay: decisions recorded by an earlier run (placement log), applied at their epochs instead
   // of asking a policy.
-  std::vector<std::pair<uint64_t, placement::Placement>> replay;  // (epoch, placement)
+  struct Recorded {
+    uint64_t epoch = 0;
+    std::string policy, outcome, reason;
+    double predictedGain = 0, optimalityGap = -1;
+    std::optional<placement::Placement> placement;  // applied
+  };
+  std::vector<Recorded> replay;  // by epoch; the log's words are kept, so the log itself replays too
   bool replaying = false;
 };
 
@@ -106,6 +113,11 @@ struct ServingConfig {
   // for the routed experts' FFNs; empty: the die's first engine. Everything else runs there too.
   std::string attentionEngine, expertEngine;
   TrainingConfig training;
+  // serving.overlap two_batch: every step's batch is split into two micro-batches (each die's batch
+  // entries alternately) whose layers interleave on the dies, so one micro-batch's attention and
+  // gate compute while the other's dispatch, experts and combine are on the network (DeepSeek's
+  // two-batch overlap, A3D-MoE's fusion). Serving only.
+  bool twoBatchOverlap = false;
 };
 
 // A die's share of one expert at one layer: the tokens of the replica it holds a shard of, the
@@ -128,7 +140,13 @@ struct StepPlan {
   std::vector<BatchEntry> batch;
   std::vector<uint32_t> dieTokens;    // tokens computed on each die
   std::vector<uint32_t> dieEmitting;  // tokens emitted by each die (LM head rows)
-  std::vector<LayerRouting> moe;      // per MoE layer
+  std::vector<LayerRouting> moe;      // per MoE layer, the whole batch
+  // Two-batch overlap only (else empty): each batch entry's micro-batch (0 or 1), the tokens each
+  // die computes per micro-batch, and the routing per micro-batch: microMoe[microBatch][layer],
+  // the whole batch's router choices split by micro-batch.
+  std::vector<uint8_t> microBatchOf;
+  std::vector<std::vector<uint32_t>> microDieTokens;  // [microBatch][die]
+  std::vector<std::vector<LayerRouting>> microMoe;
   uint64_t prefillTokens = 0, decodeTokens = 0;
   bool training = false;        // a training micro-batch: forward and backward
   uint64_t trainingStep = 0;    // 1-based
@@ -173,6 +191,7 @@ class ServingPlan {
   void resetIfRerun(uint64_t k, bool cached) const;
   void completeUpTo(uint64_t k, SimTime prevEnd) const;  // state after step k-1
   void route(StepPlan& plan) const;
+  void distribute(const StepPlan& plan, uint32_t layer, LayerRouting& r, int microBatch) const;
   void decideOnline(StepPlan& plan) const;
   uint32_t pickReplica(const std::vector<placement::Replica>& copies, uint32_t source, uint32_t turn,
                        const std::vector<uint64_t>& dieLoad, placement::Split split) const;

@@ -114,7 +114,9 @@ TEST(HdNodeBalance, SplitsTheHotExpertAndPacksTheColdOnes) {
   EXPECT_EQ(cold[hot[0].die], 0u);
   EXPECT_EQ(cold[hot[1].die], 0u);
   for (uint32_t die = 0; die < 4; ++die)
-    if (die != hot[0].die && die != hot[1].die) EXPECT_EQ(cold[die], 3u);
+    if (die != hot[0].die && die != hot[1].die) {
+      EXPECT_EQ(cold[die], 3u);
+    }
   EXPECT_NEAR(d.optimalityGap, 0.0, 1e-6);
   const CostEstimate hd = estimateCost(p, d.placement);
   EXPECT_NEAR(hd.maxOverMeanCompute, 1.0, 1e-3);  // EP's busiest die does the hot expert: 2x the mean

@@ -137,13 +137,26 @@ TEST(ServingPlacement, OnlineDecisionsAreLoggedAppliedAndReplayedBitForBit) {
   // On 3 partitions, identical.
   EXPECT_EQ(run(live, 3).digestHex(), res.digestHex());
 
-  // Replaying the applied placements (as placement_log.json holds them) gives the same step times.
+  // Replaying the decisions (as placement_log.json holds them) gives the same run, bit for bit.
   std::string json = R"({"decisions": [)";
   const TableRecord& map = host.tables.at("placement_map");
   bool first = true;
+  auto quoted = [](const std::string& text) {
+    std::string q = "\"";
+    for (char ch : text) q += ch == '"' || ch == '\\' ? std::string("\\") + ch : std::string(1, ch);
+    return q + "\"";
+  };
   for (size_t r = 0; r < log.rows(); ++r) {
-    if (log.strings[static_cast<size_t>(log.values[r * width + 6])] != "applied") continue;
     const int64_t epoch = log.values[r * width];
+    const std::string words = R"("policy": )" + quoted(log.strings[static_cast<size_t>(log.values[r * width + 5])]) +
+                              R"(, "reason": )" + quoted(log.strings[static_cast<size_t>(log.values[r * width + 7])]) +
+                              R"(, "predicted_gain": )" + std::to_string(log.values[r * width + 9]) + "e-6";
+    if (log.strings[static_cast<size_t>(log.values[r * width + 6])] != "applied") {
+      json += std::string(first ? "" : ",") + R"({"epoch": )" + std::to_string(epoch) + R"(, "outcome": )" +
+              quoted(log.strings[static_cast<size_t>(log.values[r * width + 6])]) + ", " + words + "}";
+      first = false;
+      continue;
+    }
     std::string experts = "[";
     for (uint32_t i = 0; i < 2 * 8; ++i) {
       experts += (i ? "," : "") + std::string("[");
@@ -159,7 +172,7 @@ TEST(ServingPlacement, OnlineDecisionsAreLoggedAppliedAndReplayedBitForBit) {
       experts += "]]";
     }
     experts += "]";
-    json += std::string(first ? "" : ",") + R"({"epoch": )" + std::to_string(epoch) +
+    json += std::string(first ? "" : ",") + R"({"epoch": )" + std::to_string(epoch) + ", " + words +
             R"(, "outcome": "applied", "placement": {"split": ")" +
             log.strings[static_cast<size_t>(log.values[r * width + 8])] + R"(", "experts": )" + experts + "}}";
     first = false;
@@ -169,6 +182,7 @@ TEST(ServingPlacement, OnlineDecisionsAreLoggedAppliedAndReplayedBitForBit) {
   const Results replayed = run(build(online(", online_policy: \"\", replay: " + path)), 1);
   EXPECT_EQ(component(replayed, "host").histograms.at("step_ps").sum, host.histograms.at("step_ps").sum);
   EXPECT_EQ(component(replayed, "host").tables.at("requests").values, host.tables.at("requests").values);
+  EXPECT_EQ(replayed.digestHex(), res.digestHex());  // the log itself included
 }
 
 TEST(ServingPlacement, ADecisionThatDoesNotFitLeavesThePlacementAndSaysWhy) {

@@ -16,6 +16,14 @@ bool isDie(const std::string& type) { return type == "hw.Die" || type == "moe.Di
 
 }  // namespace
 
+// A CSV field, quoted when it holds a comma or a quote (component names like "router[2,3]").
+std::string csvField(const std::string& text) {
+  if (text.find_first_of(",\"") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char ch : text) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return quoted + "\"";
+}
+
 // placement_log.json from the serving host's placement_log and placement_map tables: every online
 // decision with its inputs, outcome, reason and predicted gain, and each applied placement as
 // experts[layer * E + e] = replicas, each a list of [die, parts, engine?] (mapping.replay reads it).
@@ -93,7 +101,7 @@ std::string writeResultTables(const std::string& dir, const Results& results, co
     out << "\n";
     for (const ComponentRecord& c : results.components()) {
       if (!isDie(c.type)) continue;
-      out << c.name << "," << c.type;
+      out << csvField(c.name) << "," << c.type;
       for (const auto& col : columns) {
         auto v = c.counters.find(col);
         out << "," << (v == c.counters.end() ? 0 : v->second);
@@ -127,7 +135,7 @@ std::string writeResultTables(const std::string& dir, const Results& results, co
         links << "from,port,to,bytes,bandwidth_bytes_per_s,utilization\n";
         any = true;
       }
-      links << c.name << "," << port << "," << peer << "," << bytes << "," << rate << ","
+      links << csvField(c.name) << "," << port << "," << csvField(peer) << "," << bytes << "," << rate << ","
             << (rate && seconds > 0 ? static_cast<double>(bytes) / (static_cast<double>(rate) * seconds) : 0.0)
             << "\n";
     }

@@ -52,11 +52,18 @@ SimTime BatchScheduler::nextWorkAt(SimTime now) {
 }
 
 int64_t BatchScheduler::pickDie(uint32_t tokens) const {
+  // Data-parallel attention: the die running the fewest sequences that has room (ties: the most
+  // free KV cache, then the lowest index). Choosing by free KV alone would pile every request onto
+  // the dies holding the fewest experts when a placement leaves the dies unequal room.
+  std::vector<uint32_t> running(capacity_.size(), 0);
+  for (const Sequence& s : running_) ++running[s.die];
   int64_t best = -1;
   for (size_t d = 0; d < capacity_.size(); ++d) {
     const uint64_t free = capacity_[d] - kvUsed_[d];
-    if (free < tokens) continue;
-    if (best < 0 || free > capacity_[best] - kvUsed_[best]) best = static_cast<int64_t>(d);
+    if (free < tokens || capacity_[d] == 0) continue;
+    if (best < 0 || running[d] < running[best] ||
+        (running[d] == running[best] && free > capacity_[best] - kvUsed_[best]))
+      best = static_cast<int64_t>(d);
   }
   return best;
 }

@@ -1,7 +1,11 @@
 // Determinism of MoE serving across nodes (issue 5): a serving scenario whose expert routing is
 // replayed from the real Mixtral-8x7B MT-Bench trace gives the same results on 1 and 2
-// partition threads and in 2, 3 and 4 wafersim-node processes over ZeroMQ.
+// partition threads and in 2, 3 and 4 wafersim-node processes over ZeroMQ; online expert
+// placement decided by a wafersim-placement process gives the in-process results in 2 nodes.
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -59,6 +63,47 @@ TEST(ServingAcrossNodes, RealTraceRoutingGivesTheSameResultsEverywhere) {
   const std::string six = scenario(3);
   const auto b = metis(six, 3);
   EXPECT_EQ(runNodes(six, b).results.digestHex(), runThreads(build(six, 1)).results.digestHex()) << "3 nodes";
+}
+
+// `wafersim run --nodes 2` on a scenario with an online policy starts wafersim-placement and the
+// nodes ask it every epoch; the results equal the in-process run's, decision log included.
+TEST(ServingAcrossNodes, OnlinePlacementThroughTheServiceGivesTheInProcessResults) {
+  const std::string dir = ::testing::TempDir() + "online_placement";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string file = dir + "/online.yaml";
+  std::ofstream(file) << R"(model: moe_serving
+params:
+  hardware: {system: dojo, x: 2, y: 2}
+  model: {preset: mixtral-8x7b, layers: 2}
+  workload: {kind: poisson, rate: 4000, count: 16, prompt_tokens: 64, output_tokens: 8}
+  routing: {kind: synthetic, zipf: 1.2, drift_every_steps: 4, drift_shift: 3}
+  scheduler: {max_running: 16, token_budget: 1024}
+  mapping: {online_policy: eplb, epoch: 1 ms, spare_experts: 2}
+simulation: {seed: 5}
+)";
+  auto run = [&](const std::string& out, const std::string& extra) {
+    const std::string command = "timeout 240 " + testing::cliBinary() + " run " + file + " --out " + dir + "/" + out +
+                                extra + " > " + dir + "/" + out + ".log 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    std::ifstream in(dir + "/" + out + "/summary.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  const std::string threads = run("threads", "");
+  const std::string nodes = run("nodes", " --nodes 2");
+  auto digest = [](const std::string& summary) {
+    const auto at = summary.find("\"digest\"");
+    return at == std::string::npos ? std::string("none") : summary.substr(at, 32);
+  };
+  EXPECT_NE(digest(threads), "none");
+  EXPECT_EQ(digest(nodes), digest(threads));
+  std::ifstream log(dir + "/nodes.log");
+  std::stringstream printed;
+  printed << log.rdbuf();
+  EXPECT_NE(printed.str().find("placement service"), std::string::npos) << printed.str();
+  EXPECT_TRUE(std::filesystem::exists(dir + "/nodes/placement_log.json"));
 }
 
 }  // namespace

@@ -198,8 +198,9 @@ void placeExperts(const Params& p, const hw::HardwareSystem& system, ServingConf
       routing.set("kind", "trace");
       routing.set("trace_file", trace);
     }
-    // A different sample of the same router (a trace replays from its start).
-    auto router = makeRouter(routing, m, seed + 0x5052'4F46ull);  // "PROF"
+    // Other tokens of the same routing (the run's hot experts and groups; a trace replays from
+    // its start).
+    auto router = makeRouter(routing, m, seed + 0x5052'4F46ull, seed);  // "PROF"
     return profileRouting(*router, problem.fabric, static_cast<uint64_t>(p.integer("mapping.profile_tokens")),
                           static_cast<uint32_t>(p.integer("mapping.profile_sequence")), needs);
   };

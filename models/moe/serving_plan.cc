@@ -26,7 +26,8 @@ std::vector<ParamSpec> routingParams() {
           {"trace_file", ParamType::Text, "", "routing trace (kind trace): HD-MoE or Patterns-behind-Chaos JSON", {}, {}}};
 }
 
-std::unique_ptr<workload::ExpertRouter> makeRouter(const Params& p, const MoeModelConfig& model, uint64_t seed) {
+std::unique_ptr<workload::ExpertRouter> makeRouter(const Params& p, const MoeModelConfig& model, uint64_t seed,
+                                                   uint64_t structureSeed) {
   const std::string& kind = p.text("kind");
   if (kind == "synthetic") {
     workload::SyntheticRouterConfig c;
@@ -34,6 +35,7 @@ std::unique_ptr<workload::ExpertRouter> makeRouter(const Params& p, const MoeMod
     c.experts = model.experts;
     c.topK = model.topK;
     c.seed = seed;
+    c.structureSeed = structureSeed;
     c.zipfExponent = p.real("zipf");
     c.groups = static_cast<uint32_t>(p.integer("groups"));
     c.groupProbability = p.real("group_probability");

@@ -160,7 +160,10 @@ struct StepPlan {
 // The routing section of a scenario: kind synthetic (SyntheticRouter's knobs) or trace (a
 // routing trace file, HD-MoE or Patterns-behind-Chaos format).
 std::vector<ParamSpec> routingParams();
-std::unique_ptr<workload::ExpertRouter> makeRouter(const Params& resolved, const MoeModelConfig& model, uint64_t seed);
+// `structureSeed` (nonzero): a synthetic router's hot experts and groups come from it, its tokens
+// from `seed` (the offline profiling pass: other tokens of the run's model).
+std::unique_ptr<workload::ExpertRouter> makeRouter(const Params& resolved, const MoeModelConfig& model, uint64_t seed,
+                                                   uint64_t structureSeed = 0);
 
 class ServingPlan {
  public:

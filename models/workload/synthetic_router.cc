@@ -94,7 +94,7 @@ SyntheticRouter::SyntheticRouter(const SyntheticRouterConfig& config)
   all_.resize(E);
   for (uint32_t e = 0; e < E; ++e) all_[e] = e;
 
-  RandomStream setup(config.seed, 0x524F555445ull, /*stream=*/1);
+  RandomStream setup(config.structureSeed != 0 ? config.structureSeed : config.seed, 0x524F555445ull, /*stream=*/1);
   const uint32_t groupSize = E / config.groups;
   for (uint32_t l = 0; l < config.layers; ++l) {
     hot_.push_back(shuffled(E, setup));

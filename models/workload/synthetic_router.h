@@ -55,6 +55,9 @@ struct SyntheticRouterConfig {
   uint32_t experts = 8;
   uint32_t topK = 2;
   uint64_t seed = 1;
+  // The routing's structure (which experts are hot, the co-activation groups) comes from this seed
+  // when nonzero, else from `seed`: a profiling pass samples other tokens of the same model.
+  uint64_t structureSeed = 0;
   double zipfExponent = 0.0;      // >= 0; 0 gives uniform routing
   uint32_t groups = 1;            // co-activation groups; experts % groups == 0, experts/groups >= topK
   double groupProbability = 0.0;  // in [0, 1]

@@ -36,7 +36,8 @@ placement::Fabric fabricOf(const hw::HardwareSystem& system, const std::string& 
     }
   for (uint32_t d = 0; d < D; ++d) {
     const hw::DieSpec& spec = system.specs.at(system.specOf.at(d));
-    const uint32_t engine = expertEngine.empty() || expertEngine == "auto" ? 0 : spec.engineIndex(expertEngine);
+    const uint32_t engine =
+        expertEngine.empty() || expertEngine == "auto" || expertEngine == "coprocess" ? 0 : spec.engineIndex(expertEngine);
     f.expertFlops.push_back(double(spec.engines[engine].compute.peak(computeType).flopsPerSecond));
     f.memoryBandwidth.push_back(double(spec.engines[engine].dramBandwidth.bytesPerSecond));
   }

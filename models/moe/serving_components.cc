@@ -238,9 +238,10 @@ class ServingDie final : public hw::ProgramDie {
     step_ = plan_->step(start.step, SimTime::fromPs(start.prevEndPs), SimTime::fromPs(start.startPs));
   }
 
-  static constexpr uint32_t kAuto = UINT32_MAX;
+  static constexpr uint32_t kAuto = UINT32_MAX, kCoprocess = UINT32_MAX - 1;
   uint32_t engineOf(const std::string& name) {
     if (name == "auto") return kAuto;
+    if (name == "coprocess") return die().spec().engines.size() >= 2 ? kCoprocess : 0;
     return name.empty() ? 0 : die().spec().engineIndex(name);
   }
 
@@ -370,11 +371,14 @@ class ServingDie final : public hw::ProgramDie {
       expectedByTag_[tag] += migrating_[ml];
       p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[tag], tag));
     }
+    if (expertEngine_ == kCoprocess) coprocess(r);
     for (uint32_t i = r.workBegin[d]; i < r.workBegin[d + 1]; ++i) {
       const ExpertWork& w = r.work[i];
       // A tensor-parallel shard computes its parts of the intermediate columns.
       const uint64_t columns = (uint64_t{m_.expertIntermediate} * w.parts + placement::kWhole - 1) / placement::kWhole;
-      const uint32_t engine = w.engine == placement::kDefaultEngine ? expertEngine_ : w.engine;
+      const uint32_t engine = w.engine != placement::kDefaultEngine ? w.engine
+                              : expertEngine_ == kCoprocess     ? coprocessed_[i - r.workBegin[d]]
+                                                                : expertEngine_;
       if (isBackward) ffnBackward(p, w.tokens, columns, engine);
       else ffn(p, w.tokens, columns, engine);
     }
@@ -383,6 +387,51 @@ class ServingDie final : public hw::ProgramDie {
         p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, back));
         combined_.add(c * bytesPerToken);
       }
+  }
+
+  uint64_t columnsOf(const ExpertWork& w) const {
+    return (uint64_t{m_.expertIntermediate} * w.parts + placement::kWhole - 1) / placement::kWhole;
+  }
+
+  Duration ffnTime(const ExpertWork& w, uint32_t engine) {
+    const uint64_t h = m_.hiddenSize, c = columnsOf(w);
+    return die().cost(gemm(w.tokens, (m_.gatedFfn ? 2 : 1) * c, h, engine)).time + die().cost(gemm(w.tokens, h, c, engine)).time;
+  }
+
+  // Duplex's expert co-processing (seeds.md 4.3, getIdxHighOptimal) with this die's own costs: this
+  // layer's experts start on the bandwidth engine (the Logic-PIM); the hottest move to the compute
+  // engine (the xPU) while the later of the two engines' finishing times keeps falling. Both
+  // engines then run their experts at once. coprocessed_[i]: the engine of the die's i-th work.
+  void coprocess(const LayerRouting& r) {
+    const uint32_t d = index();
+    const auto& engines = die().spec().engines;
+    uint32_t compute = 0;
+    for (uint32_t e = 1; e < engines.size(); ++e)
+      if (engines[e].compute.peakFp16 > engines[compute].compute.peakFp16) compute = e;
+    uint32_t memory = compute == 0 ? 1 : 0;
+    for (uint32_t e = 0; e < engines.size(); ++e)
+      if (e != compute && engines[e].dramBandwidth > engines[memory].dramBandwidth) memory = e;
+    const uint32_t n = r.workBegin[d + 1] - r.workBegin[d];
+    coprocessed_.assign(n, memory);
+    std::vector<uint32_t> order(n);
+    for (uint32_t i = 0; i < n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      return r.work[r.workBegin[d] + a].tokens > r.work[r.workBegin[d] + b].tokens;
+    });
+    Duration onCompute = Duration::zero(), onMemory = Duration::zero();
+    std::vector<Duration> xpu(n), pim(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      xpu[i] = ffnTime(r.work[r.workBegin[d] + i], compute);
+      pim[i] = ffnTime(r.work[r.workBegin[d] + i], memory);
+      onMemory = onMemory + pim[i];
+    }
+    for (uint32_t i : order) {
+      const Duration x = onCompute + xpu[i], m = onMemory - pim[i];
+      if (std::max(x, m) >= std::max(onCompute, onMemory)) break;
+      onCompute = x;
+      onMemory = m;
+      coprocessed_[i] = compute;
+    }
   }
 
   void awaitCombine(std::vector<hw::ProgramStep>& p, uint32_t back, uint64_t destinations) {
@@ -537,6 +586,7 @@ class ServingDie final : public hw::ProgramDie {
   Counter &tokens_, &dispatched_, &combined_;
   Counter& migrated_ = counter("migration_bytes");
   const uint32_t attentionEngine_, expertEngine_;
+  std::vector<uint32_t> coprocessed_;  // expert_engine coprocess: the engine of each of this layer's works
 };
 
 }  // namespace

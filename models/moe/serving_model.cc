@@ -349,7 +349,7 @@ std::vector<ParamSpec> servingParams() {
                0.01, 1},
               {"attention_engine", ParamType::Text, "",
                "engine for attention over the KV cache (Duplex: pim; auto: the fastest for each op)", {}, {}},
-              {"expert_engine", ParamType::Text, "", "engine for the routed experts' FFNs (pim, xpu, auto)", {}, {}},
+              {"expert_engine", ParamType::Text, "", "engine for the routed experts' FFNs: an engine (pim, xpu), auto (the fastest for each op) or coprocess (Duplex: per layer, the hottest experts on the xPU, the rest on the Logic-PIM, both at once)", {}, {}},
               {"trace_start", ParamType::Duration, "0 ps", "start of the Perfetto trace window (trace.json)", 0, {}},
               {"trace_end", ParamType::Duration, "0 ps", "end of the trace window (0: no trace)", 0, {}},
               {"overlap", ParamType::Text, "none",
@@ -402,7 +402,7 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
                           " equal micro-batches (training.sequences, training.micro_batches)"));
   c.attentionEngine = p.text("serving.attention_engine");
   for (const std::string& engine : {c.attentionEngine, c.expertEngine})  // refuse unknown engines now
-    if (!engine.empty() && engine != "auto")
+    if (!engine.empty() && engine != "auto" && engine != "coprocess")
       for (const hw::DieSpec& spec : c.dieSpecs) (void)spec.engineIndex(engine);
   c.traceEnd = SimTime::zero() + p.duration("serving.trace_end");
   if (const std::string& overlap = p.text("serving.overlap"); overlap == "two_batch") {

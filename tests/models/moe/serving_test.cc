@@ -169,6 +169,45 @@ simulation: {partitions: 1}
             component(xpu, "host").counters.at("last_finish_ps"));
 }
 
+TEST(Serving, DuplexCoProcessingRunsOneLayersExpertsOnBothEnginesAtOnce) {
+  // expert_engine coprocess: per die and layer, the hottest experts on the xPU and the rest on the
+  // Logic-PIM, chosen with the die's own costs so that the later engine finishes as early as the
+  // greedy can make it. Both engines run experts; it is never slower than all of them on one.
+  auto run1 = [](const std::string& experts) {
+    return run(build(R"(
+model: moe_serving
+params:
+  hardware: {system: duplex-box, x: 2}
+  model: {preset: mixtral-8x7b, layers: 4}
+  workload: {kind: closed, concurrency: 32, count: 32, prompt_tokens: 64, output_tokens: 8}
+  routing: {kind: synthetic, zipf: 1.0}
+  serving: {attention_engine: auto}
+simulation: {partitions: 1}
+)",
+                     {"params.serving.expert_engine=" + experts}),
+               1);
+  };
+  const Results both = run1("coprocess"), pim = run1("pim"), xpu = run1("xpu");
+  for (const char* gpu : {"gpu[0]", "gpu[1]"}) {
+    const auto& c = component(both, gpu).counters;
+    EXPECT_GT(c.at("flops_pim"), component(xpu, gpu).counters.at("flops_pim")) << gpu;  // experts on the PIM
+    EXPECT_GT(c.at("flops_xpu"), component(pim, gpu).counters.at("flops_xpu")) << gpu;  // and on the xPU
+  }
+  const auto finish = [](const Results& r) { return component(r, "host").counters.at("last_finish_ps"); };
+  EXPECT_LE(finish(both), finish(pim));
+  EXPECT_LE(finish(both), finish(xpu));
+  EXPECT_EQ(run(build(R"(
+model: moe_serving
+params:
+  hardware: {system: duplex-box, x: 2}
+  model: {preset: mixtral-8x7b, layers: 4}
+  workload: {kind: closed, concurrency: 32, count: 32, prompt_tokens: 64, output_tokens: 8}
+  routing: {kind: synthetic, zipf: 1.0}
+  serving: {attention_engine: auto, expert_engine: coprocess}
+simulation: {partitions: 2}
+)"), 2).digestHex(), both.digestHex());
+}
+
 TEST(Serving, ATrainingStepRunsForwardBackwardAllReduceAndOptimizer) {
   // The one-layer model on 2 GPUs, one step of 2 sequences of 16 tokens in one micro-batch: each
   // GPU holds one sequence; top-2 of 2 experts sends every token to the other GPU forward and its

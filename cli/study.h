@@ -1,0 +1,104 @@
+// `wafersim study DIR`: a paper-reproduction study. DIR/study.yaml names scenario runs (a scenario
+// file relative to DIR and overrides), a metric (a dotted path into summary.json) and comparisons
+// (ratios of the metric between two runs, against the paper's ratio and an optional range):
+//
+//   study: "S2 HD-MoE: TP vs EP vs CB vs HD on a 3D-NMP mesh"
+//   source: "HD-MoE artifact results"                      # optional
+//   metric: {key: serving.tpot.mean_ms, name: "TPOT (ms)", lower_is_better: true}
+//   runs:
+//     - {name: compute-rich/TP, scenario: decode.yaml, set: [params.mapping.policy=tp]}
+//     - {name: compute-rich/HD, scenario: decode.yaml, set: [params.mapping.policy=hd]}
+//   comparisons:                                           # optional
+//     - {name: "HD speedup vs TP", numerator: compute-rich/TP, denominator: compute-rich/HD,
+//        paper: 1.81, paper_range: [1.1, 1.8]}             # paper and paper_range optional
+//
+// A metric key whose last part ends in _ms, _us or _ns and is not in summary.json reads the
+// matching _s figure, scaled (serving.tpot.mean_ms is serving.tpot.mean_s * 1e3).
+// Every run writes its results folder OUT/<run name with / replaced by _> (OUT defaults to
+// runs/study-<DIR's name>); --reuse reads those folders instead of running. The tables printed
+// are written to OUT/study.json (with relative paths only) beside a copy of study.yaml.
+// Errors in the study file name the file, the line and the field.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/run_scenario.h"
+
+namespace wafersim::study {
+
+struct Metric {
+  std::string key;   // dotted path into summary.json
+  std::string name;  // for the tables (default: the key)
+  bool lowerIsBetter = true;
+  int line = 0;
+};
+
+struct StudyRun {
+  std::string name;
+  std::string scenario;          // as written: relative to the study's folder
+  std::vector<std::string> set;  // overrides, "dotted.path=value"
+  int line = 0;
+};
+
+struct Comparison {
+  std::string name;
+  std::string numerator, denominator;  // run names
+  std::optional<double> paper;
+  std::optional<std::pair<double, double>> paperRange;
+  int line = 0;
+};
+
+struct Study {
+  std::string file;  // the study file, for messages
+  std::string title;
+  std::string citation;  // the study file's "source"
+  Metric metric;
+  std::vector<StudyRun> runs;
+  std::vector<Comparison> comparisons;
+};
+
+// Parses a study file's text; `file` names it in errors ("DIR/study.yaml:7: runs[1].name: ...").
+Study parseStudy(const std::string& text, const std::string& file);
+Study loadStudy(const std::string& dir);  // DIR/study.yaml
+
+// The number at `key` (dotted) in a summary, with the _ms/_us/_ns fallback; nullopt when absent.
+std::optional<double> metricValue(const nlohmann::json& summary, const std::string& key);
+
+enum class Verdict { InRange, Outside, DirectionWrong, NoRange };
+const char* toString(Verdict verdict);  // "in range", "outside", "direction wrong", "-"
+
+// DirectionWrong when the ratio is on the other side of 1 from the paper's ratio (or, without
+// one, from paper_range's middle); else InRange/Outside by paper_range; NoRange without a range.
+Verdict classify(double ratio, std::optional<double> paper, std::optional<std::pair<double, double>> range);
+
+// One run's figures, read from its summary.json.
+struct RunFigures {
+  std::string name;
+  std::string folder;  // relative to the study's out folder
+  double value = 0;    // the metric
+  double wallSeconds = 0;
+  double eventsPerSecond = 0;
+  std::optional<double> tokensPerWallSecond;  // serving.output_tokens / wall seconds
+};
+RunFigures figures(const Study& study, const StudyRun& run, const std::string& folder, const nlohmann::json& summary);
+
+// study.json: the study, its runs' figures and the comparisons' ratios and verdicts.
+nlohmann::json report(const Study& study, const std::vector<RunFigures>& runs);
+// The two tables (runs, comparisons) of a report, as printed.
+std::string formatReport(const nlohmann::json& report);
+
+struct StudyOptions {
+  std::string outDir;  // default runs/study-<DIR's name>
+  bool reuse = false;  // read the results folders instead of running
+  DistributedFlags flags;
+};
+
+// Runs (or reads) every run, prints the tables, writes OUT/study.json; returns the report.
+nlohmann::json runStudy(const std::string& dir, const StudyOptions& options);
+
+}  // namespace wafersim::study

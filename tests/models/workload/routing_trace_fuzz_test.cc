@@ -1,5 +1,7 @@
 // Truncations and byte flips of a trace must give Error{InvalidConfig} or a valid trace whose
 // replay works, never a crash or another exception type.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -19,7 +21,8 @@ namespace fs = std::filesystem;
 
 // Reads `bytes` as a trace and, if valid, replays every layer once; returns whether it was valid.
 bool tryTrace(const std::string& bytes, int* errors) {
-  const fs::path path = fs::path(testing::TempDir()) / "routing_trace_fuzz.json";
+  // One file per test process: ctest runs this file's tests in parallel processes.
+  const fs::path path = fs::path(testing::TempDir()) / ("routing_trace_fuzz_" + std::to_string(::getpid()) + ".json");
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   RoutingTraceOptions o;
   o.experts = 8;

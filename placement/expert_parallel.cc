@@ -58,18 +58,19 @@ PolicyType expertParallelPolicy() {
           "expert parallel: whole experts dealt in turn, expert e of MoE layer l on die (e + l * layer_shift) mod D",
           "GShard / DeepSpeed-MoE expert parallelism",
           {{"layer_shift", ParamType::Integer, "0", "dies the dealing shifts per MoE layer", 0, 1e6}},
-          {},
+          {.profile = false},
           [] { return std::make_unique<ExpertParallel>(ExpertParallel::Order::InTurn); }};
 }
 
 PolicyType expertParallelRandomPolicy() {
   return {"ep_random", "expert parallel in a seeded random order per layer (HD-MoE baseline EP)",
-          "HD-MoE, research/seeds.md 2.5", {}, {}, [] { return std::make_unique<ExpertParallel>(ExpertParallel::Order::Random); }};
+          "HD-MoE, research/seeds.md 2.5", {}, {.profile = false},
+          [] { return std::make_unique<ExpertParallel>(ExpertParallel::Order::Random); }};
 }
 
 PolicyType expertParallelContiguousPolicy() {
   return {"ep_contiguous", "expert parallel in contiguous blocks (experts 0..E/D-1 on the first die, ...)",
-          "SGLang / DeepEP default layout (Patterns behind Chaos 3.4 'Default')", {}, {},
+          "SGLang / DeepEP default layout (Patterns behind Chaos 3.4 'Default')", {}, {.profile = false},
           [] { return std::make_unique<ExpertParallel>(ExpertParallel::Order::Contiguous); }};
 }
 

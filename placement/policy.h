@@ -37,6 +37,7 @@ class Policy {
 struct PolicyNeeds {
   bool pairs = false;
   bool next = false;
+  bool profile = true;  // false: a fixed layout that never reads the routing statistics
 };
 
 struct PolicyType {

@@ -24,7 +24,7 @@ class TensorParallel final : public Policy {
 
 PolicyType tensorParallelPolicy() {
   return {"tp", "tensor parallel: every expert split over every die (HD-MoE baseline TP)",
-          "HD-MoE, research/seeds.md 2.5", {}, {}, [] { return std::make_unique<TensorParallel>(); }};
+          "HD-MoE, research/seeds.md 2.5", {}, {.profile = false}, [] { return std::make_unique<TensorParallel>(); }};
 }
 
 }  // namespace wafersim::placement

@@ -189,23 +189,20 @@ void placeExperts(const Params& p, const hw::HardwareSystem& system, ServingConf
     });
   problem.options = policyOptions(p, offline, "mapping.policy", onlineType);
   problem.current = placement::expertParallel(problem);
-  const bool fixedLayout = offline.name == "ep" || offline.name == "ep_random" || offline.name == "ep_contiguous" ||
-                           offline.name == "tp";
-  auto profile = [&](placement::PolicyNeeds needs) {
-    const std::string& trace = p.text("mapping.profile_trace");
+  if (offline.needs.profile) {
+    // Other tokens of the same routing (the run's hot experts and groups; a trace replays from
+    // its start), or another trace.
     Params routing = c.routing;
-    if (!trace.empty()) {
+    if (const std::string& trace = p.text("mapping.profile_trace"); !trace.empty()) {
       routing.set("kind", "trace");
       routing.set("trace_file", trace);
     }
-    // Other tokens of the same routing (the run's hot experts and groups; a trace replays from
-    // its start).
     auto router = makeRouter(routing, m, seed + 0x5052'4F46ull, seed);  // "PROF"
-    return profileRouting(*router, problem.fabric, static_cast<uint64_t>(p.integer("mapping.profile_tokens")),
-                          static_cast<uint32_t>(p.integer("mapping.profile_sequence")), needs);
-  };
-  if (!fixedLayout) problem.profile = profile(offline.needs);
-  else problem.profile = placement::LoadProfile(m.moeLayerCount(), m.experts, c.dies, false, false);
+    problem.profile = profileRouting(*router, problem.fabric, static_cast<uint64_t>(p.integer("mapping.profile_tokens")),
+                                     static_cast<uint32_t>(p.integer("mapping.profile_sequence")), offline.needs);
+  } else {
+    problem.profile = placement::LoadProfile(m.moeLayerCount(), m.experts, c.dies, false, false);
+  }
   problem.tokensPerStep = static_cast<uint64_t>(p.integer("scheduler.max_running"));
   placement::Decision decision;
   try {

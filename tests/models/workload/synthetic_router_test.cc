@@ -199,6 +199,30 @@ TEST(SyntheticRouterTest, HotSetDriftsEveryNSteps) {
   EXPECT_EQ(hots, hotPerEpoch);  // same seed, same rotation schedule
 }
 
+// A profiling pass samples other tokens of the same routing: with the run's structure seed its hot
+// experts are the run's, whatever its token seed; without it they are another router's.
+TEST(SyntheticRouterTest, TheStructureSeedKeepsTheHotExpertsAcrossTokenSeeds) {
+  SyntheticRouterConfig run;
+  run.layers = 4;
+  run.experts = 64;
+  run.topK = 2;
+  run.seed = 11;
+  run.zipfExponent = 1.0;
+  SyntheticRouterConfig profile = run;
+  profile.seed = 12345;
+  profile.structureSeed = run.seed;
+  SyntheticRouterConfig other = run;
+  other.seed = 12345;
+  const SyntheticRouter a(run), b(profile), c(other);
+  bool differs = false;
+  for (uint32_t l = 0; l < run.layers; ++l)
+    for (uint32_t r = 0; r < run.experts; ++r) {
+      EXPECT_EQ(b.hotExpert(l, r), a.hotExpert(l, r)) << l << " " << r;
+      differs |= c.hotExpert(l, r) != a.hotExpert(l, r);
+    }
+  EXPECT_TRUE(differs);
+}
+
 // DeepSeek-V3-shaped routing: 256 experts in 8 groups of 32, top-8 experts from the top-4 groups.
 SyntheticRouterConfig deepSeekV3(bool limited) {
   SyntheticRouterConfig c;

@@ -113,6 +113,26 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
+Metric parseMetric(const std::string& file, const YAML::Node& metric, const std::string& path, const YAML::Node& parent) {
+  if (!metric.IsDefined() || metric.IsNull()) bad(file, parent, path, "missing (required)");
+  checkKeys(file, metric, path, {"key", "name", "lower_is_better"});
+  Metric m;
+  m.key = text(file, metric, "key", path + ".key", true);
+  m.line = lineOf(metric["key"]);
+  if (m.key.front() == '.' || m.key.back() == '.' || m.key.find("..") != std::string::npos)
+    bad(file, metric["key"], path + ".key", "empty part in the dotted path \"" + m.key + "\"");
+  m.name = text(file, metric, "name", path + ".name", false);
+  if (m.name.empty()) m.name = m.key;
+  if (metric["lower_is_better"].IsDefined()) {
+    try {
+      m.lowerIsBetter = metric["lower_is_better"].as<bool>();
+    } catch (const YAML::BadConversion&) {
+      bad(file, metric["lower_is_better"], path + ".lower_is_better", "expected true or false");
+    }
+  }
+  return m;
+}
+
 }  // namespace
 
 Study parseStudy(const std::string& source, const std::string& file) {
@@ -123,29 +143,24 @@ Study parseStudy(const std::string& source, const std::string& file) {
     fail(ErrorKind::InvalidConfig, file, ":", e.mark.line + 1, ": not valid YAML: ", e.msg);
   }
   if (!root.IsDefined() || root.IsNull()) fail(ErrorKind::InvalidConfig, file, ": empty study file");
-  checkKeys(file, root, "(document)", {"study", "source", "metric", "runs", "comparisons"});
+  checkKeys(file, root, "(document)", {"study", "source", "metric", "metrics", "runs", "comparisons"});
   Study s;
   s.file = file;
   s.title = text(file, root, "study", "study", true);
   s.citation = text(file, root, "source", "source", false);
 
-  const YAML::Node metric = root["metric"];
-  if (!metric.IsDefined() || metric.IsNull()) bad(file, root, "metric", "missing (required)");
-  checkKeys(file, metric, "metric", {"key", "name", "lower_is_better"});
-  s.metric.key = text(file, metric, "key", "metric.key", true);
-  s.metric.line = lineOf(metric["key"]);
-  {
-    const std::string& k = s.metric.key;
-    if (k.front() == '.' || k.back() == '.' || k.find("..") != std::string::npos)
-      bad(file, metric["key"], "metric.key", "empty part in the dotted path \"" + k + "\"");
-  }
-  s.metric.name = text(file, metric, "name", "metric.name", false);
-  if (s.metric.name.empty()) s.metric.name = s.metric.key;
-  if (metric["lower_is_better"].IsDefined()) {
-    try {
-      s.metric.lowerIsBetter = metric["lower_is_better"].as<bool>();
-    } catch (const YAML::BadConversion&) {
-      bad(file, metric["lower_is_better"], "metric.lower_is_better", "expected true or false");
+  s.metric = parseMetric(file, root["metric"], "metric", root);
+  const YAML::Node extra = root["metrics"];
+  if (extra.IsDefined() && !extra.IsNull()) {
+    if (!extra.IsSequence()) bad(file, extra, "metrics", "expected a list of {key, name, lower_is_better}");
+    std::map<std::string, int> keys{{s.metric.key, s.metric.line}};
+    for (size_t i = 0; i < extra.size(); ++i) {
+      Metric m = parseMetric(file, extra[i], "metrics[" + std::to_string(i) + "]", extra);
+      if (keys.count(m.key))
+        bad(file, extra[i]["key"], "metrics[" + std::to_string(i) + "].key",
+            "\"" + m.key + "\" is already the metric on line " + std::to_string(keys[m.key]));
+      keys[m.key] = m.line;
+      s.extraMetrics.push_back(std::move(m));
     }
   }
 
@@ -192,10 +207,16 @@ Study parseStudy(const std::string& source, const std::string& file) {
     for (size_t i = 0; i < comparisons.size(); ++i) {
       const YAML::Node c = comparisons[i];
       const std::string path = "comparisons[" + std::to_string(i) + "]";
-      checkKeys(file, c, path, {"name", "numerator", "denominator", "paper", "paper_range"});
+      checkKeys(file, c, path, {"name", "metric", "numerator", "denominator", "paper", "paper_range"});
       Comparison cmp;
       cmp.line = lineOf(c);
       cmp.name = text(file, c, "name", path + ".name", true);
+      cmp.metric = text(file, c, "metric", path + ".metric", false);
+      if (cmp.metric.empty()) cmp.metric = s.metric.key;
+      bool known = cmp.metric == s.metric.key;
+      std::string list = s.metric.key;
+      for (const Metric& m : s.extraMetrics) known |= cmp.metric == m.key, list += ", " + m.key;
+      if (!known) bad(file, c["metric"], path + ".metric", "\"" + cmp.metric + "\" is not a metric of the study (metrics: " + list + ")");
       for (const char* side : {"numerator", "denominator"}) {
         std::string& run = side[0] == 'n' ? cmp.numerator : cmp.denominator;
         run = text(file, c, side, path + "." + side, true);
@@ -282,6 +303,13 @@ RunFigures figures(const Study& study, const StudyRun& run, const std::string& f
         "\"" + study.metric.key + "\" is not a number in the summary.json of run \"" + run.name + "\" (" + folder +
             "/summary.json)");
   f.value = *v;
+  for (const Metric& m : study.extraMetrics) {
+    const std::optional<double> x = metricValue(summary, m.key);
+    if (!x)
+      bad(study.file, m.line, "metrics", "\"" + m.key + "\" is not a number in the summary.json of run \"" + run.name +
+                                            "\" (" + folder + "/summary.json)");
+    f.extraValues.push_back(*x);
+  }
   f.wallSeconds = summary.value("wall_seconds", 0.0);
   const double events = summary.contains("events") && summary["events"].is_number() ? summary["events"].get<double>() : 0;
   f.eventsPerSecond = f.wallSeconds > 0 ? events / f.wallSeconds : 0;
@@ -292,17 +320,27 @@ RunFigures figures(const Study& study, const StudyRun& run, const std::string& f
 }
 
 nlohmann::json report(const Study& study, const std::vector<RunFigures>& runs) {
-  nlohmann::json doc{{"study", study.title},
-                     {"source", study.citation},
-                     {"metric", {{"key", study.metric.key}, {"name", study.metric.name},
-                                 {"lower_is_better", study.metric.lowerIsBetter}}}};
+  auto metricJson = [](const Metric& m) {
+    return nlohmann::json{{"key", m.key}, {"name", m.name}, {"lower_is_better", m.lowerIsBetter}};
+  };
+  nlohmann::json doc{{"study", study.title}, {"source", study.citation}, {"metric", metricJson(study.metric)}};
+  doc["metrics"] = nlohmann::json::array();
+  for (const Metric& m : study.extraMetrics) doc["metrics"].push_back(metricJson(m));
+  std::map<std::string, std::string> metricName{{study.metric.key, study.metric.name}};
+  for (const Metric& m : study.extraMetrics) metricName[m.key] = m.name;
   doc["runs"] = nlohmann::json::array();
-  std::map<std::string, double> value;
+  std::map<std::string, std::map<std::string, double>> value;  // metric key -> run -> value
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunFigures& f = runs[i];
-    value[f.name] = f.value;
+    value[study.metric.key][f.name] = f.value;
     nlohmann::json r{{"name", f.name}, {"folder", f.folder}, {"value", f.value}, {"wall_seconds", f.wallSeconds},
                      {"events_per_s", f.eventsPerSecond}};
+    nlohmann::json values = nlohmann::json::object();
+    for (size_t m = 0; m < study.extraMetrics.size() && m < f.extraValues.size(); ++m) {
+      value[study.extraMetrics[m].key][f.name] = f.extraValues[m];
+      values[study.extraMetrics[m].key] = f.extraValues[m];
+    }
+    r["values"] = std::move(values);
     if (i < study.runs.size()) {
       r["scenario"] = study.runs[i].scenario;
       r["set"] = study.runs[i].set;
@@ -312,18 +350,21 @@ nlohmann::json report(const Study& study, const std::vector<RunFigures>& runs) {
   }
   doc["comparisons"] = nlohmann::json::array();
   for (const Comparison& c : study.comparisons) {
-    WAFERSIM_ASSERT(value.count(c.numerator) && value.count(c.denominator), c.name);
-    const double den = value[c.denominator];
-    nlohmann::json j{{"name", c.name}, {"numerator", c.numerator}, {"denominator", c.denominator}};
+    const std::string key = c.metric.empty() ? study.metric.key : c.metric;
+    auto& v = value[key];
+    WAFERSIM_ASSERT(v.count(c.numerator) && v.count(c.denominator), c.name);
+    const double den = v[c.denominator];
+    nlohmann::json j{{"name", c.name}, {"metric", key}, {"metric_name", metricName[key]}, {"numerator", c.numerator},
+                     {"denominator", c.denominator}};
     j["paper"] = c.paper ? nlohmann::json(*c.paper) : nlohmann::json(nullptr);
     j["paper_range"] = c.paperRange ? nlohmann::json::array({c.paperRange->first, c.paperRange->second})
                                     : nlohmann::json(nullptr);
-    if (den == 0 || !std::isfinite(value[c.numerator] / den)) {
+    if (den == 0 || !std::isfinite(v[c.numerator] / den)) {
       j["ratio"] = nullptr;
       j["ratio_over_paper"] = nullptr;
       j["verdict"] = "undefined (denominator 0)";
     } else {
-      const double ratio = value[c.numerator] / den;
+      const double ratio = v[c.numerator] / den;
       j["ratio"] = ratio;
       j["ratio_over_paper"] = c.paper ? nlohmann::json(ratio / *c.paper) : nlohmann::json(nullptr);
       j["verdict"] = toString(classify(ratio, c.paper, c.paperRange));
@@ -336,26 +377,48 @@ nlohmann::json report(const Study& study, const std::vector<RunFigures>& runs) {
 std::string formatReport(const nlohmann::json& doc) {
   std::string out = "study: " + doc.value("study", "") + "\n";
   if (!doc.value("source", "").empty()) out += "source: " + doc.value("source", "") + "\n";
-  const auto& metric = doc["metric"];
-  out += "metric: " + metric.value("name", "") + " (" + metric.value("key", "") + ", " +
-         (metric.value("lower_is_better", true) ? "lower" : "higher") + " is better)\n\n";
-  std::vector<std::vector<std::string>> rows{{"run", metric.value("name", ""), "wall s", "events/s", "sim tokens/wall s"}};
-  for (const auto& r : doc["runs"])
-    rows.push_back({r["name"].get<std::string>(), fmt("%.6g", r["value"].get<double>()),
-                    fmt("%.3f", r["wall_seconds"].get<double>()), fmt("%.3g", r["events_per_s"].get<double>()),
-                    r["tokens_per_wall_s"].is_number() ? fmt("%.1f", r["tokens_per_wall_s"].get<double>()) : "-"});
+  const nlohmann::json extra = doc.contains("metrics") ? doc["metrics"] : nlohmann::json::array();
+  auto describe = [](const nlohmann::json& m) {
+    return m.value("name", "") + " (" + m.value("key", "") + ", " + (m.value("lower_is_better", true) ? "lower" : "higher") +
+           " is better)";
+  };
+  out += "metric: " + describe(doc["metric"]) + "\n";
+  for (const auto& m : extra) out += "        " + describe(m) + "\n";
+  out += "\n";
+  std::vector<std::string> header{"run", doc["metric"].value("name", "")};
+  for (const auto& m : extra) header.push_back(m.value("name", ""));
+  for (const char* h : {"wall s", "events/s", "sim tokens/wall s"}) header.push_back(h);
+  std::vector<std::vector<std::string>> rows{header};
+  for (const auto& r : doc["runs"]) {
+    std::vector<std::string> row{r["name"].get<std::string>(), fmt("%.6g", r["value"].get<double>())};
+    for (const auto& m : extra) {
+      const std::string key = m.value("key", "");
+      row.push_back(r.contains("values") && r["values"].contains(key) ? fmt("%.6g", r["values"][key].get<double>()) : "-");
+    }
+    row.push_back(fmt("%.3f", r["wall_seconds"].get<double>()));
+    row.push_back(fmt("%.3g", r["events_per_s"].get<double>()));
+    row.push_back(r["tokens_per_wall_s"].is_number() ? fmt("%.1f", r["tokens_per_wall_s"].get<double>()) : "-");
+    rows.push_back(std::move(row));
+  }
   out += table(rows);
   if (!doc["comparisons"].empty()) {
-    std::vector<std::vector<std::string>> cmp{
-        {"comparison", "paper", "range", "wafersim", "wafersim/paper", "verdict"}};
-    for (const auto& c : doc["comparisons"])
-      cmp.push_back({c["name"].get<std::string>(), c["paper"].is_number() ? fmt("%.3f", c["paper"].get<double>()) : "-",
-                     c["paper_range"].is_array() ? fmt("[%.3g, ", c["paper_range"][0].get<double>()) +
-                                                        fmt("%.3g]", c["paper_range"][1].get<double>())
-                                                  : "-",
-                     c["ratio"].is_number() ? fmt("%.3f", c["ratio"].get<double>()) : "-",
-                     c["ratio_over_paper"].is_number() ? fmt("%.3f", c["ratio_over_paper"].get<double>()) : "-",
-                     c["verdict"].get<std::string>()});
+    const bool named = !extra.empty();
+    std::vector<std::string> head{"comparison"};
+    if (named) head.push_back("metric");
+    for (const char* h : {"paper", "range", "wafersim", "wafersim/paper", "verdict"}) head.push_back(h);
+    std::vector<std::vector<std::string>> cmp{head};
+    for (const auto& c : doc["comparisons"]) {
+      std::vector<std::string> row{c["name"].get<std::string>()};
+      if (named) row.push_back(c.value("metric_name", ""));
+      row.push_back(c["paper"].is_number() ? fmt("%.3f", c["paper"].get<double>()) : "-");
+      row.push_back(c["paper_range"].is_array() ? fmt("[%.3g, ", c["paper_range"][0].get<double>()) +
+                                                      fmt("%.3g]", c["paper_range"][1].get<double>())
+                                                : "-");
+      row.push_back(c["ratio"].is_number() ? fmt("%.3f", c["ratio"].get<double>()) : "-");
+      row.push_back(c["ratio_over_paper"].is_number() ? fmt("%.3f", c["ratio_over_paper"].get<double>()) : "-");
+      row.push_back(c["verdict"].get<std::string>());
+      cmp.push_back(std::move(row));
+    }
     out += "\n" + table(cmp);
   }
   return out;

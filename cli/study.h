@@ -8,9 +8,15 @@
 //   runs:
 //     - {name: compute-rich/TP, scenario: decode.yaml, set: [params.mapping.policy=tp]}
 //     - {name: compute-rich/HD, scenario: decode.yaml, set: [params.mapping.policy=hd]}
+//   metrics:                                               # optional: more figures per run
+//     - {key: serving.energy_per_output_token_j, name: "J/token", lower_is_better: true}
 //   comparisons:                                           # optional
 //     - {name: "HD speedup vs TP", numerator: compute-rich/TP, denominator: compute-rich/HD,
 //        paper: 1.81, paper_range: [1.1, 1.8]}             # paper and paper_range optional
+//     - {name: "energy gain", metric: serving.energy_per_output_token_j, numerator: ..., denominator: ...}
+//
+// A comparison's ratio is numerator / denominator of its metric (the study's `metric` unless it
+// names one of `metrics` by key).
 //
 // A metric key whose last part ends in _ms, _us or _ns and is not in summary.json reads the
 // matching _s figure, scaled (serving.tpot.mean_ms is serving.tpot.mean_s * 1e3).
@@ -47,6 +53,7 @@ struct StudyRun {
 
 struct Comparison {
   std::string name;
+  std::string metric;  // key of the metric compared: the study's metric or one of its extra metrics
   std::string numerator, denominator;  // run names
   std::optional<double> paper;
   std::optional<std::pair<double, double>> paperRange;
@@ -58,6 +65,7 @@ struct Study {
   std::string title;
   std::string citation;  // the study file's "source"
   Metric metric;
+  std::vector<Metric> extraMetrics;  // the study file's `metrics`
   std::vector<StudyRun> runs;
   std::vector<Comparison> comparisons;
 };
@@ -81,6 +89,7 @@ struct RunFigures {
   std::string name;
   std::string folder;  // relative to the study's out folder
   double value = 0;    // the metric
+  std::vector<double> extraValues;  // the extra metrics, in the study's order
   double wallSeconds = 0;
   double eventsPerSecond = 0;
   std::optional<double> tokensPerWallSecond;  // serving.output_tokens / wall seconds

@@ -142,6 +142,69 @@ TEST(StudyComparison, ReportHasRatiosAndVerdicts) {
   }
 }
 
+// Extra metrics: each run reports every metric, and a comparison names the one it divides.
+TEST(StudyComparison, ExtraMetricsAreComparedByKey) {
+  const std::string text = R"yaml(study: two metrics
+metric: {key: serving.tpot.mean_ms, name: "TPOT (ms)"}
+metrics:
+  - {key: serving.energy_j, name: "energy (J)"}
+  - {key: serving.output_tokens_per_s, name: "tokens/s", lower_is_better: false}
+runs:
+  - {name: base, scenario: s.yaml}
+  - {name: new, scenario: s.yaml}
+comparisons:
+  - {name: latency, numerator: base, denominator: new, paper: 1.8}
+  - {name: energy, metric: serving.energy_j, numerator: base, denominator: new, paper: 3, paper_range: [2, 4]}
+  - {name: throughput, metric: serving.output_tokens_per_s, numerator: new, denominator: base, paper: 1.5}
+)yaml";
+  const Study s = parseStudy(text, "dir/study.yaml");
+  ASSERT_EQ(s.extraMetrics.size(), 2u);
+  EXPECT_FALSE(s.extraMetrics[1].lowerIsBetter);
+  EXPECT_EQ(s.comparisons[0].metric, "serving.tpot.mean_ms");
+  EXPECT_EQ(s.comparisons[1].metric, "serving.energy_j");
+  const nlohmann::json base = nlohmann::json::parse(
+      R"({"serving": {"tpot": {"mean_s": 0.004}, "energy_j": 9, "output_tokens_per_s": 100}})");
+  const nlohmann::json faster = nlohmann::json::parse(
+      R"({"serving": {"tpot": {"mean_s": 0.002}, "energy_j": 3, "output_tokens_per_s": 80}})");
+  const nlohmann::json doc = report(s, {figures(s, s.runs[0], "base", base), figures(s, s.runs[1], "new", faster)});
+  EXPECT_DOUBLE_EQ(doc["runs"][1]["values"]["serving.energy_j"].get<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(doc["comparisons"][0]["ratio"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(doc["comparisons"][1]["ratio"].get<double>(), 3.0);
+  EXPECT_EQ(doc["comparisons"][1]["verdict"], "in range");
+  EXPECT_DOUBLE_EQ(doc["comparisons"][2]["ratio"].get<double>(), 0.8);
+  EXPECT_EQ(doc["comparisons"][2]["verdict"], "direction wrong");
+  const std::string printed = formatReport(doc);
+  EXPECT_THAT(printed, HasSubstr("energy (J)"));
+  EXPECT_THAT(printed, HasSubstr("tokens/s"));
+  // A run whose summary lacks an extra metric names that metric's line.
+  const nlohmann::json partial = nlohmann::json::parse(R"({"serving": {"tpot": {"mean_s": 0.004}, "energy_j": 9}})");
+  try {
+    figures(s, s.runs[0], "base", partial);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("dir/study.yaml:5: metrics: \"serving.output_tokens_per_s\" is not a number"));
+  }
+}
+
+TEST(StudyFile, RejectsUnknownOrRepeatedMetrics) {
+  auto error = [](const std::string& text) {
+    try {
+      parseStudy(text, "dir/study.yaml");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string head = "study: x\nmetric: {key: a.b}\n";
+  const std::string runs = "runs:\n  - {name: r1, scenario: s.yaml}\n  - {name: r2, scenario: s.yaml}\n";
+  EXPECT_THAT(error(head + "metrics:\n  - {key: a.b}\n" + runs),
+              HasSubstr("dir/study.yaml:4: metrics[0].key: \"a.b\" is already the metric on line 2"));
+  EXPECT_THAT(error(head + "metrics: {key: c}\n" + runs), HasSubstr("metrics: expected a list"));
+  EXPECT_THAT(error(head + "metrics:\n  - {name: c}\n" + runs), HasSubstr("metrics[0].key: missing (required)"));
+  EXPECT_THAT(error(head + runs + "comparisons:\n  - {name: c, metric: x.y, numerator: r1, denominator: r2}\n"),
+              HasSubstr("dir/study.yaml:7: comparisons[0].metric: \"x.y\" is not a metric of the study (metrics: a.b)"));
+}
+
 // Two runs of a tiny serving scenario in this process: results folders, study.json, a ratio; then
 // --reuse reads the folders back to the same report.
 TEST(StudyEndToEnd, RunsInProcessAndWritesStudyJson) {

@@ -17,7 +17,8 @@
 // the cross-token heatmap (LoadProfile::next) says the next token most often chooses after a are
 // cached on the dies holding a -- the dies where the tokens that chose a are computed, and so
 // where the paper's predictor sets cp_en -- at most `cache_slots` per die and layer and within
-// memory. `split` nearest (default for pred and allo_pred) then keeps their reads local.
+// memory. `split` nearest (default for pred) then keeps their reads local; allo_pred splits by
+// load (least_loaded), as its allocation does.
 //
 // Both parts start from the placement in force (Problem::current; EP when it has another shape),
 // and every added replica is bounded by memory (SlotBudget).
@@ -53,6 +54,13 @@ std::vector<uint32_t> holderDies(const Placement& placement, uint32_t layer, uin
   return out;
 }
 
+// Die-to-die links from a to b. The paper's candidates "within hop distance 1" are a holder's
+// neighbours, one link away; Fabric::hops counts the routers on the path instead (two between
+// neighbouring dies of a wafer, each die having its router), so it is used only without paths.
+uint32_t links(const Fabric& f, uint32_t a, uint32_t b) {
+  return f.paths.empty() ? f.hop(a, b) : static_cast<uint32_t>(f.paths[size_t{a} * f.dies + b].size());
+}
+
 // The bottleneck bandwidth of the path a -> b (0: unknown).
 double pathBandwidth(const Fabric& f, uint32_t a, uint32_t b) {
   if (f.paths.empty() || f.linkBandwidth.empty()) return 0;
@@ -74,7 +82,7 @@ class WaferAlloPred final : public Policy {
         p.current.layers() == p.model.layers && p.current.experts() == p.model.experts && p.current.dies() == f.dies;
     Decision d;
     d.placement = sameShape ? p.current : expertParallel(p);
-    d.placement.split = parseSplit(optionText(p, "split", mode_ == Mode::Allo ? "least_loaded" : "nearest"),
+    d.placement.split = parseSplit(optionText(p, "split", mode_ == Mode::Pred ? "nearest" : "least_loaded"),
                                    std::string("policy ") + modeName(mode_) + ".split");
     SlotBudget budget(p, d.placement);
     uint64_t allocated = 0, cached = 0;
@@ -124,7 +132,7 @@ class WaferAlloPred final : public Policy {
         candidates.clear();
         for (uint32_t c : live) {
           bool near = false;
-          for (uint32_t h : holders) near = near || f.hop(h, c) <= 1;
+          for (uint32_t h : holders) near = near || links(f, h, c) <= 1;
           const bool holder = std::find(holders.begin(), holders.end(), c) != holders.end();
           if (near && (holder || budget.available(l, c))) candidates.push_back(c);
         }
@@ -225,7 +233,9 @@ std::vector<ParamSpec> predParams() {
 }  // namespace
 
 PolicyType waferAlloPredPolicy() {
-  std::vector<ParamSpec> params = alloParams("nearest");
+  // least_loaded: the allocator hands blocks to the die where they finish first, a rule by load;
+  // nearest would send every token to the copy closest to its die and undo the allocation.
+  std::vector<ParamSpec> params = alloParams("least_loaded");
   for (ParamSpec& s : predParams()) params.push_back(s);
   return {"allo_pred",
           "wafer-scale Allo+Pred: split hot experts' tokens over dies within one hop, cache predicted next-token "

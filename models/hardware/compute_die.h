@@ -11,6 +11,8 @@
 //    in the input data type (a simplification: no fp32 accumulators spilled).
 //  * memory is the bandwidth the operands stream from (HBM, or the die's SRAM when they are
 //    resident): the caller picks it, the model does not guess residency.
+//  * sramBytes (OpCost) is zero here: only an array's GEMV mode stages operands through the SRAM
+//    tier (array_split.h).
 //
 // Everything that reaches the results is integer: rates are uint64 FLOP/s, times are ps rounded up
 // (128-bit intermediates). The efficiency factor is an exact ratio of two integer times; value() as
@@ -100,14 +102,22 @@ struct Attention {
                            uint64_t promptLength, DataType dtype = DataType::Fp16);
 };
 
+// Where an op's operands stream from: the die's DRAM, or its on-die SRAM tier (resident there).
+enum class OperandSource : uint8_t { Dram, Sram };
+
 // The exact breakdown of one operator's cost; every field is an integer.
 struct OpCost {
   uint64_t flops = 0;        // useful FLOPs (unpadded)
   uint64_t paddedFlops = 0;  // FLOPs the tiles execute
   Bytes bytes;               // bytes moved to / from `memory`
+  // Bytes moved through the die's SRAM tier besides `bytes` (written into it and read back from
+  // it): GEMV mode's staged weights (array_split.h); zero for every other op. Timed at the SRAM
+  // bandwidth, in parallel with `bytes`, and charged at the SRAM's energy.
+  Bytes sramBytes;
   Duration computeTime;      // paddedFlops / peak, rounded up
-  Duration memoryTime;       // bytes / memory bandwidth, rounded up
-  Duration idealTime;        // max(flops / peak, bytes / bandwidth): the unquantized roofline
+  // max(bytes / memory bandwidth, sramBytes / SRAM bandwidth), each rounded up
+  Duration memoryTime;
+  Duration idealTime;        // max(flops / peak, memoryTime): the unquantized roofline
   Duration time;             // max(computeTime, memoryTime): the modelled time
   bool memoryBound() const { return memoryTime >= computeTime; }
 };

@@ -32,6 +32,7 @@ DieModel::DieModel(const DieSpec& spec, StatSet& stats, const std::string& compo
       component_(component),
       memory_(component + ".dram", spec.dram),
       dramBytes_(stats.counter("dram_bytes")),
+      sramBytes_(stats.counter("sram_bytes")),
       compute_(stats.counter("energy_compute_pj")),
       sram_(stats.counter("energy_sram_pj")),
       dramOffStack_(stats.counter("energy_dram_off_stack_pj")),
@@ -57,13 +58,15 @@ OpCost DieModel::cost(const DieOp& op) const {
   WAFERSIM_REQUIRE(memory.bytesPerSecond != 0, component_, ": engine ", e.name,
                    " has no SRAM bandwidth for an SRAM-resident op");
   if (op.kind == DieOp::Kind::Stream) {
+    WAFERSIM_REQUIRE(op.partition.rows == 0 && !op.partition.vectorMode, component_,
+                     ": a stream op runs on no array partition");
     OpCost c;
     c.bytes = op.bytes;
     c.memoryTime = c.idealTime = c.time = memory.transferTime(op.bytes);
     return c;
   }
-  return op.kind == DieOp::Kind::Gemm ? gemmCost(e.compute, op.gemm, memory)
-                                      : attentionCost(e.compute, op.attention, memory);
+  return op.kind == DieOp::Kind::Gemm ? gemmOnPartition(e.compute, op.partition, op.gemm, memory, op.source)
+                                      : attentionOnPartition(e.compute, op.partition, op.attention, memory, op.source);
 }
 
 OpTiming DieModel::submit(SimTime now, const DieOp& op) {
@@ -87,6 +90,11 @@ OpTiming DieModel::submit(SimTime now, const DieOp& op) {
     }
   } else if (op.source == OperandSource::Sram) {
     sram_.add(spec.compute.sramEnergy.of(c.bytes));
+    sramBytes_.add(c.bytes.value);
+  }
+  if (const Bytes through = Bytes{op.sramFill.value + c.sramBytes.value}; through.value > 0) {
+    sram_.add(spec.compute.sramEnergy.of(through));
+    sramBytes_.add(through.value);
   }
   t.end = max(t.start + c.computeTime, memEnd);
   engine.free = t.end;

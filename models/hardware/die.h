@@ -18,13 +18,18 @@
 //   DRAM:   the DRAM is one server of the die's internal bandwidth B_int = max_e B_e. The op
 //           reserves it for bytes / B_int from max(start, free_dram) (FIFO), so engines sharing the
 //           DRAM never exceed its total bandwidth; on its own path the op still needs bytes / B_e.
-//           memEnd = max(start + C.memoryTime, reserveEnd). SRAM-resident ops skip the DRAM.
+//           memEnd = max(start + C.memoryTime, reserveEnd). SRAM-resident ops skip the DRAM; a
+//           GEMV-mode op's staged SRAM traffic (C.sramBytes) is inside C.memoryTime and loads only
+//           the SRAM, which is not a contended server.
 //   end     = max(start + C.computeTime, memEnd);  free_e = end.
 // On an idle die this is exactly the roofline time C.time.
 //
 // ENERGY (fJ, exact; counters "energy_<category>_pj", units.h EnergyMeter):
 //   compute            padded FLOPs x energyPerFlop (the tile runs full);
-//   sram               bytes x 8 x sramEnergy, for SRAM-resident ops;
+//   sram               bytes x 8 x sramEnergy, for SRAM-resident ops, for the bytes an op writes
+//                      into the SRAM tier (sramFill: a V-Cache fill, vcache.h) and for the bytes a
+//                      GEMV-mode op stages through it (OpCost::sramBytes, array_split.h); counter
+//                      "sram_bytes";
 //   dram_off_stack / dram_logic_die / dram_in_bank: the DRAM access energy of the engine's path,
 //                      row activations included (memory.h);
 //   static             not a counter: "static_power_uw" x the run's simulated time (results.h).
@@ -34,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "models/hardware/array_split.h"
 #include "models/hardware/compute_die.h"
 #include "models/hardware/memory.h"
 #include "models/hardware/units.h"
@@ -59,8 +65,6 @@ struct DieSpec {
   uint32_t engineIndex(const std::string& name) const;  // throws listing the engines
 };
 
-enum class OperandSource : uint8_t { Dram, Sram };
-
 // One operator for a die: a GEMM, an attention, or a stream of `bytes` through memory with no
 // arithmetic to speak of (an optimizer step reading and writing weights and states), on an
 // engine, reading DRAM or on-die SRAM.
@@ -72,6 +76,9 @@ struct DieOp {
   Bytes bytes;  // Stream
   uint32_t engine = 0;
   OperandSource source = OperandSource::Dram;
+  // The share of the engine's array the op runs on (array_split.h); rows 0: the whole array.
+  ArrayPartition partition;
+  Bytes sramFill;  // bytes also written into the on-die SRAM (a cache fill of what the op reads)
 };
 
 struct OpTiming {
@@ -109,6 +116,7 @@ class DieModel {
   SimTime dramFree_ = SimTime::zero();
   MemoryAllocator memory_;
   Counter& dramBytes_;
+  Counter& sramBytes_;
   EnergyMeter compute_;
   EnergyMeter sram_;
   EnergyMeter dramOffStack_;

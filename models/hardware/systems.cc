@@ -116,6 +116,7 @@ HardwareSystem mozart(DieSpec die, const Params& p) {
   c.energyPerBit = l.energy;
   HardwareSystem s;
   s.name = "mozart";
+  s.standaloneRouters = true;
   s.network = describeNopTree(c);
   s.routes = nopTreeRoutes(c);
   s.specs = {std::move(die)};
@@ -195,7 +196,7 @@ HardwareSystem describeSystem(const Params& p) {
   }
   for (uint32_t die : parseDieList(p.text("failed_dies"), s.network.endpoints.size())) {
     s.failedDies.push_back(die);
-    s.network.failedRouters.push_back(s.network.endpoints[die].router);
+    if (!s.standaloneRouters) s.network.failedRouters.push_back(s.network.endpoints[die].router);
   }
   if (!s.failedDies.empty()) {
     // Route around the holes where the routing can; refuse where it cannot (dimension order).

@@ -38,6 +38,9 @@ struct HardwareSystem {
   std::vector<DieSpec> specs;
   std::vector<uint32_t> specOf;  // per endpoint
   std::vector<uint32_t> failedDies;  // masked-out endpoints (their routers failed): no work, no traffic
+  // The routers are switches of their own, not parts of the dies (the NoP-tree's root and
+  // switches): a failed die leaves its router working (Mozart's study masks the attention chiplet).
+  bool standaloneRouters = false;
   bool dimensionOrder = false;       // routes are XY / YX (cannot go round failed dies)
   uint32_t gridX = 0, gridY = 0;     // a mesh of gridX x gridY dies (die = y * gridX + x); else 0
   bool failed(uint32_t die) const;

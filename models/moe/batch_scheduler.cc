@@ -19,6 +19,7 @@ BatchScheduler::BatchScheduler(SchedulerConfig config, std::vector<uint64_t> kvC
   WAFERSIM_REQUIRE(config_.tokenBudget > 0, "scheduler.token_budget: must be at least 1");
   WAFERSIM_REQUIRE(requests_ != nullptr, "scheduler: no request workload");
   kvUsed_.assign(capacity_.size(), 0);
+  runningOnDie_.assign(capacity_.size(), 0);
 }
 
 void BatchScheduler::pullArrivals(SimTime now) {
@@ -55,8 +56,7 @@ int64_t BatchScheduler::pickDie(uint32_t tokens) const {
   // Data-parallel attention: the die running the fewest sequences that has room (ties: the most
   // free KV cache, then the lowest index). Choosing by free KV alone would pile every request onto
   // the dies holding the fewest experts when a placement leaves the dies unequal room.
-  std::vector<uint32_t> running(capacity_.size(), 0);
-  for (const Sequence& s : running_) ++running[s.die];
+  const std::vector<uint32_t>& running = runningOnDie_;  // kept up to date: a count here is O(running)
   int64_t best = -1;
   for (size_t d = 0; d < capacity_.size(); ++d) {
     const uint64_t free = capacity_[d] - kvUsed_[d];
@@ -76,6 +76,7 @@ bool BatchScheduler::preemptFor(uint32_t die, uint64_t) {
   if (victim < 0) return false;
   Sequence s = std::move(running_[victim]);
   running_.erase(running_.begin() + victim);
+  --runningOnDie_[die];
   kvUsed_[die] -= s.computed;
   s.computed = 0;
   s.prefillTarget = s.spec.promptTokens + s.generated;
@@ -151,6 +152,7 @@ const std::vector<BatchEntry>& BatchScheduler::form(SimTime start) {
       batch_.push_back({s.spec.id, s.die, 0, chunk, true, chunk == s.prefillTarget});
       kvUsed_[s.die] += chunk;
       budget -= chunk;
+      ++runningOnDie_[s.die];
       running_.push_back(std::move(s));
       waiting_.pop_front();
     }
@@ -167,10 +169,21 @@ const std::vector<BatchEntry>& BatchScheduler::form(SimTime start) {
 void BatchScheduler::complete(SimTime end, std::vector<RequestRecord>& finished) {
   WAFERSIM_ASSERT(end >= lastEnd_, "scheduler: a step ends before the previous one");
   lastEnd_ = end;
+  // The batch lists running sequences in the order of running_ (decodes, then prefills, each in
+  // admission order; admissions were appended in batch order), so one forward scan finds each
+  // entry's sequence, wrapping round once between the decodes and the prefills. The finished
+  // leave running_ in one pass at the end, in order: a linear step, not one search and one
+  // erase per entry (quadratic with thousands of sequences).
+  finishedAt_.clear();
+  size_t at = 0;
   for (const BatchEntry& e : batch_) {
-    auto it = std::find_if(running_.begin(), running_.end(), [&](const Sequence& s) { return s.spec.id == e.request; });
-    WAFERSIM_ASSERT(it != running_.end(), "scheduler: request ", e.request, " of the batch is not running");
-    Sequence& s = *it;
+    size_t scanned = 0;
+    while (scanned < running_.size() && running_[at].spec.id != e.request) {
+      at = at + 1 == running_.size() ? 0 : at + 1;
+      ++scanned;
+    }
+    WAFERSIM_ASSERT(scanned < running_.size(), "scheduler: request ", e.request, " of the batch is not running");
+    Sequence& s = running_[at];
     s.computed += e.newTokens;
     if (!e.emits) continue;
     if (s.generated == 0) s.record.firstToken = end;
@@ -178,8 +191,9 @@ void BatchScheduler::complete(SimTime end, std::vector<RequestRecord>& finished)
     if (s.generated < s.spec.outputTokens) continue;
     s.record.finish = end;
     kvUsed_[s.die] -= s.computed;
+    --runningOnDie_[s.die];
     finished.push_back(s.record);
-    running_.erase(it);
+    finishedAt_.push_back(at);
     if (auto next = requests_->onFinished(end)) {
       Sequence r;
       r.spec = *next;
@@ -190,6 +204,18 @@ void BatchScheduler::complete(SimTime end, std::vector<RequestRecord>& finished)
       r.prefillTarget = next->promptTokens;
       waiting_.push_back(std::move(r));
     }
+  }
+  if (!finishedAt_.empty()) {
+    std::sort(finishedAt_.begin(), finishedAt_.end());
+    size_t out = finishedAt_.front(), next = 0;
+    for (size_t i = out; i < running_.size(); ++i) {
+      if (next < finishedAt_.size() && finishedAt_[next] == i) {
+        ++next;
+        continue;
+      }
+      running_[out++] = std::move(running_[i]);
+    }
+    running_.resize(out);
   }
   batch_.clear();
 }

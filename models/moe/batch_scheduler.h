@@ -97,6 +97,8 @@ class BatchScheduler {
   bool exhausted_ = false;
   std::deque<Sequence> waiting_;
   std::vector<Sequence> running_;  // in admission order
+  std::vector<uint32_t> runningOnDie_;  // per die: sequences of running_ there (pickDie's count)
+  std::vector<size_t> finishedAt_;       // complete()'s scratch: indices into running_
   std::vector<BatchEntry> batch_;
   uint64_t nextAdmission_ = 0;
   uint64_t preemptions_ = 0;

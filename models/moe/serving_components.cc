@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "models/hardware/die_program.h"
+#include "models/moe/expert_compute.h"
 #include "models/moe/serving_plan.h"
 #include "sim/error.h"
 
@@ -169,6 +171,12 @@ class Host final : public Component {
       load.resize(plan->moe[l].expertTokens.size(), 0);
       for (size_t e = 0; e < load.size(); ++e) load[e] += plan->moe[l].expertTokens[e];
     }
+    addExpertTime(*plan);
+    for (const LayerRouting& r : plan->moe) {  // C_T: copies per token (serving_plan.h LayerRouting)
+      routedTokens_.add(r.routedTokens);
+      dieCopies_.add(r.dieCopies);
+      groupCopies_.add(r.groupCopies);
+    }
     step_ = k;
     stepStart_ = now();
     doneCount_ = 0;
@@ -180,6 +188,42 @@ class Host final : public Component {
     for (uint32_t i = 1; i <= dies_; ++i)
       sendTo(ctl_, i, Payload::of(StepStart{kStart, k, prevEnd.ps(), now().ps()}), overhead_);
     promiseNoOutputBefore(now());
+  }
+
+  // The routed experts' FFN time of every MoE layer of the step (expert_compute.h), from the plan
+  // every process shares: per layer (and pass, and micro-batch) the busiest usable die's and the
+  // sum over them, so the figure does not depend on where the dies are simulated.
+  void addExpertTime(const StepPlan& plan) {
+    const ServingConfig& c = plan_->config();
+    if (expertRules_.empty()) {
+      for (uint32_t d = 0; d < c.dies; ++d) {
+        expertRules_.push_back(engineRule(c.dieSpecs[d], c.expertEngine));
+        if (!plan_->dead(d)) expertDies_.add();
+      }
+    }
+    const bool decodeOnly = plan.prefillTokens == 0 && plan.decodeTokens > 0;
+    auto add = [&](const LayerRouting& r, bool backward) {
+      Duration busiest = Duration::zero(), sum = Duration::zero();
+      for (uint32_t d = 0; d < c.dies; ++d) {
+        if (plan_->dead(d)) continue;
+        const Duration t = expertTime(
+            c.dieSpecs[d], expertGemms(c.model, c.computeType, c.dieSpecs[d], expertRules_[d], r, d, backward));
+        busiest = std::max(busiest, t);
+        sum = sum + t;
+      }
+      expertBusiest_.add(static_cast<uint64_t>(busiest.ps()));
+      expertSum_.add(static_cast<uint64_t>(sum.ps()));
+      if (decodeOnly) {
+        decodeExpertBusiest_.add(static_cast<uint64_t>(busiest.ps()));
+        decodeExpertSum_.add(static_cast<uint64_t>(sum.ps()));
+      }
+    };
+    for (uint32_t l = 0; l < plan.moe.size(); ++l) {
+      if (plan.microMoe.empty()) add(plan.moe[l], false);
+      for (const auto& micro : plan.microMoe) add(micro[l], false);
+      if (plan.training) add(plan.moe[l], true);
+    }
+    if (decodeOnly) decodeSteps_.add();
   }
 
   const std::shared_ptr<const ServingPlan> plan_;
@@ -200,6 +244,29 @@ class Host final : public Component {
   Histogram& trainStep_ = histogram("train_step_ps", kLatencyBounds);
   int64_t stepTokens_ = 0;
   std::vector<std::vector<uint64_t>> expertLoad_;  // [MoE layer][expert]: tokens routed
+  std::vector<uint32_t> expertRules_;  // per die: serving.expert_engine (expert_compute.h)
+  Counter& routedTokens_ = counter("routed_tokens");        // tokens routed, summed over MoE layers
+  Counter& dieCopies_ = counter("token_die_copies");        // ... times the distinct dies each reaches
+  Counter& groupCopies_ = counter("token_group_copies");    // ... the distinct chiplet groups (0: none)
+  Counter& expertDies_ = counter("expert_dies");  // usable dies
+  Counter& expertBusiest_ = counter("expert_time_ps");  // sum over steps and MoE layers of the busiest die's
+  Counter& expertSum_ = counter("expert_die_time_ps");  // ... of the sum over usable dies
+  Counter& decodeSteps_ = counter("decode_only_steps");  // steps without prefill tokens
+  Counter& decodeExpertBusiest_ = counter("decode_expert_time_ps");  // expert_time_ps of those steps
+  Counter& decodeExpertSum_ = counter("decode_expert_die_time_ps");
+};
+
+// Slice `index` of `count` of a streamed exchange (training.pipeline): its share of every token count.
+struct Slice {
+  uint32_t index = 0, count = 1;
+  uint64_t of(uint64_t tokens) const { return tokens * (index + 1) / count - tokens * index / count; }
+  // An expert's tokens in whole tiles of `rows` (the array's rows) per slice, the remainder in the
+  // last slice that has any: slicing pads the array no more than the unsliced GEMM does.
+  uint64_t ofTiles(uint64_t tokens, uint64_t rows) const {
+    const uint64_t tiles = (tokens + rows - 1) / rows, chunk = (tiles + count - 1) / count * rows;
+    const uint64_t begin = std::min(tokens, index * chunk);
+    return std::min(tokens, begin + chunk) - begin;
+  }
 };
 
 class ServingDie final : public hw::ProgramDie {
@@ -208,7 +275,11 @@ class ServingDie final : public hw::ProgramDie {
       : ProgramDie(ctx, specOf(ctx, *plan)),
         plan_(std::move(plan)),
         m_(plan_->config().model),
-        expectedByTag_(7 * size_t{m_.moeLayerCount()} + 1, 0),
+        expectedByTag_(streamTag(false, 0, 0) +
+                           (plan_->config().training.pipeline == TrainingPipeline::Streamed
+                                ? 4 * size_t{m_.moeLayerCount()} * plan_->config().training.streamSlices
+                                : 0),
+                       0),
         migrating_(m_.moeLayerCount(), 0),
         tokens_(counter("tokens")),
         dispatched_(counter("dispatch_bytes")),
@@ -217,6 +288,8 @@ class ServingDie final : public hw::ProgramDie {
         expertEngine_(engineOf(plan_->config().expertEngine)) {
     die().memory().allocate("weights", hw::Bytes{plan_->residentBytes(index())});
     traceWindow(plan_->config().traceStart, plan_->config().traceEnd);
+    if (plan_->config().vcacheBytes > 0)
+      vcache_ = std::make_unique<hw::ExpertWeightCache>(plan_->config().vcacheBytes, plan_->config().vcachePolicy);
   }
 
   void setup() override {
@@ -238,17 +311,12 @@ class ServingDie final : public hw::ProgramDie {
     step_ = plan_->step(start.step, SimTime::fromPs(start.prevEndPs), SimTime::fromPs(start.startPs));
   }
 
-  static constexpr uint32_t kAuto = UINT32_MAX, kCoprocess = UINT32_MAX - 1;
-  uint32_t engineOf(const std::string& name) {
-    if (name == "auto") return kAuto;
-    if (name == "coprocess") return die().spec().engines.size() >= 2 ? kCoprocess : 0;
-    return name.empty() ? 0 : die().spec().engineIndex(name);
-  }
+  uint32_t engineOf(const std::string& name) { return engineRule(die().spec(), name); }
 
   // "auto": the engine on which the op alone is fastest (Duplex's rule in effect: low Op/B work,
   // decode attention and lightly loaded experts, goes to the Logic-PIM; prefill to the xPU).
   hw::DieOp placed(hw::DieOp op, uint32_t engine) {
-    if (engine != kAuto) {
+    if (engine != kAutoEngine) {
       op.engine = engine;
       return op;
     }
@@ -294,7 +362,9 @@ class ServingDie final : public hw::ProgramDie {
       p.push_back(hw::ProgramStep::compute(gemm(n, (uint64_t{m_.heads} + 2ull * m_.kvHeads) * m_.headDim, h)));
     }
     // One attention op per request: MLA runs absorbed, as one KV head of kv_lora_rank + rope.
+    // The requests' ops are independent: one phase of the adaptive array.
     const bool mla = m_.attention == AttentionKind::Mla;
+    std::vector<std::vector<hw::DieOp>> requests;
     for (size_t i = 0; i < step_->batch.size(); ++i) {
       const BatchEntry& e = step_->batch[i];
       if (e.die != index() || (mb >= 0 && step_->microBatchOf[i] != mb)) continue;
@@ -307,8 +377,9 @@ class ServingDie final : public hw::ProgramDie {
       op.attention.contextLength = uint64_t{e.contextBefore} + e.newTokens;
       op.attention.queryLength = e.newTokens;
       op.attention.dtype = m_.kvCacheType;
-      p.push_back(hw::ProgramStep::compute(placed(op, attentionEngine_)));
+      requests.push_back({placed(op, attentionEngine_)});
     }
+    phase(p, requests);
     const uint64_t out = mla ? uint64_t{m_.heads} * m_.vHeadDim : uint64_t{m_.heads} * m_.headDim;
     p.push_back(hw::ProgramStep::compute(gemm(n, h, out)));
   }
@@ -328,28 +399,54 @@ class ServingDie final : public hw::ProgramDie {
 
   // An MoE layer's exchange: tokens (forward) or their output gradients (backward) go to the dies
   // of their experts, the experts compute, the results (or input gradients) come back.
+  // A training step's streamed exchange (training.pipeline streamed) runs in step_->streamSlices
+  // slices: the dispatch of every slice is handed to the NIC at once, slice by slice; each slice's
+  // experts compute once it has arrived and send its results back at once; the die then awaits
+  // every slice's results.
   void moeExchange(std::vector<hw::ProgramStep>& p, uint32_t ml, bool isBackward) {
     const LayerRouting& r = step_->moe[ml];
-    const uint32_t out = (isBackward ? 2 * m_.moeLayerCount() : 0) + 2 * ml, back = out + 1;
-    const uint64_t destinations = dispatch(p, r, step_->dieTokens[index()], out, isBackward);
-    experts(p, r, ml, out, back, isBackward, true);
-    awaitCombine(p, back, destinations);
+    const uint64_t n = step_->dieTokens[index()];
+    const uint32_t slices = step_->training ? step_->streamSlices : 1;
+    if (slices <= 1) {
+      const uint32_t out = (isBackward ? 2 * m_.moeLayerCount() : 0) + 2 * ml, back = out + 1;
+      const uint64_t destinations = dispatch(p, r, n, out, isBackward);
+      experts(p, r, ml, out, back, isBackward, true);
+      awaitCombine(p, back, destinations);
+      return;
+    }
+    std::vector<uint64_t> destinations(slices);
+    for (uint32_t s = 0; s < slices; ++s)
+      destinations[s] = dispatch(p, r, n, streamTag(isBackward, ml, s), isBackward, {s, slices});
+    for (uint32_t s = 0; s < slices; ++s)
+      experts(p, r, ml, streamTag(isBackward, ml, s), streamTag(isBackward, ml, s) + 1, isBackward, s == 0, nullptr,
+              {s, slices});
+    for (uint32_t s = 0; s < slices; ++s) awaitCombine(p, streamTag(isBackward, ml, s) + 1, destinations[s]);
   }
 
-  // This die's n tokens go to the dies of their experts (tag out) while its shared experts run;
-  // returns the dies dispatched to, each of which answers with one combine message.
-  uint64_t dispatch(std::vector<hw::ProgramStep>& p, const LayerRouting& r, uint64_t n, uint32_t out, bool isBackward) {
+  // The dispatch (out) and combine (out + 1) tags of a streamed exchange's slice, after the other
+  // tags (see microTag); streamTag(false, 0, 0) is their count.
+  uint32_t streamTag(bool isBackward, uint32_t ml, uint32_t slice) const {
+    const uint32_t L = m_.moeLayerCount();
+    return 7 * L + 1 + 2 * (((isBackward ? L : 0) + ml) * plan_->config().training.streamSlices + slice);
+  }
+
+  // This die's n tokens (their slice) go to the dies of their experts (tag out); its shared experts
+  // run after the last slice's dispatch; returns the dies dispatched to, each of which answers with
+  // one combine message.
+  uint64_t dispatch(std::vector<hw::ProgramStep>& p, const LayerRouting& r, uint64_t n, uint32_t out, bool isBackward,
+                    Slice slice = {}) {
     const uint32_t d = index(), D = plan_->config().dies;
     const uint64_t bytesPerToken = m_.hiddenSize * plan_->config().activationBytes;
     uint64_t destinations = 0;
     for (uint32_t o = 0; o < D; ++o) {
       if (o == d) continue;
-      if (const uint64_t c = r.pairTokens[size_t{d} * D + o]; c > 0) {
+      if (const uint64_t c = slice.of(r.pairTokens[size_t{d} * D + o]); c > 0) {
         p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, out));
         dispatched_.add(c * bytesPerToken);
         ++destinations;
       }
     }
+    if (slice.index + 1 < slice.count) return destinations;
     const uint64_t shared = uint64_t{m_.sharedExperts} * m_.sharedIntermediate;
     if (isBackward) ffnBackward(p, n, shared);
     else ffn(p, n, shared);  // overlaps the dispatch
@@ -358,12 +455,19 @@ class ServingDie final : public hw::ProgramDie {
 
   // The experts on this die: wait for the tokens dispatched to it (and, with `migrations`, for
   // this layer's newly placed weights), compute, send the results back (tag back).
-  void experts(std::vector<hw::ProgramStep>& p, const LayerRouting& r, uint32_t ml, uint32_t out, uint32_t back,
-               bool isBackward, bool migrations) {
+  // `beside` (adaptive array with two-batch overlap): the other micro-batch's attention, run in
+  // the same phase as these experts.
+  // `slice` (a streamed exchange): its share of the tokens, with the die's expert shares' tokens
+  // split over the slices in whole tiles (Slice::ofTiles).
+  void experts(std::vector<hw::ProgramStep>& p, const LayerRouting& whole, uint32_t ml, uint32_t out, uint32_t back,
+               bool isBackward, bool migrations, const std::vector<hw::DieOp>* beside = nullptr, Slice slice = {}) {
     const uint32_t d = index(), D = plan_->config().dies;
     const uint64_t bytesPerToken = m_.hiddenSize * plan_->config().activationBytes;
+    LayerRouting sliced;
+    if (slice.count > 1) sliced = slicedWork(whole, slice);
+    const LayerRouting& r = slice.count > 1 ? sliced : whole;
     uint64_t sources = 0;
-    for (uint32_t o = 0; o < D; ++o) sources += o != d && r.pairTokens[size_t{o} * D + d] > 0;
+    for (uint32_t o = 0; o < D; ++o) sources += o != d && slice.of(whole.pairTokens[size_t{o} * D + d]) > 0;
     expectedByTag_[out] += sources;
     p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[out], out));
     if (migrations && !isBackward && migrating_[ml] > 0) {  // this layer's new experts must have arrived
@@ -371,66 +475,163 @@ class ServingDie final : public hw::ProgramDie {
       expectedByTag_[tag] += migrating_[ml];
       p.push_back(hw::ProgramStep::waitMessages(expectedByTag_[tag], tag));
     }
-    if (expertEngine_ == kCoprocess) coprocess(r);
-    for (uint32_t i = r.workBegin[d]; i < r.workBegin[d + 1]; ++i) {
-      const ExpertWork& w = r.work[i];
-      // A tensor-parallel shard computes its parts of the intermediate columns.
-      const uint64_t columns = (uint64_t{m_.expertIntermediate} * w.parts + placement::kWhole - 1) / placement::kWhole;
-      const uint32_t engine = w.engine != placement::kDefaultEngine ? w.engine
-                              : expertEngine_ == kCoprocess     ? coprocessed_[i - r.workBegin[d]]
-                                                                : expertEngine_;
-      if (isBackward) ffnBackward(p, w.tokens, columns, engine);
-      else ffn(p, w.tokens, columns, engine);
+    // One unit per expert share (its GEMMs in order): independent, one phase of the adaptive array.
+    const std::vector<ExpertGemm> gemms =
+        expertGemms(m_, plan_->config().computeType, die().spec(), expertEngine_, r, d, isBackward);
+    const uint32_t works = r.workBegin[d + 1] - r.workBegin[d], perWork = isBackward ? 4 : 2;
+    WAFERSIM_ASSERT(gemms.size() == size_t{works} * perWork, "die ", name(), ": ", gemms.size(), " expert GEMMs for ",
+                    works, " expert shares");
+    std::vector<std::vector<hw::DieOp>> units(works);
+    for (size_t i = 0; i < gemms.size(); ++i) {
+      hw::DieOp op;
+      op.gemm = gemms[i].gemm;
+      op.engine = gemms[i].engine;
+      units[i / perWork].push_back(op);
     }
+    if (vcache_ && !isBackward)
+      for (uint32_t i = 0; i < works; ++i) fromVCache(units[i], ml, r.work[r.workBegin[d] + i]);
+    else if (step_->training)
+      trainingWeights(units, r, slice);
+    if (beside && !beside->empty()) units.push_back(*beside);
+    phase(p, units);
     for (uint32_t o = 0; o < D; ++o)
-      if (const uint64_t c = r.pairTokens[size_t{o} * D + d]; o != d && c > 0) {
+      if (const uint64_t c = slice.of(whole.pairTokens[size_t{o} * D + d]); o != d && c > 0) {
         p.push_back(hw::ProgramStep::send(o, hw::Bytes{c * bytesPerToken}, back));
         combined_.add(c * bytesPerToken);
       }
   }
 
-  uint64_t columnsOf(const ExpertWork& w) const {
-    return (uint64_t{m_.expertIntermediate} * w.parts + placement::kWhole - 1) / placement::kWhole;
+  // This die's expert shares with their slice of the tokens (shares left without any dropped).
+  LayerRouting slicedWork(const LayerRouting& r, Slice slice) {
+    const uint32_t d = index(), D = plan_->config().dies;
+    LayerRouting out;
+    out.workBegin.assign(D + 1, 0);
+    const uint64_t rows = std::max<uint64_t>(1, die().spec().engines[0].compute.tile.m);
+    for (uint32_t i = r.workBegin[d]; i < r.workBegin[d + 1]; ++i)
+      if (const uint64_t t = slice.ofTiles(r.work[i].tokens, rows); t > 0) {
+        out.work.push_back(r.work[i]);
+        out.work.back().tokens = static_cast<uint32_t>(t);
+      }
+    for (uint32_t o = d + 1; o <= D; ++o) out.workBegin[o] = static_cast<uint32_t>(out.work.size());
+    return out;
   }
 
-  Duration ffnTime(const ExpertWork& w, uint32_t engine) {
-    const uint64_t h = m_.hiddenSize, c = columnsOf(w);
-    return die().cost(gemm(w.tokens, (m_.gatedFfn ? 2 : 1) * c, h, engine)).time + die().cost(gemm(w.tokens, h, c, engine)).time;
-  }
-
-  // Duplex's expert co-processing (seeds.md 4.3, getIdxHighOptimal) with this die's own costs: this
-  // layer's experts start on the bandwidth engine (the Logic-PIM); the hottest move to the compute
-  // engine (the xPU) while the later of the two engines' finishing times keeps falling. Both
-  // engines then run their experts at once. coprocessed_[i]: the engine of the die's i-th work.
-  void coprocess(const LayerRouting& r) {
+  // The routed experts' weights in a training step (training.pipeline, serving_plan.h): loaded
+  // into the SRAM before the share's GEMMs run from there (load_then_compute, where the share fits
+  // the SRAM), or streamed from the DRAM under the GEMMs and, where all of the die's shares of the
+  // layer fit the SRAM, written there on the way to serve the later slices (streamed).
+  void trainingWeights(std::vector<std::vector<hw::DieOp>>& units, const LayerRouting& r, Slice slice) {
     const uint32_t d = index();
-    const auto& engines = die().spec().engines;
-    uint32_t compute = 0;
-    for (uint32_t e = 1; e < engines.size(); ++e)
-      if (engines[e].compute.peakFp16 > engines[compute].compute.peakFp16) compute = e;
-    uint32_t memory = compute == 0 ? 1 : 0;
-    for (uint32_t e = 0; e < engines.size(); ++e)
-      if (e != compute && engines[e].dramBandwidth > engines[memory].dramBandwidth) memory = e;
-    const uint32_t n = r.workBegin[d + 1] - r.workBegin[d];
-    coprocessed_.assign(n, memory);
-    std::vector<uint32_t> order(n);
-    for (uint32_t i = 0; i < n; ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      return r.work[r.workBegin[d] + a].tokens > r.work[r.workBegin[d] + b].tokens;
-    });
-    Duration onCompute = Duration::zero(), onMemory = Duration::zero();
-    std::vector<Duration> xpu(n), pim(n);
-    for (uint32_t i = 0; i < n; ++i) {
-      xpu[i] = ffnTime(r.work[r.workBegin[d] + i], compute);
-      pim[i] = ffnTime(r.work[r.workBegin[d] + i], memory);
-      onMemory = onMemory + pim[i];
+    const bool streamed = plan_->config().training.pipeline == TrainingPipeline::Streamed;
+    uint64_t all = 0;
+    for (uint32_t i = r.workBegin[d]; i < r.workBegin[d + 1]; ++i) all += plan_->expertBytes(r.work[i].parts);
+    for (uint32_t i = 0; i < units.size(); ++i) {
+      std::vector<hw::DieOp>& ops = units[i];
+      if (ops.empty()) continue;
+      const hw::ComputeDieSpec& array = die().spec().engines[ops.front().engine].compute;
+      const uint64_t bytes = plan_->expertBytes(r.work[r.workBegin[d] + i].parts);
+      const bool sram = array.sramBandwidth.bytesPerSecond > 0;
+      if (!streamed && sram && bytes <= array.sramCapacity.value) {
+        hw::DieOp load;
+        load.kind = hw::DieOp::Kind::Stream;
+        load.bytes = hw::Bytes{bytes};
+        load.engine = ops.front().engine;
+        load.sramFill = hw::Bytes{bytes};
+        for (hw::DieOp& op : ops) op.source = hw::OperandSource::Sram;
+        ops.insert(ops.begin(), load);
+      } else if (streamed && slice.count > 1 && sram && all <= array.sramCapacity.value) {
+        if (slice.index == 0) ops.front().sramFill = hw::Bytes{bytes};
+        else
+          for (hw::DieOp& op : ops) op.source = hw::OperandSource::Sram;
+      }
     }
-    for (uint32_t i : order) {
-      const Duration x = onCompute + xpu[i], m = onMemory - pim[i];
-      if (std::max(x, m) >= std::max(onCompute, onMemory)) break;
-      onCompute = x;
-      onMemory = m;
-      coprocessed_[i] = compute;
+  }
+
+  // The V-Cache (hw/vcache.h): an expert resident in the SRAM tier streams its weights from there;
+  // a miss reads the DRAM and, when admitted, writes them into the SRAM on the way.
+  void fromVCache(std::vector<hw::DieOp>& ops, uint32_t ml, const ExpertWork& w) {
+    const hw::ExpertWeightCache::Access a =
+        vcache_->access(ml, w.expert, w.parts, plan_->expertBytes(w.parts), w.tokens);
+    (a.hit ? vcacheHits_ : vcacheMisses_).add();
+    if (a.hit)
+      for (hw::DieOp& op : ops) op.source = hw::OperandSource::Sram;
+    else
+      ops.front().sramFill = hw::Bytes{a.filledBytes};
+  }
+
+  // A phase of independent units (each a list of ops run in order). On the static array they run
+  // one after another; on the adaptive array (hw/array_split.h) the phase's split puts each unit on
+  // the GEMM or the GEMV partition, both run at once, and the phase ends when both are idle.
+  // True when the units use two engines or more and each unit keeps to one (its ops depend on each
+  // other: one engine's FIFO keeps them in order, two engines would not).
+  static bool onSeveralEngines(const std::vector<std::vector<hw::DieOp>>& units) {
+    std::optional<uint32_t> first;
+    bool several = false;
+    for (const auto& unit : units)
+      for (const hw::DieOp& op : unit) {
+        if (op.engine != unit.front().engine) return false;
+        if (!first) first = op.engine;
+        several |= op.engine != *first;
+      }
+    return several;
+  }
+
+  void phase(std::vector<hw::ProgramStep>& p, const std::vector<std::vector<hw::DieOp>>& units) {
+    if (plan_->config().arraySplitRows == 0 || units.size() < 2) {
+      if (onSeveralEngines(units)) {
+        // Units on different engines run at once (Duplex co-processing: hot experts on the xPU
+        // while the Logic-PIM runs the rest). Each unit keeps to one engine, whose FIFO orders its
+        // ops; the phase ends when every engine is done.
+        for (const auto& unit : units)
+          for (const hw::DieOp& op : unit) p.push_back(hw::ProgramStep::compute(op, /*wait=*/false));
+        p.push_back(hw::ProgramStep::waitEngines());
+        return;
+      }
+      for (const auto& unit : units)
+        for (const hw::DieOp& op : unit) p.push_back(hw::ProgramStep::compute(op));
+      return;
+    }
+    const hw::EngineSpec& array = die().spec().engines[0];
+    std::vector<hw::SplitUnit> shapes;
+    for (const auto& unit : units) {
+      hw::SplitUnit u;
+      for (const hw::DieOp& op : unit) {
+        const bool sram = op.source == hw::OperandSource::Sram;
+        u.push_back({op.kind == hw::DieOp::Kind::Attention, op.gemm, op.attention,
+                     sram ? array.compute.sramBandwidth : array.dramBandwidth, !sram});
+      }
+      shapes.push_back(std::move(u));
+    }
+    const auto rows = static_cast<uint32_t>(array.compute.tile.m);
+    const hw::SplitPlan split =
+        hw::chooseSplit(array.compute, array.dramBandwidth, shapes, plan_->config().arraySplitRows);
+    if (split.gemvRows == 0) {  // the static array won: one after another, as there
+      for (const auto& unit : units)
+        for (const hw::DieOp& op : unit) p.push_back(hw::ProgramStep::compute(op));
+      return;
+    }
+    for (uint32_t i : split.order)
+      for (hw::DieOp op : units[i]) {
+        const bool vector = split.onGemv[i] != 0;
+        op.engine = vector ? kGemvEngine : 0;
+        op.partition = {vector ? split.gemvRows : rows - split.gemvRows, vector};
+        p.push_back(hw::ProgramStep::compute(op, /*wait=*/false));
+      }
+    p.push_back(hw::ProgramStep::waitEngines());
+  }
+
+  // Adaptive array: an op that runs alone takes the whole array in the mode where it is faster
+  // (GEMV mode for low-intensity work: decode projections, lightly loaded experts).
+  void adaptAlone(std::vector<hw::ProgramStep>& p, size_t from) {
+    const auto rows = static_cast<uint32_t>(die().spec().engines[0].compute.tile.m);
+    for (size_t i = from; i < p.size(); ++i) {
+      hw::ProgramStep& s = p[i];
+      if (s.kind != hw::ProgramStep::Kind::Compute || s.op.kind == hw::DieOp::Kind::Stream || s.op.engine != 0 ||
+          s.op.partition.rows != 0)
+        continue;
+      hw::DieOp vector = s.op;
+      vector.partition = {rows, true};
+      if (die().cost(vector).time < die().cost(s.op).time) s.op = vector;
     }
   }
 
@@ -465,6 +666,39 @@ class ServingDie final : public hw::ProgramDie {
           if (n[mb] > 0) attention(p, n[mb], static_cast<int>(mb));
           ffn(p, n[mb], m_.denseIntermediate);
         }
+        continue;
+      }
+      if (plan_->config().arraySplitRows > 0) {
+        // A3D-MoE's fusion on the adaptive array: B's attention and gate, as one unit, run in the
+        // phase of A's experts. (B's attention waits for A's dispatched tokens to arrive.)
+        settle(0);
+        if (n[0] > 0) {
+          attention(p, n[0], 0);
+          p.push_back(hw::ProgramStep::compute(gemm(n[0], m_.experts, m_.hiddenSize)));  // gate
+        }
+        awaited[0] = dispatch(p, step_->microMoe[0][ml], n[0], microTag(0, ml), false);
+        settle(1);
+        std::vector<hw::DieOp> attentionB;
+        if (n[1] > 0) {
+          std::vector<hw::ProgramStep> steps;
+          attention(steps, n[1], 1);
+          steps.push_back(hw::ProgramStep::compute(gemm(n[1], m_.experts, m_.hiddenSize)));  // gate
+          for (const hw::ProgramStep& s : steps)
+            if (s.kind == hw::ProgramStep::Kind::Compute) {  // one unit: the split of its own phase undone
+              hw::DieOp op = s.op;
+              op.engine = 0;
+              op.partition = {};
+              attentionB.push_back(op);
+            }
+        }
+        backTag[0] = microTag(0, ml) + 1;
+        experts(p, step_->microMoe[0][ml], ml, microTag(0, ml), backTag[0], false, true, &attentionB);
+        pending[0] = true;
+        awaited[1] = dispatch(p, step_->microMoe[1][ml], n[1], microTag(1, ml), false);
+        backTag[1] = microTag(1, ml) + 1;
+        experts(p, step_->microMoe[1][ml], ml, microTag(1, ml), backTag[1], false, false);
+        pending[1] = true;
+        ++ml;
         continue;
       }
       for (uint32_t mb = 0; mb < 2; ++mb) {
@@ -503,6 +737,7 @@ class ServingDie final : public hw::ProgramDie {
   }
 
   void buildStep(std::vector<hw::ProgramStep>& p) {
+    const size_t from = p.size();
     const uint32_t d = index();
     const uint64_t n = step_->dieTokens[d];
     tokens_.add(n);
@@ -526,6 +761,7 @@ class ServingDie final : public hw::ProgramDie {
     if (logits > 0) p.push_back(hw::ProgramStep::compute(gemm(logits, m_.vocabSize, m_.hiddenSize)));
     if (step_->training) buildBackward(p, n);
     p.push_back(hw::ProgramStep::waitEngines());
+    if (plan_->config().arraySplitRows > 0) adaptAlone(p, from);
   }
 
   // Backward through the layers in reverse, then, after the step's last micro-batch, the ring
@@ -586,7 +822,10 @@ class ServingDie final : public hw::ProgramDie {
   Counter &tokens_, &dispatched_, &combined_;
   Counter& migrated_ = counter("migration_bytes");
   const uint32_t attentionEngine_, expertEngine_;
-  std::vector<uint32_t> coprocessed_;  // expert_engine coprocess: the engine of each of this layer's works
+  static constexpr uint32_t kGemvEngine = 1;  // serving.array_split adaptive: the array's GEMV partition
+  std::unique_ptr<hw::ExpertWeightCache> vcache_;  // serving.vcache
+  Counter& vcacheHits_ = counter("vcache_hits");
+  Counter& vcacheMisses_ = counter("vcache_misses");
 };
 
 }  // namespace

@@ -219,6 +219,16 @@ void placeExperts(const Params& p, const hw::HardwareSystem& system, ServingConf
   c.placement = std::move(decision.placement);
   c.placement.validate("mapping.policy " + offline.name, c.failed);
   c.hops = problem.fabric.hops;
+  c.groupOf = problem.fabric.groupOf;
+  if (const std::string& execution = p.text("mapping.execution"); execution == "oblivious") {
+    if (!p.text("mapping.online_policy").empty() || !p.text("mapping.replay").empty())
+      failAt(p, "mapping.execution",
+             "oblivious reads every step's weights from the dies the placement puts them on; it does not follow "
+             "an online placement (mapping.online_policy, mapping.replay)");
+    c.obliviousBlockTokens = static_cast<uint32_t>(p.integer("mapping.oblivious_block_tokens"));
+  } else if (execution != "placed") {
+    failAt(p, "mapping.execution", "unknown execution \"" + execution + "\" (placed, oblivious)");
+  }
   const std::vector<uint64_t> parts = c.placement.partsPerDie();
   const auto spare = static_cast<uint64_t>(p.integer("mapping.spare_experts"));
   for (uint32_t d = 0; d < c.dies; ++d) {
@@ -305,6 +315,13 @@ std::vector<ParamSpec> servingParams() {
                "simulated time from a decision to the step whose start migrates the weights", 0, {}},
               {"smoothing", ParamType::Real, "0",
                "weight of earlier epochs' loads in the moving average an online policy sees", 0, 0.999},
+              {"execution", ParamType::Text, "placed",
+               "placed: the dies holding an expert compute its tokens; oblivious: each expert's tokens in blocks "
+               "dealt to the dies in turn, whatever the placement, each die reading the experts it lacks from "
+               "their holders every step (Patterns behind Chaos' placement-oblivious Base)",
+               {}, {}},
+              {"oblivious_block_tokens", ParamType::Integer, "50", "oblivious: tokens of one expert per block", 1,
+               1e9},
               {"spare_experts", ParamType::Integer, "0",
                "room for this many extra routed experts per die beyond the initial placement (replicas)", 0, 1e6},
               {"service", ParamType::Text, "", "wafersim-placement endpoint (tcp://host:port); empty: decide in process",
@@ -335,7 +352,14 @@ std::vector<ParamSpec> servingParams() {
               {"sequence_length", ParamType::Integer, "512", "tokens per sequence", 1, 1e7},
               {"micro_batches", ParamType::Integer, "4", "micro-batches per step (divides sequences)", 1, 1e6},
               {"optimizer_bytes_per_param", ParamType::Integer, "16",
-               "bytes the optimizer reads and writes per parameter (Adam, fp32 states and master weights)", 0, 1024}});
+               "bytes the optimizer reads and writes per parameter (Adam, fp32 states and master weights)", 0, 1024},
+              {"pipeline", ParamType::Text, "load_then_compute",
+               "an MoE layer's exchange: load_then_compute (all tokens dispatched, then each expert's weights loaded, "
+               "then computed, then all results combined) or streamed (Mozart: token slices whose dispatch, expert "
+               "compute and combine overlap, weights streamed under the GEMMs)",
+               {}, {}},
+              {"stream_slices", ParamType::Integer, "4",
+               "streamed: slices per exchange at most (fewer where a slice would not fill the expert array)", 1, 1024}});
   addSection(all, "serving",
              {{"command_latency", ParamType::Duration, "1 us", "host-to-die command and completion latency", 1, {}},
               {"step_overhead", ParamType::Duration, "0 ps", "host scheduling time per step", 0, {}},
@@ -352,7 +376,19 @@ std::vector<ParamSpec> servingParams() {
               {"overlap", ParamType::Text, "none",
                "none, or two_batch: each step's batch in two micro-batches whose attention and expert exchange "
                "interleave layer by layer (serving only)",
-               {}, {}}});
+               {}, {}},
+              {"array_split", ParamType::Text, "static",
+               "static, or adaptive (A3D-MoE): per phase, the die's array split between a GEMV partition and a GEMM "
+               "partition that run at once; with overlap two_batch, one micro-batch's attention beside the other's "
+               "experts",
+               {}, {}},
+              {"array_split_rows", ParamType::Integer, "16", "adaptive split: array rows per step of the split", 1, 1e6},
+              {"vcache", ParamType::Text, "off",
+               "V-Cache (A3D-MoE): SRAM holding routed experts' weights across steps: off, die (the die's SRAM "
+               "capacity) or a size (e.g. 256 MB)",
+               {}, {}},
+              {"vcache_policy", ParamType::Text, "lfu",
+               "V-Cache replacement: lfu (score-aware: the experts with the most tokens stay) or lru", {}, {}}});
   return all;
 }
 
@@ -392,6 +428,11 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   c.training.sequenceLength = static_cast<uint32_t>(p.integer("training.sequence_length"));
   c.training.microBatches = static_cast<uint32_t>(p.integer("training.micro_batches"));
   c.training.optimizerBytesPerParam = static_cast<uint32_t>(p.integer("training.optimizer_bytes_per_param"));
+  if (const std::string& pipeline = p.text("training.pipeline"); pipeline == "streamed")
+    c.training.pipeline = TrainingPipeline::Streamed;
+  else if (pipeline != "load_then_compute")
+    failAt(p, "training.pipeline", "unknown pipeline \"" + pipeline + "\" (load_then_compute, streamed)");
+  c.training.streamSlices = static_cast<uint32_t>(p.integer("training.stream_slices"));
   if (const TrainingConfig& t = c.training;
       t.steps > 0 && (t.microBatches < 1 || t.sequences % t.microBatches != 0 || t.sequences < t.microBatches))
     failAt(p, "training.micro_batches",
@@ -410,6 +451,44 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
     c.twoBatchOverlap = true;
   } else if (overlap != "none") {
     failAt(p, "serving.overlap", "unknown overlap \"" + overlap + "\" (none, two_batch)");
+  }
+  if (const std::string& split = p.text("serving.array_split"); split == "adaptive") {
+    if (c.training.steps > 0)
+      failAt(p, "serving.array_split", "adaptive splits serving steps only; training runs with array_split static");
+    if (!c.attentionEngine.empty() || !c.expertEngine.empty())
+      failAt(p, "serving.array_split",
+             "adaptive splits one array; it does not combine with serving.attention_engine / expert_engine");
+    c.arraySplitRows = static_cast<uint32_t>(p.integer("serving.array_split_rows"));
+    for (hw::DieSpec& spec : c.dieSpecs) {
+      if (spec.engines.size() != 1)
+        failAt(p, "serving.array_split",
+               detail::concat("adaptive splits a die's one array; die ", spec.name, " has ", spec.engines.size(),
+                              " engines"));
+      const uint64_t rows = spec.engines[0].compute.tile.m;
+      if (rows % c.arraySplitRows != 0)
+        failAt(p, "serving.array_split_rows",
+               detail::concat(c.arraySplitRows, " rows do not divide the ", rows, " rows of die ", spec.name,
+                              "'s array (tile m)"));
+      hw::EngineSpec gemv = spec.engines[0];  // the same array's other partition: a second timeline
+      gemv.name = "gemv";
+      spec.engines.push_back(std::move(gemv));
+    }
+  } else if (split != "static") {
+    failAt(p, "serving.array_split", "unknown array split \"" + split + "\" (static, adaptive)");
+  }
+  if (const std::string& vcache = p.text("serving.vcache"); vcache != "off") {
+    c.vcachePolicy = blaming(p, "serving.vcache_policy",
+                             [&] { return hw::parseVCachePolicy(p.text("serving.vcache_policy"), "serving.vcache_policy"); });
+    for (const hw::DieSpec& spec : c.dieSpecs) {
+      const hw::ComputeDieSpec& array = spec.engines[0].compute;
+      const uint64_t bytes =
+          vcache == "die" ? array.sramCapacity.value : blaming(p, "serving.vcache", [&] { return hw::parseBytes(vcache).value; });
+      if (bytes == 0 || array.sramBandwidth.bytesPerSecond == 0)
+        failAt(p, "serving.vcache",
+               detail::concat("die ", spec.name, " has no SRAM tier for a V-Cache (capacity ", array.sramCapacity.value,
+                              " B, bandwidth ", array.sramBandwidth.bytesPerSecond, " B/s)"));
+      c.vcacheBytes = bytes;
+    }
   }
   const Params workloadParams = c.workload;
   std::shared_ptr<ServingPlan> plan;

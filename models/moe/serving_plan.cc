@@ -23,7 +23,11 @@ std::vector<ParamSpec> routingParams() {
           {"drift_shift", ParamType::Integer, "1", "ranks rotated per drift", 1, 1e6},
           {"group_limited", ParamType::Boolean, "true",
            "use the model's group-limited routing (n_group, topk_group) where it has one", {}, {}},
-          {"trace_file", ParamType::Text, "", "routing trace (kind trace): HD-MoE or Patterns-behind-Chaos JSON", {}, {}}};
+          {"trace_file", ParamType::Text, "", "routing trace (kind trace): HD-MoE or Patterns-behind-Chaos JSON", {}, {}},
+          {"trace_layers", ParamType::Text, "exact",
+           "exact: the trace has the model's MoE layers; first: a trace with more replays its first ones (a model cut "
+           "short with model.layers)",
+           {}, {}}};
 }
 
 std::unique_ptr<workload::ExpertRouter> makeRouter(const Params& p, const MoeModelConfig& model, uint64_t seed,
@@ -55,6 +59,10 @@ std::unique_ptr<workload::ExpertRouter> makeRouter(const Params& p, const MoeMod
     o.experts = model.experts;
     o.topK = model.topK;
     o.layers = model.moeLayerCount();
+    const std::string& layers = p.text("trace_layers");
+    if (layers != "exact" && layers != "first")
+      fail(ErrorKind::InvalidConfig, "routing.trace_layers: \"", layers, "\" is not exact or first");
+    o.firstLayers = layers == "first";
     return std::make_unique<workload::TraceRouter>(p.text("trace_file"), o);
   }
   fail(ErrorKind::InvalidConfig, "routing.kind: unknown router \"", kind, "\" (synthetic, trace)");
@@ -82,7 +90,8 @@ struct ServingPlan::State {
   std::vector<PlacementLogEntry> log;
   // Routing scratch.
   std::vector<uint64_t> requestIds;
-  std::vector<uint32_t> positions, replicaBase, replicaTokens, turn, seen;
+  std::vector<uint32_t> positions, replicaBase, replicaTokens, turn, seen, seenGroup;
+  std::vector<uint32_t> live, blockFill, blockDie, dieExpertTokens;  // oblivious execution
   std::vector<uint64_t> dieLoad;
   std::vector<std::vector<ExpertWork>> dieWork;
   uint32_t stamp = 0;
@@ -255,6 +264,15 @@ std::shared_ptr<const StepPlan> ServingPlan::step(uint64_t k, SimTime prevEnd, S
     const uint32_t perMicroBatch = tc.sequences / tc.microBatches;
     for (uint32_t j = 0; j < perMicroBatch; ++j)
       plan->batch.push_back({(k - 1) * perMicroBatch + j, live[j % live.size()], 0, tc.sequenceLength, true, false});
+    if (tc.pipeline == TrainingPipeline::Streamed) {
+      // As many slices as keep an expert's mean tokens per slice at a full array (the largest tile
+      // rows of the dies' expert engines): a thinner slice would pad the array and run slower.
+      uint64_t rows = 1;
+      for (uint32_t d : live) rows = std::max<uint64_t>(rows, config_.dieSpecs[d].engines[0].compute.tile.m);
+      const uint64_t perExpert =
+          uint64_t{perMicroBatch} * tc.sequenceLength * config_.model.topK / config_.model.experts;
+      plan->streamSlices = static_cast<uint32_t>(std::clamp<uint64_t>(perExpert / rows, 1, tc.streamSlices));
+    }
   } else {
     plan->batch = s.scheduler->form(start);
   }
@@ -284,6 +302,7 @@ std::shared_ptr<const StepPlan> ServingPlan::step(uint64_t k, SimTime prevEnd, S
   }
   decideOnline(*plan);
   route(*plan);
+  if (config_.obliviousBlockTokens > 0) readRemoteWeights(*plan);
   std::shared_ptr<const StepPlan> result = plan;
   s.plans[k] = result;
   while (s.plans.size() > 2) s.plans.erase(s.plans.begin());
@@ -307,6 +326,7 @@ void ServingPlan::route(StepPlan& plan) const {
   }
   s.choices.resize(s.tokens.size() * K);
   s.seen.assign(D, 0);
+  s.seenGroup.clear();  // sized by distribute; stamps restart
   s.stamp = 0;
   s.dieWork.resize(D);
   plan.moe.resize(m.moeLayerCount());
@@ -332,6 +352,7 @@ void ServingPlan::route(StepPlan& plan) const {
 // Layer l's routing of the tokens of micro-batch mb (-1: all of them) from the router's choices
 // in s.choices: tokens per die pair and per expert, each die's expert work.
 void ServingPlan::distribute(const StepPlan& plan, uint32_t l, LayerRouting& r, int mb) const {
+  if (config_.obliviousBlockTokens > 0) return distributeOblivious(r, mb);
   State& s = *state_;
   const uint32_t D = config_.dies, K = config_.model.topK, E = config_.model.experts;
   const placement::Placement& placed = *plan.placement;
@@ -344,9 +365,12 @@ void ServingPlan::distribute(const StepPlan& plan, uint32_t l, LayerRouting& r, 
   s.replicaTokens.assign(s.replicaBase[E], 0);
   s.turn.assign(E, 0);
   s.dieLoad.assign(D, 0);
+  const std::vector<uint32_t>& groupOf = config_.groupOf;
+  if (!groupOf.empty()) s.seenGroup.resize(*std::max_element(groupOf.begin(), groupOf.end()) + 1, 0);
   for (size_t t = 0; t < s.tokens.size(); ++t) {
     if (mb >= 0 && s.tokenMicro[t] != mb) continue;
     ++stamp;
+    ++r.routedTokens;
     const uint32_t src = s.tokenDie[t];
     for (uint32_t j = 0; j < K; ++j) {
       const workload::ExpertId e = s.choices[t * K + j];
@@ -360,6 +384,11 @@ void ServingPlan::distribute(const StepPlan& plan, uint32_t l, LayerRouting& r, 
         if (s.seen[shard.die] != stamp) {  // a token goes to a die once, whatever number of its experts live there
           s.seen[shard.die] = stamp;
           ++r.pairTokens[size_t{src} * D + shard.die];
+          ++r.dieCopies;
+        }
+        if (!groupOf.empty() && s.seenGroup[groupOf[shard.die]] != stamp) {
+          s.seenGroup[groupOf[shard.die]] = stamp;
+          ++r.groupCopies;
         }
       }
     }
@@ -378,6 +407,75 @@ void ServingPlan::distribute(const StepPlan& plan, uint32_t l, LayerRouting& r, 
     r.work.insert(r.work.end(), s.dieWork[d].begin(), s.dieWork[d].end());
   }
   r.workBegin[D] = static_cast<uint32_t>(r.work.size());
+}
+
+// Oblivious execution: the layer's tokens of micro-batch mb (-1: all), as routed in s.choices, go
+// to the die of their expert's open block; a block of obliviousBlockTokens opens on the next
+// usable die in turn.
+void ServingPlan::distributeOblivious(LayerRouting& r, int mb) const {
+  State& s = *state_;
+  const uint32_t D = config_.dies, K = config_.model.topK, E = config_.model.experts;
+  const uint32_t block = config_.obliviousBlockTokens;
+  const std::vector<uint32_t>& groupOf = config_.groupOf;
+  if (!groupOf.empty()) s.seenGroup.resize(*std::max_element(groupOf.begin(), groupOf.end()) + 1, 0);
+  if (s.live.empty())
+    for (uint32_t d = 0; d < D; ++d)
+      if (!dead(d)) s.live.push_back(d);
+  s.blockFill.assign(E, 0);
+  s.blockDie.assign(E, 0);
+  s.dieExpertTokens.assign(size_t{D} * E, 0);
+  uint64_t turn = 0;
+  uint32_t& stamp = s.stamp;
+  for (size_t t = 0; t < s.tokens.size(); ++t) {
+    if (mb >= 0 && s.tokenMicro[t] != mb) continue;
+    ++stamp;
+    const uint32_t src = s.tokenDie[t];
+    ++r.routedTokens;
+    for (uint32_t j = 0; j < K; ++j) {
+      const workload::ExpertId e = s.choices[t * K + j];
+      ++r.expertTokens[e];
+      if (s.blockFill[e]++ % block == 0) s.blockDie[e] = s.live[turn++ % s.live.size()];
+      const uint32_t die = s.blockDie[e];
+      ++s.dieExpertTokens[size_t{die} * E + e];
+      if (s.seen[die] != stamp) {  // a token goes to a die once
+        s.seen[die] = stamp;
+        ++r.pairTokens[size_t{src} * D + die];
+        ++r.dieCopies;
+      }
+      if (!groupOf.empty() && s.seenGroup[groupOf[die]] != stamp) {
+        s.seenGroup[groupOf[die]] = stamp;
+        ++r.groupCopies;
+      }
+    }
+  }
+  r.work.clear();
+  for (uint32_t d = 0; d < D; ++d) {
+    r.workBegin[d] = static_cast<uint32_t>(r.work.size());
+    for (uint32_t e = 0; e < E; ++e)
+      if (const uint32_t n = s.dieExpertTokens[size_t{d} * E + e]; n > 0) r.work.push_back({e, n});
+  }
+  r.workBegin[D] = static_cast<uint32_t>(r.work.size());
+}
+
+// Oblivious execution: every expert a die computes this step without holding it, at every MoE
+// layer, is read whole from the nearest die holding a shard of it (the weights' home).
+void ServingPlan::readRemoteWeights(StepPlan& plan) const {
+  const placement::Placement& home = *plan.placement;
+  const uint32_t D = config_.dies;
+  for (uint32_t l = 0; l < plan.moe.size(); ++l) {
+    const LayerRouting& r = plan.moe[l];
+    for (uint32_t d = 0; d < D; ++d)
+      for (uint32_t i = r.workBegin[d]; i < r.workBegin[d + 1]; ++i) {
+        const ExpertWork& w = r.work[i];
+        uint32_t from = UINT32_MAX, fromHops = UINT32_MAX;
+        for (const placement::Replica& copy : home.replicas(l, w.expert))
+          for (const placement::Shard& shard : copy.shards) {
+            const uint32_t h = config_.hops.empty() ? (shard.die != d) : config_.hops[size_t{shard.die} * D + d];
+            if (h < fromHops) from = shard.die, fromHops = h;
+          }
+        if (from != d) plan.migrations.push_back({l, w.expert, from, d, w.parts});
+      }
+  }
 }
 
 uint32_t ServingPlan::pickReplica(const std::vector<placement::Replica>& copies, uint32_t source, uint32_t turn,
@@ -400,6 +498,53 @@ uint32_t ServingPlan::pickReplica(const std::vector<placement::Replica>& copies,
     }
   }
   return best;
+}
+
+// One layer's attention on the busiest die for this step's batch (projections and one attention op
+// per request, by the roofline of the die's attention engine): DynamicPlacement's broadcast budget,
+// the time the next layer's weights have to travel while attention runs.
+double ServingPlan::attentionLayerSeconds(const StepPlan& plan) const {
+  const MoeModelConfig& m = config_.model;
+  const bool mla = m.attention == AttentionKind::Mla;
+  const uint64_t h = m.hiddenSize;
+  const uint64_t qkv = mla ? uint64_t{m.heads} * (uint64_t{m.qkNopeHeadDim} + m.qkRopeHeadDim) + m.kvLoraRank +
+                                 m.qkRopeHeadDim
+                           : (uint64_t{m.heads} + 2ull * m.kvHeads) * m.headDim;
+  const uint64_t out = uint64_t{m.heads} * (mla ? m.vHeadDim : m.headDim);
+  std::vector<uint64_t> tokens(config_.dies, 0);
+  std::vector<std::vector<const BatchEntry*>> entries(config_.dies);
+  for (const BatchEntry& e : plan.batch) {
+    tokens[e.die] += e.newTokens;
+    entries[e.die].push_back(&e);
+  }
+  double worst = 0;
+  for (uint32_t d = 0; d < config_.dies; ++d) {
+    if (tokens[d] == 0 || dead(d)) continue;
+    const hw::DieSpec& die = config_.dieSpecs[d];
+    double best = 0;
+    for (uint32_t g = 0; g < die.engines.size(); ++g) {
+      const hw::EngineSpec& engine = die.engines[g];
+      const std::string& chosen = config_.attentionEngine;
+      if (!chosen.empty() && chosen != "auto" && engine.name != chosen) continue;
+      if (chosen.empty() && g > 0) break;
+      Duration t = hw::gemmTime(engine.compute, {tokens[d], qkv, h, config_.computeType}, engine.dramBandwidth) +
+                   hw::gemmTime(engine.compute, {tokens[d], h, out, config_.computeType}, engine.dramBandwidth);
+      for (const BatchEntry* e : entries[d]) {
+        hw::Attention a;
+        a.heads = m.heads;
+        a.kvHeads = mla ? 1 : m.kvHeads;
+        a.headDim = mla ? uint64_t{m.kvLoraRank} + m.qkRopeHeadDim : m.headDim;
+        a.contextLength = uint64_t{e->contextBefore} + e->newTokens;
+        a.queryLength = e->newTokens;
+        a.dtype = m.kvCacheType;
+        t = t + hw::attentionTime(engine.compute, a, engine.dramBandwidth);
+      }
+      const double seconds = static_cast<double>(t.ps()) * 1e-12;
+      if (best == 0 || seconds < best) best = seconds;
+    }
+    worst = std::max(worst, best);
+  }
+  return worst;
 }
 
 void ServingPlan::decideOnline(StepPlan& plan) const {
@@ -431,7 +576,7 @@ void ServingPlan::decideOnline(StepPlan& plan) const {
   problem.current = *s.current;
   problem.options = o.options;
   problem.seed = config_.seed ^ (s.epoch * 0x9E3779B97F4A7C15ull);
-  problem.attentionSeconds = o.attentionSeconds;
+  problem.attentionSeconds = o.attentionSeconds > 0 ? o.attentionSeconds : attentionLayerSeconds(plan);
   problem.tokensPerStep = s.epochSteps > 0 && config_.model.moeLayerCount() > 0
                               ? s.profile.totalTokens() / config_.model.moeLayerCount() / s.epochSteps
                               : 0;

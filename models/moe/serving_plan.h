@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "models/hardware/die.h"
+#include "models/hardware/vcache.h"
 #include "models/moe/batch_scheduler.h"
 #include "models/moe/model_config.h"
 #include "models/workload/routing.h"
@@ -40,12 +41,29 @@ inline constexpr const char* kServingDataKey = "serving";
 // micro-batches; each micro-batch runs forward and backward through every layer; after the last
 // one the replicated weights' gradients are all-reduced over a ring of the dies and the optimizer
 // streams every resident weight with its states (optimizerBytesPerParam per bf16 parameter).
+//
+// How an MoE layer's exchange runs (training.pipeline; Mozart's baseline vs its schedule, seeds.md 5.3):
+//  LoadThenCompute: every token of the micro-batch is dispatched before any expert computes, and
+//    each expert share's weights are loaded from DRAM into the SRAM before its GEMMs run from there
+//    (no overlap of weight load and compute; where a share does not fit the SRAM its GEMMs read the
+//    DRAM as they go); the results go back once every expert ran.
+//  Streamed: the tokens go in StepPlan::streamSlices slices; a die computes slice s's experts as
+//    soon as slice s has arrived and sends slice s's results back at once, so the dispatch of later
+//    slices and the combine of earlier ones overlap the experts' compute; weights stream from DRAM
+//    under the GEMMs (roofline overlap) and stay in the SRAM for the later slices where the die's
+//    shares of the layer fit it.
+enum class TrainingPipeline : uint8_t { LoadThenCompute, Streamed };
+
 struct TrainingConfig {
   uint32_t steps = 0;  // 0: a serving run
   uint32_t sequences = 32;
   uint32_t sequenceLength = 512;
   uint32_t microBatches = 4;
   uint32_t optimizerBytesPerParam = 16;
+  TrainingPipeline pipeline = TrainingPipeline::LoadThenCompute;
+  // Streamed: slices per exchange at most; fewer where a slice would give an expert fewer tokens,
+  // on average, than the expert engine's array has rows (a slice must fill the array).
+  uint32_t streamSlices = 4;
 };
 
 // Online re-placement (issue: placement service): every `epoch` of simulated time (checked at step
@@ -63,7 +81,7 @@ struct OnlinePlacementConfig {
   std::string runId;            // names the run to the service (its memo key, with the epoch)
   placement::Fabric fabric;     // the system as the policy sees it
   placement::ExpertShape shape;
-  double attentionSeconds = 0;  // one layer's attention per step, estimated (DynamicPlacement)
+  double attentionSeconds = 0;  // one layer's attention budget (DynamicPlacement); 0: the step's, estimated
   // Replay: decisions recorded by an earlier run (placement log), applied at their epochs instead
   // of asking a policy.
   struct Recorded {
@@ -104,6 +122,17 @@ struct ServingConfig {
   placement::Placement placement;
   std::vector<uint64_t> expertReserveBytes;
   std::vector<uint32_t> hops;  // dies x dies router hops (the nearest-replica split and migrations)
+  // Per die, its chiplet group where the system has them (dies sharing a router: the NoP-tree's
+  // leaf groups; placement::Fabric::groupOf); empty: none. Copies per token are counted per group.
+  std::vector<uint32_t> groupOf;
+  // mapping.execution oblivious (Patterns behind Chaos' Base: one GPU programming model over the
+  // wafer, work placed without regard to where the weights are): each MoE layer's tokens of an
+  // expert are cut, in token order, into blocks of this many, and each block as it opens goes to the
+  // next usable die in turn, whatever the placement; a die computing an expert it does not hold
+  // first reads the whole expert from the nearest die holding it, every step (StepPlan::migrations,
+  // nothing kept). The placement then says only where the weights live. 0: placed execution (the
+  // dies holding an expert compute its tokens).
+  uint32_t obliviousBlockTokens = 0;
   OnlinePlacementConfig online;
   double kvMemoryFraction = 0.9;  // of the DRAM left after the weights
   hw::DataType computeType = hw::DataType::Bf16;
@@ -118,6 +147,14 @@ struct ServingConfig {
   // gate compute while the other's dispatch, experts and combine are on the network (DeepSeek's
   // two-batch overlap, A3D-MoE's fusion). Serving only.
   bool twoBatchOverlap = false;
+  // A3D-MoE (seeds.md 1), serving.array_split adaptive: every die's array is split per phase
+  // between GEMV and GEMM work in steps of arraySplitRows rows (hw/array_split.h; 0: the static
+  // array). With two-batch overlap it also fuses one micro-batch's attention with the other's
+  // experts in one phase. serving.vcache: vcacheBytes of each die's SRAM tier hold routed experts'
+  // weights across steps under vcachePolicy (hw/vcache.h; 0: none).
+  uint32_t arraySplitRows = 0;
+  uint64_t vcacheBytes = 0;
+  hw::VCachePolicy vcachePolicy = hw::VCachePolicy::Lfu;
 };
 
 // A die's share of one expert at one layer: the tokens of the replica it holds a shard of, the
@@ -128,6 +165,10 @@ struct ExpertWork {
 };
 
 struct LayerRouting {
+  // C_T, Mozart's copies per token (placement/copies_per_token.h), from the routed tokens and the
+  // placement in force: the tokens routed, and the sum over them of the distinct dies (and chiplet
+  // groups, ServingConfig::groupOf) their top-k experts' shards lie on, the token's own die included.
+  uint64_t routedTokens = 0, dieCopies = 0, groupCopies = 0;
   std::vector<uint32_t> pairTokens;    // dies x dies: tokens of die s visiting a shard on die d
   std::vector<uint32_t> expertTokens;  // experts: tokens routed to each
   std::vector<uint32_t> workBegin;     // dies + 1 offsets into work
@@ -151,8 +192,10 @@ struct StepPlan {
   bool training = false;        // a training micro-batch: forward and backward
   uint64_t trainingStep = 0;    // 1-based
   bool firstMicroBatch = false, lastMicroBatch = false;
+  uint32_t streamSlices = 1;    // training.pipeline streamed: the slices of every MoE exchange
   // The placement in force for this step, and the weights moving to it at its start (non-empty on
-  // the first step of a new online placement).
+  // the first step of a new online placement, and on every step of oblivious execution: the weights
+  // each die reads from the dies holding them, ServingConfig::obliviousBlockTokens).
   std::shared_ptr<const placement::Placement> placement;
   std::vector<placement::Migration> migrations;
 };
@@ -195,7 +238,10 @@ class ServingPlan {
   void completeUpTo(uint64_t k, SimTime prevEnd) const;  // state after step k-1
   void route(StepPlan& plan) const;
   void distribute(const StepPlan& plan, uint32_t layer, LayerRouting& r, int microBatch) const;
+  void distributeOblivious(LayerRouting& r, int microBatch) const;
+  void readRemoteWeights(StepPlan& plan) const;
   void decideOnline(StepPlan& plan) const;
+  double attentionLayerSeconds(const StepPlan& plan) const;
   uint32_t pickReplica(const std::vector<placement::Replica>& copies, uint32_t source, uint32_t turn,
                        const std::vector<uint64_t>& dieLoad, placement::Split split) const;
 

@@ -33,15 +33,44 @@ nlohmann::json latency(const HistogramRecord& h) {
           {"p99_s", quantileSeconds(h, 0.99)}};
 }
 
+// The routed experts' FFN time (the host's expert_* counters, serving_components.cc): summed over
+// steps and MoE layers, of the busiest usable die (prefix_time_s) and of the mean over them
+// (prefix_time_mean_s), and their ratio (1: every layer's expert work evenly spread).
+void expertTime(nlohmann::json& j, const std::map<std::string, uint64_t>& n, const std::string& prefix) {
+  const std::string busiest = prefix + "_time_ps", sum = prefix + "_die_time_ps";
+  if (!n.count(busiest) || !n.count(sum) || !n.count("expert_dies") || n.at("expert_dies") == 0) return;
+  const double max = static_cast<double>(n.at(busiest)) * 1e-12,
+               mean = static_cast<double>(n.at(sum)) * 1e-12 / static_cast<double>(n.at("expert_dies"));
+  j[prefix + "_time_s"] = max;
+  j[prefix + "_time_mean_s"] = mean;
+  j[prefix + "_time_busiest_over_mean"] = mean > 0 ? max / mean : 0.0;
+}
+
+// C_T, Mozart's copies per token (serving_plan.h LayerRouting), over every MoE layer of every
+// step: distinct dies per routed token, and distinct chiplet groups where the system has them.
+void copiesPerToken(nlohmann::json& j, const std::map<std::string, uint64_t>& n) {
+  if (!n.count("routed_tokens") || n.at("routed_tokens") == 0) return;
+  const auto tokens = static_cast<double>(n.at("routed_tokens"));
+  nlohmann::json c{{"die", static_cast<double>(n.at("token_die_copies")) / tokens}};
+  if (n.at("token_group_copies") > 0) c["group"] = static_cast<double>(n.at("token_group_copies")) / tokens;
+  j["copies_per_token"] = std::move(c);
+}
+
 }  // namespace
 
 std::optional<nlohmann::json> servingSummary(const Results& results) {
   const ComponentRecord* host = nullptr;
   uint64_t dispatch = 0, combine = 0, byteHops = 0, dies = 0;
+  uint64_t dramBytes = 0, sramBytes = 0, vcacheHits = 0, vcacheMisses = 0;  // memory traffic, V-Cache
   for (const ComponentRecord& c : results.components()) {
     if (c.type == "moe.Host") host = &c;
     if (c.type == "moe.Die") {
       ++dies;
+      auto count = [&c](const char* key) { return c.counters.count(key) ? c.counters.at(key) : uint64_t{0}; };
+      dramBytes += count("dram_bytes");
+      sramBytes += count("sram_bytes");
+      vcacheHits += count("vcache_hits");
+      vcacheMisses += count("vcache_misses");
       dispatch += c.counters.at("dispatch_bytes");
       combine += c.counters.at("combine_bytes");
       byteHops += c.counters.at("bytes_sent");
@@ -55,7 +84,7 @@ std::optional<nlohmann::json> servingSummary(const Results& results) {
     const double mean = static_cast<double>(steps.sum) / static_cast<double>(steps.count) * 1e-12;
     const double seconds = static_cast<double>(results.simulatedTime().ps()) * 1e-12;
     const EnergyReport energy = energyReport(results);
-    return nlohmann::json{{"mode", "training"},
+    nlohmann::json j{{"mode", "training"},
                           {"dies", dies},
                           {"train_steps", n.at("train_steps")},
                           {"trained_tokens", n.at("trained_tokens")},
@@ -66,6 +95,9 @@ std::optional<nlohmann::json> servingSummary(const Results& results) {
                           {"dispatch_bytes", dispatch},
                           {"combine_bytes", combine},
                           {"network_byte_hops", byteHops}};
+    expertTime(j, n, "expert");
+    copiesPerToken(j, n);
+    return j;
   }
   const double seconds = static_cast<double>(n.at("last_finish_ps")) * 1e-12;
   const uint64_t output = n.at("output_tokens");
@@ -114,9 +146,23 @@ std::optional<nlohmann::json> servingSummary(const Results& results) {
                     {"expert_load_max_over_mean_worst_layer", worstRatio},
                     {"expert_load_cv", sumCv / n}};
   }
+  expertTime(j, n, "expert");
+  if (n.count("decode_only_steps")) {
+    j["decode_only_steps"] = n.at("decode_only_steps");
+    expertTime(j, n, "decode_expert");
+  }
+  copiesPerToken(j, n);
   j["dispatch_bytes"] = dispatch;
   j["combine_bytes"] = combine;
   j["network_byte_hops"] = byteHops;
+  // Bytes the dies' ops streamed from DRAM and through the on-die SRAM (V-Cache hits and fills).
+  j["dram_bytes"] = dramBytes;
+  j["sram_bytes"] = sramBytes;
+  j["dram_bytes_per_output_token"] = output ? static_cast<double>(dramBytes) / static_cast<double>(output) : 0.0;
+  if (vcacheHits + vcacheMisses > 0)
+    j["vcache"] = {{"hits", vcacheHits},
+                   {"misses", vcacheMisses},
+                   {"hit_ratio", static_cast<double>(vcacheHits) / static_cast<double>(vcacheHits + vcacheMisses)}};
   return j;
 }
 

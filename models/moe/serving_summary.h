@@ -2,7 +2,10 @@
 // requests, tokens, throughput, latency statistics (TTFT, TPOT, end-to-end, queueing: mean, min,
 // max exactly; p50/p90/p99 as the upper bound of the histogram bucket holding the quantile, 8
 // buckets per decade, so within 33 %), energy in total and per output token, bytes moved by
-// dispatch and combine, byte-hops on the network.
+// dispatch and combine, byte-hops on the network, and the routed experts' FFN time per MoE layer
+// (expert_time_s: summed over steps and layers, of the busiest die; expert_time_mean_s: of the
+// mean usable die; decode_expert_time_*: the same over the steps without prefill tokens), bytes
+// the dies streamed from DRAM and through SRAM (in total and DRAM per output token), V-Cache hits.
 #pragma once
 
 #include <optional>

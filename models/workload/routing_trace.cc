@@ -222,8 +222,10 @@ RoutingTrace::RoutingTrace(std::string path, const RoutingTraceOptions& options)
     s.next();
     s.failExpected("'{' (an HD-MoE trace) or '[' (a Patterns-behind-Chaos trace)");
   }
+  if (options.firstLayers && options.layers > 0 && layers() > options.layers) layers_.resize(options.layers);
   WAFERSIM_REQUIRE(options.layers == 0 || layers() == options.layers, "routing trace ", path_, ": has ", layers(),
-                   " MoE layers, expected ", options.layers);
+                   " MoE layers, expected ", options.layers,
+                   options.firstLayers ? " or more" : " (routing.trace_layers: first replays the first ones)");
 }
 
 RoutingTrace::~RoutingTrace() = default;

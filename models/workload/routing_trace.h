@@ -48,6 +48,7 @@ struct RoutingTraceOptions {
   uint32_t experts = 0;                // required: every id must be < experts
   uint32_t topK = 0;                   // 0: learn k from the first token; else every token must have k ids
   uint32_t layers = 0;                 // 0: any; else the trace must have exactly this many MoE layers
+  bool firstLayers = false;            // with layers: a trace with more MoE layers keeps its first `layers`
   uint32_t readBufferBytes = 16 * 1024;  // the one read buffer (>= 64)
   uint32_t cursorTokens = 1024;          // tokens a cursor decodes per refill (>= 1)
 };

@@ -163,6 +163,19 @@ TEST(WaferAllo, CandidatesAreWithinOneHop) {
   EXPECT_EQ(diesOf(d.placement, 0, 0), (std::vector<uint32_t>{0, 1}));  // dies 2 and 3 are 2+ hops away
 }
 
+TEST(WaferAllo, NeighboursAreOneLinkAwayWhenHopsCountRouters) {
+  // The serving model's fabric (models/moe/placement_bridge.cc) counts the routers on a path: two
+  // between neighbouring dies of a wafer. The neighbour is still a candidate (it once was not, and
+  // allo on the Dojo wafer added no replica at all).
+  Fabric f = Fabric::mesh(4, 1, kFlops, 1e18, 1e18, 1ull << 50);
+  for (uint32_t a = 0; a < 4; ++a)
+    for (uint32_t b = 0; b < 4; ++b)
+      if (a != b) ++f.hops[size_t{a} * 4 + b];
+  Problem p = makeProblem(std::move(f), 4, 1, 1);
+  recordLoads(p, 0, {1000, 0, 0, 0});
+  EXPECT_EQ(diesOf(decide("allo", p).placement, 0, 0), (std::vector<uint32_t>{0, 1}));
+}
+
 // Request 1's tokens choose 0, 2, 0, 2, ...; request 2's choose 1, 3, 1, 3, ... (one more token).
 Problem predProblem() {
   Problem p = makeProblem(fastUniform(4), 4, 1, 1, false, true);
@@ -243,6 +256,29 @@ TEST(MozartClustering, EachCliqueLandsInOneGroupAndCopiesFall) {
   EXPECT_NEAR(copiesPerToken(p.profile, d.placement, 0), copiesPerTokenExact(choices, 2, d.placement, 0), 1e-12);
   EXPECT_NE(d.reason.find("C_T per group 1 (EP 1.67)"), std::string::npos) << d.reason;
   EXPECT_TRUE(policyType("mozart_cluster", "t").needs.pairs);
+}
+
+TEST(MozartClustering, CoActivatedPairsShareADieWithinTheirGroup) {
+  // Every token chooses one of the pairs {0, 1}, {2, 3}, {4, 5}, {6, 7} (the heavier pairs first):
+  // stage 1 puts two pairs in each group, stage 2 one pair on each die, so a token reaches one die.
+  // EP (e on die e mod 4) splits every pair over two dies.
+  Problem p = makeProblem(fastUniform(4), 8, 1, 2, true, false);
+  p.fabric.groupOf = {0, 0, 1, 1};
+  std::vector<uint32_t> choices, die;
+  for (uint32_t pair = 0; pair < 4; ++pair)
+    for (uint32_t r = 0; r < 10 + pair; ++r) {
+      choices.push_back(2 * pair);
+      choices.push_back(2 * pair + 1);
+      die.push_back(0);
+    }
+  p.profile.record(0, {}, {}, die, choices, 2);
+  p.tokensPerStep = die.size();
+  const Decision d = decide("mozart_cluster", p);
+  for (uint32_t e = 0; e < 8; e += 2)
+    EXPECT_EQ(diesOf(d.placement, 0, e), diesOf(d.placement, 0, e + 1)) << e;
+  for (uint32_t x = 0; x < 4; ++x) EXPECT_EQ(expertsOn(d.placement, 0, x).size(), 2u) << x;
+  EXPECT_NEAR(copiesPerTokenExact(choices, 2, d.placement, 0), 1.0, 1e-12);
+  EXPECT_NEAR(copiesPerTokenExact(choices, 2, expertParallel(p), 0), 2.0, 1e-12);
 }
 
 TEST(CopiesPerToken, ThreeChoicesOnOneDieCountOnce) {

@@ -160,6 +160,40 @@ TEST(Die, OpsOnOneEngineQueueInOrder) {
   EXPECT_EQ(stats.counter("ops_core").value(), 2u);
 }
 
+TEST(Die, AGemvModeOpReadsItsWeightsFromDramOnceAndTheRestFromSram) {
+  // GEMM M = 4, N = K = 1024 fp16 on the whole array in GEMV mode (array_split.h): the weights
+  // W = 2,097,152 B stream from the DRAM once with the activations (2 x 4 x 1024 x 2 B): 2,113,536 B,
+  // 4,227,072 ps at 2 ps/B; they are written into the SRAM tier and read back by the other 3
+  // tokens: 4 W = 8,388,608 B at 100 TB/s, 83,887 ps, overlapped. Compute: 8,388,608 FLOPs, no
+  // padding, 83,887 ps at 100 TFLOPS. The op takes the DRAM's 4,227,072 ps.
+  StatSet stats;
+  DieModel die(testDie(), stats, "die[0]");
+  DieOp op = gemm(4, 1024, 1024);
+  op.partition = {128, true};
+  const OpTiming t = die.submit(SimTime::zero(), op);
+  EXPECT_EQ(t.cost.bytes.value, 2'113'536u);
+  EXPECT_EQ(t.cost.sramBytes.value, 8'388'608u);
+  EXPECT_EQ(t.end.ps(), 4'227'072);
+  EXPECT_EQ(stats.counter("dram_bytes").value(), 2'113'536u);
+  EXPECT_EQ(stats.counter("sram_bytes").value(), 8'388'608u);
+  // Energy by hand. DRAM (off-stack path): 2,113,536 B x 8 x 3480 fJ = 58,840,842,240 fJ, plus
+  // 2064 row activations of 1 KiB x 909,000 fJ = 1,876,176,000 fJ: 60,717,018,240 fJ.
+  // SRAM: 8,388,608 B x 8 x 100 fJ = 6,710,886,400 fJ. Compute: 8,388,608 FLOPs x 1 fJ.
+  EXPECT_EQ(stats.counter("energy_dram_off_stack_pj").value(), 60'717'018u);
+  EXPECT_EQ(stats.counter("energy_sram_pj").value(), 6'710'886u);
+  EXPECT_EQ(stats.counter("energy_compute_pj").value(), 8'388u);
+  // Without an SRAM tier every token streams the weights from the DRAM: 4 W + 16,384 B =
+  // 8,404,992 B, 16,809,984 ps, and 8,404,992 x 8 x 3480 + 8208 x 909,000 fJ of DRAM energy.
+  DieSpec bare = testDie();
+  bare.engines[0].compute.sramBandwidth = Bandwidth{};
+  StatSet bareStats;
+  DieModel bareDie(bare, bareStats, "die[0]");
+  EXPECT_EQ(bareDie.submit(SimTime::zero(), op).end.ps(), 16'809'984);
+  EXPECT_EQ(bareStats.counter("dram_bytes").value(), 8'404'992u);
+  EXPECT_EQ(bareStats.counter("energy_dram_off_stack_pj").value(), pj(8'404'992ull * 8 * 3480 + 8208ull * 909'000));
+  EXPECT_EQ(bareStats.counter("energy_sram_pj").value(), 0u);
+}
+
 TEST(Die, DuplexEnginesRunInParallelAndShareTheDram) {
   // GEMV of S = 33570816 B on each engine. Alone: the xPU (500 GB/s) takes 2 S ps, the PIM
   // (2 TB/s) S / 2. Submitted together (xPU first), the DRAM of internal bandwidth 2 TB/s is

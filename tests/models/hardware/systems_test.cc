@@ -175,6 +175,17 @@ TEST_F(SystemsTest, FailedDiesAreMaskedOut) {
   EXPECT_THROW(build({{"system", "dojo"}, {"failed_dies", "25"}}), Error);
 }
 
+TEST_F(SystemsTest, AFailedChipletOfTheNopTreeLeavesItsSwitchWorking) {
+  // Mozart's tree with the root's attention chiplet masked out: the root is a switch of its own,
+  // so the 16 expert chiplets still reach each other through it.
+  const SystemGraph g = build({{"system", "mozart"}, {"failed_dies", "0"}, {"bytes", "4 KiB"}});
+  const Results r = run(g, 2);
+  for (const auto& c : r.components()) {
+    if (c.type == "hw.Die") EXPECT_EQ(c.counters.at("messages_received"), c.name == "attention" ? 0u : 15u) << c.name;
+  }
+  EXPECT_GT(counter(r, "root", "chunks_forwarded"), 0u);
+}
+
 TEST_F(SystemsTest, BadParametersAreNamed) {
   auto error = [&](const Params& p) {
     try {

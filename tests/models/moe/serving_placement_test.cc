@@ -115,6 +115,32 @@ simulation: {partitions: 1}
 )";
 }
 
+// HD-MoE DynamicPlacement online: its broadcast budget is the step's attention time, estimated
+// from the batch (it was 0, so the policy never broadcast). Long prompts give a budget that fits
+// at least one of these small experts on a 2 x 2 NMP mesh.
+TEST(ServingPlacement, DynamicPlacementBudgetIsTheStepsAttention) {
+  std::string text = online("");
+  text.replace(text.find("online_policy: eplb, epoch: 50 us, spare_experts: 4"),
+               std::string("online_policy: eplb, epoch: 50 us, spare_experts: 4").size(),
+               "online_policy: hd_dynamic, epoch: 1 ns, spare_experts: 4");
+  text.replace(text.find("prompt_tokens: 32"), std::string("prompt_tokens: 32").size(), "prompt_tokens: 2048");
+  text.replace(text.find("hardware: {system: gpu-box, x: 4}"), std::string("hardware: {system: gpu-box, x: 4}").size(),
+               "hardware: {system: hd-moe-compute-rich, x: 2, y: 2}\n  scheduler: {token_budget: 32768}");
+  text.replace(text.find("expert_intermediate_size: 1024"), std::string("expert_intermediate_size: 1024").size(),
+               "expert_intermediate_size: 32");  // 192 KiB experts: about 10 us a broadcast at 25 GB/s
+  const Results res = run(build(text), 1);
+  const TableRecord& log = component(res, "host").tables.at("placement_log");
+  ASSERT_GE(log.rows(), 2u);
+  const size_t width = log.columns.size();
+  uint32_t broadcasting = 0;
+  for (size_t r = 0; r < log.rows(); ++r) {
+    const std::string& reason = log.strings[static_cast<size_t>(log.values[r * width + 7])];
+    EXPECT_EQ(reason.find("within the 0.00 us attention budget"), std::string::npos) << reason;
+    if (reason.find("pre-broadcast k=0 ") == std::string::npos) ++broadcasting;
+  }
+  EXPECT_GE(broadcasting, 1u);
+}
+
 TEST(ServingPlacement, OnlineDecisionsAreLoggedAppliedAndReplayedBitForBit) {
   const Built live = build(online(""));
   const Results res = run(live, 1);

@@ -173,7 +173,7 @@ TEST(Serving, DuplexCoProcessingRunsOneLayersExpertsOnBothEnginesAtOnce) {
   // expert_engine coprocess: per die and layer, the hottest experts on the xPU and the rest on the
   // Logic-PIM, chosen with the die's own costs so that the later engine finishes as early as the
   // greedy can make it. Both engines run experts; it is never slower than all of them on one.
-  auto run1 = [](const std::string& experts) {
+  auto run1 = [](const std::string& experts, const std::string& traceEnd = "0 s") {
     return run(build(R"(
 model: moe_serving
 params:
@@ -184,10 +184,23 @@ params:
   serving: {attention_engine: auto}
 simulation: {partitions: 1}
 )",
-                     {"params.serving.expert_engine=" + experts}),
+                     {"params.serving.expert_engine=" + experts, "params.serving.trace_end=" + traceEnd}),
                1);
   };
   const Results both = run1("coprocess"), pim = run1("pim"), xpu = run1("xpu");
+  // At once: some GEMM on the xPU (engine 0) runs while one on the Logic-PIM (engine 1) does
+  // (the die program used to wait for each op, which ran the two engines one after the other).
+  const Results traced = run1("coprocess", "1 s");
+  const TableRecord& trace = component(traced, "gpu[0]").tables.at("trace");
+  const size_t w = trace.columns.size();
+  std::vector<std::pair<int64_t, int64_t>> onEngine[2];
+  for (size_t r = 0; r < trace.rows(); ++r)
+    if (trace.values[r * w + 3] == 0 && trace.values[r * w + 2] < 2)  // a GEMM on the xPU or the PIM
+      onEngine[trace.values[r * w + 2]].push_back({trace.values[r * w], trace.values[r * w + 1]});
+  bool overlap = false;
+  for (const auto& [s0, e0] : onEngine[0])
+    for (const auto& [s1, e1] : onEngine[1]) overlap |= s0 < e1 && s1 < e0;
+  EXPECT_TRUE(overlap);
   for (const char* gpu : {"gpu[0]", "gpu[1]"}) {
     const auto& c = component(both, gpu).counters;
     EXPECT_GT(c.at("flops_pim"), component(xpu, gpu).counters.at("flops_pim")) << gpu;  // experts on the PIM

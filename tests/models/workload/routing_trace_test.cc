@@ -101,6 +101,32 @@ TEST(RoutingTraceTest, ReadsPatternsBehindChaosFormat) {
   EXPECT_EQ(one, (std::vector<ExpertId>{4, 3}));
 }
 
+// A model cut to fewer layers replays the trace's first MoE layers (routing.trace_layers: first);
+// without that, the layer counts must match. Decode steps still find their layer by its key.
+TEST(RoutingTraceTest, FirstLayersOfALongerTrace) {
+  const std::string text =
+      "[{\"0\": [[1,2],[3,4]], \"1\": null, \"2\": [[0,7],[1,6]], \"3\": [[5,4],[6,3]]},\n"
+      " {\"0\": [[7,0]], \"1\": null, \"2\": [[4,3]], \"3\": [[2,1]]}]";
+  const std::string path = writeTemp("chaos_first.json", text);
+  RoutingTraceOptions o = mixtral();
+  o.layers = 2;
+  EXPECT_THROW(RoutingTrace(path, o), Error);
+  try {
+    RoutingTrace trace(path, o);
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has 3 MoE layers, expected 2 (routing.trace_layers: first"), std::string::npos)
+        << e.what();
+  }
+  o.firstLayers = true;
+  RoutingTrace trace(path, o);
+  ASSERT_EQ(trace.layers(), 2u);
+  EXPECT_EQ(trace.fileLayer(1), 2u);
+  auto decode = trace.cursor(1, RoutingTrace::Segment::Decode);
+  EXPECT_EQ(drain(decode, 1, 2), (std::vector<ExpertId>{4, 3}));
+  o.layers = 4;  // more layers than the trace has is still an error
+  EXPECT_THROW(RoutingTrace(path, o), Error);
+}
+
 TEST(RoutingTraceTest, MalformedTracesNameFileOffsetAndExpectation) {
   auto expectError = [](const std::string& text, const std::string& fragment) {
     const std::string message = errorOf(text);

@@ -313,9 +313,13 @@ RunFigures figures(const Study& study, const StudyRun& run, const std::string& f
   f.wallSeconds = summary.value("wall_seconds", 0.0);
   const double events = summary.contains("events") && summary["events"].is_number() ? summary["events"].get<double>() : 0;
   f.eventsPerSecond = f.wallSeconds > 0 ? events / f.wallSeconds : 0;
-  if (summary.contains("serving") && summary["serving"].is_object() && summary["serving"].contains("output_tokens") &&
-      summary["serving"]["output_tokens"].is_number() && f.wallSeconds > 0)
-    f.tokensPerWallSecond = summary["serving"]["output_tokens"].get<double>() / f.wallSeconds;
+  // Simulated tokens: output tokens served, or tokens trained (a training run's summary).
+  if (summary.contains("serving") && summary["serving"].is_object() && f.wallSeconds > 0)
+    for (const char* key : {"output_tokens", "trained_tokens"})
+      if (summary["serving"].contains(key) && summary["serving"][key].is_number()) {
+        f.tokensPerWallSecond = summary["serving"][key].get<double>() / f.wallSeconds;
+        break;
+      }
   return f;
 }
 

@@ -92,7 +92,7 @@ struct RunFigures {
   std::vector<double> extraValues;  // the extra metrics, in the study's order
   double wallSeconds = 0;
   double eventsPerSecond = 0;
-  std::optional<double> tokensPerWallSecond;  // serving.output_tokens / wall seconds
+  std::optional<double> tokensPerWallSecond;  // serving.output_tokens (or trained_tokens) / wall seconds
 };
 RunFigures figures(const Study& study, const StudyRun& run, const std::string& folder, const nlohmann::json& summary);
 

@@ -123,6 +123,10 @@ TEST(StudyComparison, ReportHasRatiosAndVerdicts) {
   EXPECT_TRUE(doc["runs"][0]["tokens_per_wall_s"].is_null());
   EXPECT_DOUBLE_EQ(doc["runs"][1]["tokens_per_wall_s"].get<double>(), 4.0);
   EXPECT_DOUBLE_EQ(doc["runs"][1]["events_per_s"].get<double>(), 25.0);
+  // A training run counts the tokens it trained.
+  const nlohmann::json trained = nlohmann::json::parse(
+      R"({"wall_seconds": 4, "events": 50, "serving": {"mode": "training", "trained_tokens": 100, "tpot": {"mean_s": 0.002}}})");
+  EXPECT_DOUBLE_EQ(*figures(s, s.runs[0], "a_short", trained).tokensPerWallSecond, 25.0);
   EXPECT_DOUBLE_EQ(doc["comparisons"][0]["ratio"].get<double>(), 2.0);
   EXPECT_NEAR(doc["comparisons"][0]["ratio_over_paper"].get<double>(), 2.0 / 1.5, 1e-12);
   EXPECT_EQ(doc["comparisons"][0]["verdict"], "outside");

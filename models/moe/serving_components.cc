@@ -361,8 +361,8 @@ class ServingDie final : public hw::ProgramDie {
     } else {
       p.push_back(hw::ProgramStep::compute(gemm(n, (uint64_t{m_.heads} + 2ull * m_.kvHeads) * m_.headDim, h)));
     }
-    // One attention op per request: MLA runs absorbed, as one KV head of kv_lora_rank + rope.
-    // The requests' ops are independent: one phase of the adaptive array.
+    // One attention op per request (attentionOf); the requests' ops are independent: one phase of
+    // the adaptive array.
     const bool mla = m_.attention == AttentionKind::Mla;
     std::vector<std::vector<hw::DieOp>> requests;
     for (size_t i = 0; i < step_->batch.size(); ++i) {
@@ -370,13 +370,7 @@ class ServingDie final : public hw::ProgramDie {
       if (e.die != index() || (mb >= 0 && step_->microBatchOf[i] != mb)) continue;
       hw::DieOp op;
       op.kind = hw::DieOp::Kind::Attention;
-      op.attention.batch = 1;
-      op.attention.heads = m_.heads;
-      op.attention.kvHeads = mla ? 1 : m_.kvHeads;
-      op.attention.headDim = mla ? uint64_t{m_.kvLoraRank} + m_.qkRopeHeadDim : m_.headDim;
-      op.attention.contextLength = uint64_t{e.contextBefore} + e.newTokens;
-      op.attention.queryLength = e.newTokens;
-      op.attention.dtype = m_.kvCacheType;
+      op.attention = attentionOf(m_, e);
       requests.push_back({placed(op, attentionEngine_)});
     }
     phase(p, requests);

@@ -500,6 +500,19 @@ uint32_t ServingPlan::pickReplica(const std::vector<placement::Replica>& copies,
   return best;
 }
 
+hw::Attention attentionOf(const MoeModelConfig& m, const BatchEntry& e) {
+  const bool mla = m.attention == AttentionKind::Mla;
+  hw::Attention a;
+  a.batch = 1;
+  a.heads = m.heads;
+  a.kvHeads = mla ? 1 : m.kvHeads;
+  a.headDim = mla ? uint64_t{m.kvLoraRank} + m.qkRopeHeadDim : m.headDim;
+  a.contextLength = uint64_t{e.contextBefore} + e.newTokens;
+  a.queryLength = e.newTokens;
+  a.dtype = m.kvCacheType;
+  return a;
+}
+
 // One layer's attention on the busiest die for this step's batch (projections and one attention op
 // per request, by the roofline of the die's attention engine): DynamicPlacement's broadcast budget,
 // the time the next layer's weights have to travel while attention runs.
@@ -529,16 +542,8 @@ double ServingPlan::attentionLayerSeconds(const StepPlan& plan) const {
       if (chosen.empty() && g > 0) break;
       Duration t = hw::gemmTime(engine.compute, {tokens[d], qkv, h, config_.computeType}, engine.dramBandwidth) +
                    hw::gemmTime(engine.compute, {tokens[d], h, out, config_.computeType}, engine.dramBandwidth);
-      for (const BatchEntry* e : entries[d]) {
-        hw::Attention a;
-        a.heads = m.heads;
-        a.kvHeads = mla ? 1 : m.kvHeads;
-        a.headDim = mla ? uint64_t{m.kvLoraRank} + m.qkRopeHeadDim : m.headDim;
-        a.contextLength = uint64_t{e->contextBefore} + e->newTokens;
-        a.queryLength = e->newTokens;
-        a.dtype = m.kvCacheType;
-        t = t + hw::attentionTime(engine.compute, a, engine.dramBandwidth);
-      }
+      for (const BatchEntry* e : entries[d])
+        t = t + hw::attentionTime(engine.compute, attentionOf(m, *e), engine.dramBandwidth);
       const double seconds = static_cast<double>(t.ps()) * 1e-12;
       if (best == 0 || seconds < best) best = seconds;
     }

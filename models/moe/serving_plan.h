@@ -200,6 +200,10 @@ struct StepPlan {
   std::vector<placement::Migration> migrations;
 };
 
+// One request's attention op in a step: its new tokens attending to its whole context (MLA runs
+// absorbed, as one KV head of kv_lora_rank + rope).
+hw::Attention attentionOf(const MoeModelConfig& model, const BatchEntry& entry);
+
 // The routing section of a scenario: kind synthetic (SyntheticRouter's knobs) or trace (a
 // routing trace file, HD-MoE or Patterns-behind-Chaos format).
 std::vector<ParamSpec> routingParams();

@@ -10,7 +10,8 @@
 #include <cstring>
 #include <string>
 
-#include "coordinator/scenario.h"
+#include "coordinator/partitioner.h"
+#include "scenario/scenario.h"
 #include "models/model_catalog.h"
 #include "sim/simulation.h"
 

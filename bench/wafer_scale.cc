@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/scenario.h"
+#include "coordinator/partitioner.h"
+#include "scenario/scenario.h"
 #include "models/model_catalog.h"
 #include "sim/simulation.h"
 

@@ -1,25 +1,35 @@
 // The wafersim command: run a scenario locally, run a study of scenarios, validate a scenario, describe
-// what can be simulated.
+// what can be simulated, serve the coordinator service, and talk to one (submit, sweep, status,
+// watch, cancel, results, table). Argument parsing and printing only: the work is the coordinator
+// library's.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
 #include <csignal>
 #include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <thread>
+#include <tuple>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 
-#include "cli/run_scenario.h"
-#include "cli/study.h"
-#include "coordinator/local_launcher.h"
-#include "coordinator/node_coordinator.h"
-#include "coordinator/scenario.h"
+#include "cli/client.h"
+#include "coordinator/embedded_service.h"
+#include "coordinator/partitioner.h"
+#include "coordinator/run.h"
+#include "coordinator/study.h"
+#include "scenario/scenario.h"
 #include "models/model_catalog.h"
 #include "models/preset_catalog.h"
 #include "models/moe/serving_summary.h"
-#include "placement/placement_client.h"
 #include "placement/policy.h"
 #include "sim/energy_report.h"
 #include "sim/error.h"
@@ -45,12 +55,6 @@ void printParams(const std::vector<ParamSpec>& specs) {
   for (const auto& p : specs)
     std::printf("    %-16s %-9s default %-10s %s\n", p.name.c_str(), toString(p.type),
                 p.defaultValue ? p.defaultValue->c_str() : "(required)", p.help.c_str());
-}
-
-int runCommand(const std::string& file, const std::vector<std::string>& overrides, const std::string& outDir,
-               const DistributedFlags& flags) {
-  runScenario(file, overrides, outDir, flags);
-  return 0;
 }
 
 int validateCommand(const std::string& file, const std::vector<std::string>& overrides) {
@@ -121,13 +125,61 @@ int describeCommand(const std::string& what, bool json) {
   return 0;
 }
 
+
+// SIGINT and SIGTERM are taken by one thread (sigwait) and turned into a stop request: every run
+// and the service stop through their stop tokens, with no handler in library code.
+std::atomic<int> caughtSignal{0};
+std::stop_source interrupt;
+
+void watchSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread made from here on
+  std::thread([set] {
+    int signal = 0;
+    if (sigwait(&set, &signal) == 0) {
+      caughtSignal.store(signal);
+      interrupt.request_stop();
+    }
+  }).detach();
+}
+
+// "HOST:PORT" -> (host, port).
+std::pair<std::string, uint16_t> hostPort(const std::string& text) {
+  const auto colon = text.rfind(':');
+  WAFERSIM_REQUIRE(colon != std::string::npos && colon + 1 < text.size(), "--http \"", text, "\": expected HOST:PORT");
+  const int port = std::atoi(text.c_str() + colon + 1);
+  WAFERSIM_REQUIRE(port >= 0 && port <= 65535, "--http \"", text, "\": bad port");
+  return {text.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
+int serveCommand(ServiceOptions options, const std::string& http, uint32_t nodes) {
+  std::tie(options.httpHost, options.httpPort) = hostPort(http);
+  EmbeddedService service(options, nodes);
+  std::printf("wafersim serve: API %s, control %s, placement %s, %u local node(s), data %s\n", service.url().c_str(),
+              service.controlEndpoint().c_str(), service.placementEndpoint().c_str(), nodes, options.dataDir.c_str());
+  std::printf("  submit with: wafersim submit SCENARIO --server %s\n", service.url().c_str());
+  std::fflush(stdout);
+  std::mutex m;
+  std::condition_variable cv;
+  std::stop_callback wakeUp(interrupt.get_token(), [&] { cv.notify_all(); });
+  {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [] { return interrupt.stop_requested(); });
+  }
+  std::printf("wafersim serve: stopping (runs in progress are re-queued for the next start)\n");
+  service.stop();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"wafersim: distributed co-simulation of wafer-scale chiplet and 3D-NMP systems running MoE LLMs"};
   app.set_version_flag("--version", "wafersim 0.1.0");
   app.require_subcommand(1);
-  wafersim::placement::installRemoteDecider();  // scenarios may name a placement service
 
   std::string file, outDir, what;
   std::vector<std::string> overrides;
@@ -136,7 +188,7 @@ int main(int argc, char** argv) {
   run->add_option("scenario", file, "scenario file (YAML)")->required();
   run->add_option("--set", overrides, "override a field: --set simulation.partitions=4");
   run->add_option("--out", outDir,
-                  "results folder (default runs/<scenario>-<time>): scenario, resolved scenario, results.json, "
+                  "results folder (default runs/<scenario>-<run id>): scenario, resolved scenario, results.json, "
                   "partition.json, run.json, summary.json");
   DistributedFlags flags;
   run->add_option("--nodes", flags.nodes, "run in N wafersim-node processes (default: threads in this process)")
@@ -167,19 +219,93 @@ int main(int argc, char** argv) {
   describe->add_option("name", what, "a model, component type, preset, placement policy or \"policies\" (default: all)");
   describe->add_flag("--json", json, "print JSON");
 
+  // The service, embedded: coordinator + placement + N local nodes.
+  ServiceOptions serviceOptions;
+  std::string http = "127.0.0.1:8080";
+  uint32_t serveNodes = 2;
+  auto* serve = app.add_subcommand("serve", "Run the coordinator service here with local nodes (docs/service.md)");
+  serve->add_option("--data", serviceOptions.dataDir, "data folder: job store, results, files")->capture_default_str();
+  serve->add_option("--http", http, "HTTP API address HOST:PORT")->capture_default_str();
+  serve->add_option("--control", serviceOptions.control, "the node pool's control endpoint")->capture_default_str();
+  serve->add_option("--nodes", serveNodes, "local wafersim-node processes")->check(CLI::Range(0u, 1024u))->capture_default_str();
+  serve->add_option("--max-retries", serviceOptions.maxRetries, "re-queues of a run lost with its node")
+      ->capture_default_str();
+
+  // Clients of a service.
+  cli::ClientOptions client;
+  auto addServer = [&](CLI::App* cmd) {
+    cmd->add_option("--server", client.server, "the service's URL (default $WAFERSIM_SERVER or http://127.0.0.1:8080)");
+  };
+  cli::SubmitArgs submitArgs;
+  auto addSubmitArgs = [&](CLI::App* cmd, cli::SubmitArgs& a) {
+    cmd->add_option("scenario", a.file, "scenario file (YAML)")->required();
+    cmd->add_option("--set", a.overrides, "override a field");
+    cmd->add_option("--nodes", a.nodes, "pool nodes to run on")->check(CLI::Range(1u, 4096u));
+    cmd->add_option("--id", a.id, "the run's (or sweep's) id: resubmitting the same id and body is a no-op");
+    cmd->add_option("--label", a.labels, "a label key=value");
+    cmd->add_flag("--no-cache", a.noCache, "run even if the same scenario already succeeded");
+    cmd->add_option("--wall-limit", a.wallLimitSeconds, "seconds of wall-clock time before the run is stopped");
+    cmd->add_flag("--watch", a.watch, "follow until it ends");
+    addServer(cmd);
+  };
+  auto* submitCmd = app.add_subcommand("submit", "Submit a scenario to a coordinator service");
+  addSubmitArgs(submitCmd, submitArgs);
+  cli::SweepArgs sweepArgs;
+  auto* sweepCmd = app.add_subcommand("sweep", "Submit a sweep: a scenario at a grid, zip or random set of points");
+  addSubmitArgs(sweepCmd, sweepArgs.run);
+  sweepCmd->add_option("--grid", sweepArgs.grid, "key=v1,v2,...: every value (cartesian product with other --grid)");
+  sweepCmd->add_option("--zip", sweepArgs.zip, "key=v1,v2,...: the i-th values of every --zip together");
+  sweepCmd->add_option("--random", sweepArgs.random, "N random points from --range and --choice");
+  sweepCmd->add_option("--seed", sweepArgs.seed, "seed of the random points");
+  sweepCmd->add_option("--range", sweepArgs.ranges, "key=low:high[:int][:log]");
+  sweepCmd->add_option("--choice", sweepArgs.choices, "key=a,b,c");
+  sweepCmd->add_option("--concurrency", sweepArgs.concurrency, "points running at once (default: as nodes allow)");
+  std::string id;
+  auto* statusCmd = app.add_subcommand("status", "A run's or sweep's state (all runs without an id)");
+  statusCmd->add_option("id", id, "run or sweep id");
+  addServer(statusCmd);
+  auto* watchCmd = app.add_subcommand("watch", "Follow a run or sweep until it ends");
+  watchCmd->add_option("id", id, "run or sweep id")->required();
+  addServer(watchCmd);
+  auto* cancelCmd = app.add_subcommand("cancel", "Cancel a run or a sweep");
+  cancelCmd->add_option("id", id, "run or sweep id")->required();
+  addServer(cancelCmd);
+  auto* resultsCmd = app.add_subcommand("results", "Download a run's results folder");
+  resultsCmd->add_option("id", id, "run id")->required();
+  resultsCmd->add_option("--out", outDir, "folder (default runs/<id>)");
+  addServer(resultsCmd);
+  bool csv = false;
+  auto* tableCmd = app.add_subcommand("table", "A sweep's table: one row per point");
+  tableCmd->add_option("id", id, "sweep id")->required();
+  tableCmd->add_flag("--csv", csv, "every column, as CSV");
+  addServer(tableCmd);
+
   CLI11_PARSE(app, argc, argv);
+  watchSignals();
+  const std::stop_token stop = interrupt.get_token();
   try {
     flags.launch = !noLaunch;
-    if (run->parsed()) return runCommand(file, overrides, outDir, flags);
+    if (run->parsed()) {
+      runScenario(file, overrides, outDir, flags, stop);
+      return 0;
+    }
     if (studyCmd->parsed()) {
       study::runStudy(studyDir, studyOptions);
       return 0;
     }
     if (validate->parsed()) return validateCommand(file, overrides);
     if (describe->parsed()) return describeCommand(what, json);
+    if (serve->parsed()) return serveCommand(serviceOptions, http, serveNodes);
+    if (submitCmd->parsed()) return cli::submit(client, submitArgs, stop);
+    if (sweepCmd->parsed()) return cli::sweep(client, sweepArgs, stop);
+    if (statusCmd->parsed()) return cli::status(client, id);
+    if (watchCmd->parsed()) return cli::watch(client, id, stop);
+    if (cancelCmd->parsed()) return cli::cancel(client, id);
+    if (resultsCmd->parsed()) return cli::results(client, id, outDir);
+    if (tableCmd->parsed()) return cli::table(client, id, csv);
   } catch (const Error& e) {
     std::fprintf(stderr, "wafersim: %s: %s\n", toString(e.kind()), e.what());
-    if (interruptedBy()) return 128 + interruptedBy();
+    if (caughtSignal.load()) return 128 + caughtSignal.load();
     return e.kind() == ErrorKind::InvalidConfig ? 2 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "wafersim: internal error: %s\n", e.what());

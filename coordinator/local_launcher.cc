@@ -1,16 +1,18 @@
 #include "coordinator/local_launcher.h"
 
+#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <thread>
 
+#include "coordinator/child_process.h"
 #include "sim/error.h"
 
 namespace wafersim {
@@ -22,45 +24,57 @@ std::string describeWaitStatus(int status) {
   return "ended with status " + std::to_string(status);
 }
 
-std::string findNodeBinary() {
-  if (const char* env = std::getenv("WAFERSIM_NODE_BINARY"); env && *env) {
-    WAFERSIM_REQUIRE(::access(env, X_OK) == 0, "WAFERSIM_NODE_BINARY=", env, " is not an executable");
+std::string findSiblingBinary(const std::string& name, const std::string& buildFolder) {
+  std::string var = "WAFERSIM_";
+  for (char c : name.substr(name.find('-') == std::string::npos ? 0 : name.find('-') + 1))
+    var += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  var += "_BINARY";
+  if (const char* env = std::getenv(var.c_str()); env && *env) {
+    WAFERSIM_REQUIRE(::access(env, X_OK) == 0, var, "=", env, " is not an executable");
     return env;
   }
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    for (const auto& candidate : {self.parent_path() / "wafersim-node", self.parent_path() / ".." / "nodes" / "wafersim-node"})
+    for (const auto& candidate : {self.parent_path() / name, self.parent_path() / ".." / buildFolder / name})
       if (::access(candidate.c_str(), X_OK) == 0) return std::filesystem::weakly_canonical(candidate).string();
   }
-  fail(ErrorKind::InvalidConfig, "cannot find the wafersim-node executable beside ", self.string(),
-       " (set WAFERSIM_NODE_BINARY)");
+  fail(ErrorKind::InvalidConfig, "cannot find the ", name, " executable beside ", self.string(), " (set ", var, ")");
 }
+
+std::string findNodeBinary() { return findSiblingBinary("wafersim-node", "nodes"); }
 
 LocalLauncher::LocalLauncher(std::string nodeBinary) : binary_(std::move(nodeBinary)) {}
 
 LocalLauncher::~LocalLauncher() { killAll(); }
 
-void LocalLauncher::start(uint32_t nodes, const std::string& coordinatorEndpoint) {
-  const pid_t parent = ::getpid();
-  for (uint32_t k = 0; k < nodes; ++k) {
-    const pid_t pid = ::fork();
-    if (pid < 0) {
+void LocalLauncher::start(const LaunchSpec& spec) {
+  if (!spec.logDir.empty()) std::filesystem::create_directories(spec.logDir);
+  for (uint32_t k = 0; k < spec.count; ++k) {
+    ChildSpec child;
+    const std::string name = spec.pool ? spec.namePrefix + std::to_string(names_.size()) : "node-" + std::to_string(k);
+    child.argv = {binary_, "--coordinator", spec.coordinator};
+    if (spec.pool) child.argv.insert(child.argv.end(), {"--pool", "--name", name});
+    else child.argv.insert(child.argv.end(), {"--node", std::to_string(k)});
+    child.processGroup = group_;  // 0 for the first node: it leads a new group
+    int log = -1;
+    if (!spec.logDir.empty()) {
+      const std::string path = spec.logDir + "/" + name + ".log";
+      log = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      child.stdoutFd = child.stderrFd = log;
+    }
+    pid_t pid = -1;
+    try {
+      pid = spawnChild(child);
+    } catch (...) {
+      if (log >= 0) ::close(log);
       killAll();
-      fail(ErrorKind::Overloaded, "cannot start node ", k, ": fork failed: ", std::strerror(errno));
+      throw;
     }
-    if (pid == 0) {
-      ::setpgid(0, group_);  // group_ == 0 for the first node: it leads a new group
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
-      const std::string node = std::to_string(k);
-      ::execl(binary_.c_str(), binary_.c_str(), "--coordinator", coordinatorEndpoint.c_str(), "--node", node.c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::setpgid(pid, group_);  // also from the parent, so the group exists before anyone signals it
+    if (log >= 0) ::close(log);
     if (group_ == 0) group_ = pid;
     pids_.push_back(pid);
+    names_.push_back(name);
     exited_.push_back(false);
   }
 }
@@ -72,11 +86,32 @@ std::optional<std::string> LocalLauncher::checkChildren(const std::vector<bool>&
     if (::waitpid(pids_[k], &status, WNOHANG) != pids_[k]) continue;
     exited_[k] = true;
     const bool done = k < finished.size() && finished[k];
-    if (!done || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      return "node " + std::to_string(k) + " (pid " + std::to_string(pids_[k]) + ") " + describeWaitStatus(status) +
+    if (!done || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::string who = names_[k].rfind("node-", 0) == 0 ? "node " + names_[k].substr(5) : "node " + names_[k];
+      return who + " (pid " + std::to_string(pids_[k]) + ") " + describeWaitStatus(status) +
              (done ? " after finishing" : " before finishing its part of the run");
+    }
   }
   return std::nullopt;
+}
+
+std::vector<pid_t> LocalLauncher::runningPids() const {
+  std::vector<pid_t> out;
+  for (size_t k = 0; k < pids_.size(); ++k)
+    if (!exited_[k]) out.push_back(pids_[k]);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> LocalLauncher::reapExited() {
+  std::vector<std::pair<std::string, std::string>> ended;
+  for (size_t k = 0; k < pids_.size(); ++k) {
+    if (exited_[k]) continue;
+    int status = 0;
+    if (::waitpid(pids_[k], &status, WNOHANG) != pids_[k]) continue;
+    exited_[k] = true;
+    ended.emplace_back(names_[k], "pid " + std::to_string(pids_[k]) + " " + describeWaitStatus(status));
+  }
+  return ended;
 }
 
 bool LocalLauncher::reapUntil(std::chrono::steady_clock::time_point deadline) {

@@ -1,7 +1,7 @@
-// Starts N wafersim-node processes on this machine for a local distributed run, watches them,
-// and makes sure none outlives the run: they share a process group that is signalled on
-// shutdown, on failure and from the destructor, and each node dies with its parent (Linux
-// PR_SET_PDEATHSIG) should the launching process be killed outright.
+// Starts wafersim-node processes on this machine (Launcher), watches them, and makes sure none
+// outlives its launcher: they share a process group that is signalled on shutdown, on failure and
+// from the destructor, and each exits when this process dies (child_process.h: parent watch), which
+// holds whichever thread started them.
 #pragma once
 
 #include <sys/types.h>
@@ -10,26 +10,34 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "coordinator/launcher.h"
 
 namespace wafersim {
 
-class LocalLauncher {
+class LocalLauncher final : public Launcher {
  public:
   // `nodeBinary`: path of wafersim-node; see findNodeBinary().
   explicit LocalLauncher(std::string nodeBinary);
-  ~LocalLauncher();  // kills whatever still runs
+  ~LocalLauncher() override;  // kills whatever still runs
   LocalLauncher(const LocalLauncher&) = delete;
   LocalLauncher& operator=(const LocalLauncher&) = delete;
 
-  void start(uint32_t nodes, const std::string& coordinatorEndpoint);
-  // A node process that ended since the last call and had not finished its part of the run:
-  // "node 1 (pid 4242) was killed by signal 9". Nodes marked finished may exit quietly.
-  std::optional<std::string> checkChildren(const std::vector<bool>& finished);
-  // Waits up to timeoutMs for every node to exit by itself, then kills the rest.
-  void waitAll(int timeoutMs);
-  void killAll();
+  void start(const LaunchSpec& spec) override;
+  // One-shot nodes ranked 0..nodes-1 (kept for the tests and `wafersim run --nodes`).
+  void start(uint32_t nodes, const std::string& coordinatorEndpoint) {
+    start(LaunchSpec{nodes, coordinatorEndpoint, false, "", ""});
+  }
+  std::optional<std::string> checkChildren(const std::vector<bool>& finished) override;
+  std::vector<std::string> names() const override { return names_; }
+  // Every node process that ended since the last call: (name, "pid 4242 was killed by signal 9").
+  std::vector<std::pair<std::string, std::string>> reapExited();
+  void waitAll(int timeoutMs) override;
+  void killAll() override;
   const std::vector<pid_t>& pids() const { return pids_; }
+  std::vector<pid_t> runningPids() const;  // not yet seen to exit
 
  private:
   // Reaps exited nodes until none runs (true) or the deadline passes (false).
@@ -37,6 +45,7 @@ class LocalLauncher {
 
   std::string binary_;
   std::vector<pid_t> pids_;
+  std::vector<std::string> names_;
   std::vector<bool> exited_;
   pid_t group_ = 0;
 };
@@ -44,6 +53,9 @@ class LocalLauncher {
 // WAFERSIM_NODE_BINARY, else wafersim-node beside this executable, else ../nodes/wafersim-node
 // relative to it (the build tree). Throws Error{InvalidConfig} when none exists.
 std::string findNodeBinary();
+// The same search for any of wafersim's executables: WAFERSIM_<NAME>_BINARY (upper case, '-' as
+// '_'), beside this executable, or ../<folder>/<name> in the build tree.
+std::string findSiblingBinary(const std::string& name, const std::string& buildFolder);
 
 // "exited with code 3", "was killed by signal 9".
 std::string describeWaitStatus(int status);

@@ -1,6 +1,7 @@
 #include "coordinator/partitioner.h"
 
 #include <algorithm>
+#include <fstream>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -24,24 +25,6 @@
 #endif
 
 namespace wafersim {
-
-PartitionerKind parsePartitionerKind(std::string_view text) {
-  if (text == "metis") return PartitionerKind::Metis;
-  if (text == "linear") return PartitionerKind::Linear;
-  if (text == "round-robin") return PartitionerKind::RoundRobin;
-  if (text == "pinned") return PartitionerKind::Pinned;
-  fail(ErrorKind::InvalidConfig, "unknown partitioner \"", text, "\" (expected metis, linear, round-robin or pinned)");
-}
-
-const char* toString(PartitionerKind kind) {
-  switch (kind) {
-    case PartitionerKind::Metis: return "metis";
-    case PartitionerKind::Linear: return "linear";
-    case PartitionerKind::RoundRobin: return "round-robin";
-    case PartitionerKind::Pinned: return "pinned";
-  }
-  return "?";
-}
 
 bool metisAvailable() { return WAFERSIM_HAVE_METIS != 0; }
 
@@ -546,6 +529,36 @@ nlohmann::json toJson(const PartitionPlan& plan, const SystemGraph& graph) {
   doc["lookahead"] = std::move(peers);
   doc["lookahead_floor_ps"] = plan.lookahead.empty() ? nlohmann::json(nullptr) : nlohmann::json(overall.ps());
   return doc;
+}
+
+PartitionPlan partitionScenario(const Scenario& s, const SystemGraph& graph) {
+  const PartitionerKind kind = parsePartitionerKind(s.partitioner);
+  if (kind != PartitionerKind::Pinned) return partitionGraph(graph, s.partitions, kind);
+  std::ifstream in(s.partitionMapFile);
+  if (!in) fail(ErrorKind::InvalidConfig, s.source, ": simulation.partition_map: cannot open ", s.partitionMapFile);
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": not valid JSON: ", e.what());
+  }
+  if (!doc.contains("components") || !doc["components"].is_array())
+    fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": expected a \"components\" array of {name, partition}");
+  std::map<std::string, PartitionId> byName;
+  for (const auto& c : doc["components"]) {
+    if (!c.is_object() || !c.contains("name") || !c["name"].is_string() || !c.contains("partition") ||
+        !c["partition"].is_number_unsigned())
+      fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": every component needs a \"name\" and a \"partition\" number");
+    byName[c["name"].get<std::string>()] = c["partition"].get<PartitionId>();
+  }
+  std::vector<PartitionId> pinned;
+  for (const auto& c : graph.components()) {
+    auto it = byName.find(c.name);
+    if (it == byName.end())
+      fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": no partition for component ", c.name);
+    pinned.push_back(it->second);
+  }
+  return partitionGraph(graph, s.partitions, kind, &pinned);
 }
 
 }  // namespace wafersim

@@ -45,16 +45,12 @@
 #include "sim/event.h"
 #include "sim/partition_map.h"
 #include "sim/system_graph.h"
+#include "scenario/scenario.h"
 #include "sim/time.h"
 
 namespace wafersim {
 
-enum class PartitionerKind { Metis, Linear, RoundRobin, Pinned };
 
-// "metis" | "linear" | "round-robin" | "pinned"; anything else throws Error{InvalidConfig}
-// listing the choices.
-PartitionerKind parsePartitionerKind(std::string_view text);
-const char* toString(PartitionerKind kind);
 
 // Whether METIS was compiled in; without it PartitionerKind::Metis runs the fallback.
 bool metisAvailable();
@@ -106,5 +102,9 @@ PartitionPlan describePartitioning(const SystemGraph& graph, const PartitionMap&
 // partition.json (STYLE.md P14): the partition of every component by name, loads, imbalance,
 // cut links and the per-pair lookahead floor in picoseconds.
 nlohmann::json toJson(const PartitionPlan& plan, const SystemGraph& graph);
+
+// Partitions the scenario's system as its simulation section says (a pinned map is read from
+// partition_map: the "components" array of a partition.json, matched by component name).
+PartitionPlan partitionScenario(const Scenario& scenario, const SystemGraph& graph);
 
 }  // namespace wafersim

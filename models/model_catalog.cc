@@ -34,9 +34,9 @@ std::vector<std::string> ModelCatalog::names() const {
 }
 
 SystemGraph ModelCatalog::build(const std::string& name, const Params& params, const std::string& where,
-                                uint64_t seed) const {
+                                const BuildContext& context) const {
   const ModelBuilder& b = get(name);
-  return b.build(resolveParams(params, b.params, where), seed);
+  return b.build(resolveParams(params, b.params, where), context);
 }
 
 void registerBuiltinComponents(ComponentRegistry& registry) {
@@ -56,7 +56,7 @@ void registerBuiltinModels(ModelCatalog& catalog) {
                 {"lookahead", ParamType::Duration, "100 ps", "minimum delay (the fabric latency)", 1, {}},
                 {"mean", ParamType::Duration, "900 ps", "mean of the exponential extra delay", 0, {}},
                 {"service", ParamType::Duration, "0 ps", "per-event service time (compute mode when > 0)", 0, {}}},
-               [](const Params& p, uint64_t) {
+               [](const Params& p, const BuildContext&) {
                  PholdConfig c;
                  c.lps = static_cast<uint32_t>(p.integer("lps"));
                  c.initialEvents = static_cast<uint32_t>(p.integer("initial_events"));
@@ -71,7 +71,7 @@ void registerBuiltinModels(ModelCatalog& catalog) {
                {{"x", ParamType::Integer, "4", "columns", 1, 1e5},
                 {"y", ParamType::Integer, "4", "rows", 1, 1e5},
                 {"latency", ParamType::Duration, "1 ns", "latency of every link", 0, {}}},
-               [](const Params& p, uint64_t) {
+               [](const Params& p, const BuildContext&) {
                  return synthetic::buildMessageMesh({static_cast<uint32_t>(p.integer("x")),
                                                      static_cast<uint32_t>(p.integer("y")), p.duration("latency")});
                }});
@@ -82,7 +82,7 @@ void registerBuiltinModels(ModelCatalog& catalog) {
                 {"tokens", ParamType::Integer, "3", "tokens per relay at start", 0, 1e6},
                 {"service", ParamType::Duration, "1500 ps", "service time of every third relay", 0, {}},
                 {"max_hops", ParamType::Integer, "0", "tokens die after this many hops (0: never)", 0, 1e9}},
-               [](const Params& p, uint64_t) {
+               [](const Params& p, const BuildContext&) {
                  return synthetic::buildRelayGrid({static_cast<uint32_t>(p.integer("x")),
                                                    static_cast<uint32_t>(p.integer("y")),
                                                    static_cast<uint32_t>(p.integer("tokens")), p.duration("service"),
@@ -100,7 +100,7 @@ void registerBuiltinModels(ModelCatalog& catalog) {
   catalog.add({"die_collective",
                "A collective (all-to-all, ring, scatter) with optional GEMMs on a hardware system of dies: "
                "Dojo, TSMC-SoW, HD-MoE meshes, GPU and Duplex boxes, Mozart's NoP-tree or a network file.",
-               std::move(collective), [](const Params& p, uint64_t) {
+               std::move(collective), [](const Params& p, const BuildContext&) {
                  const hw::HardwareSystem system = hw::describeSystem(p);
                  hw::CollectiveConfig c;
                  c.pattern = hw::parseCollectivePattern(p.text("pattern"));

@@ -8,18 +8,29 @@
 #include <string>
 #include <vector>
 
+#include "placement/policy.h"
 #include "sim/component_registry.h"
 #include "sim/params.h"
 #include "sim/system_graph.h"
 
 namespace wafersim {
 
+// What one run hands the model it builds besides the parameters: its seed and the run's own
+// services. Every object here belongs to the run (ARCHITECTURE.md contract 9: no process-global
+// state reaches a model), so one process can build and run many runs side by side.
+struct BuildContext {
+  uint64_t seed = 1;  // models with random workloads draw from it
+  // Asks a placement service (placement/placement_client.h makeRemoteDecider); empty: a scenario
+  // that names mapping.service is refused.
+  placement::RemoteDecider placement;
+};
+
 struct ModelBuilder {
   std::string name;
   std::string help;
   std::vector<ParamSpec> params;
-  // Receives resolved parameters and the run's seed (models with random workloads draw from it).
-  std::function<SystemGraph(const Params&, uint64_t seed)> build;
+  // Receives resolved parameters and the run's context.
+  std::function<SystemGraph(const Params&, const BuildContext&)> build;
 };
 
 class ModelCatalog {
@@ -28,7 +39,11 @@ class ModelCatalog {
   const ModelBuilder& get(const std::string& name) const;  // throws listing the known models
   std::vector<std::string> names() const;
   // Resolves the parameters (error messages name `where`) and builds the graph.
-  SystemGraph build(const std::string& name, const Params& params, const std::string& where, uint64_t seed = 1) const;
+  SystemGraph build(const std::string& name, const Params& params, const std::string& where,
+                    const BuildContext& context) const;
+  SystemGraph build(const std::string& name, const Params& params, const std::string& where, uint64_t seed = 1) const {
+    return build(name, params, where, BuildContext{seed, {}});
+  }
 
  private:
   std::map<std::string, ModelBuilder> builders_;

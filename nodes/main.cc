@@ -1,36 +1,44 @@
-// wafersim-node: one worker process of a distributed run. Started by `wafersim run --nodes N`
-// on this machine, or by a cluster launcher (srun, a Kubernetes indexed job) with the rank taken
-// from the environment.
+// wafersim-node: a worker process. Started by `wafersim run --nodes N` on this machine (one-shot,
+// with a rank), by `wafersim serve` or a cluster launcher for the coordinator's node pool (--pool),
+// or by srun / a Kubernetes indexed job with the rank taken from the environment.
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
 
 #include "nodes/node_runtime.h"
-#include "placement/placement_client.h"
 #include "sim/error.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"wafersim-node: runs one partition of a wafersim simulation"};
+  CLI::App app{"wafersim-node: runs partitions of wafersim simulations, run after run"};
   app.set_version_flag("--version", "wafersim-node 0.1.0");
   wafersim::NodeOptions options;
-  int node = -1;
   app.add_option("--coordinator", options.coordinator, "the coordinator's control endpoint, tcp://host:port")
       ->required()->envname("WAFERSIM_COORDINATOR");
-  app.add_option("--node", node, "this node's rank (default: JOB_COMPLETION_INDEX, SLURM_PROCID or OMPI_COMM_WORLD_RANK)");
+  app.add_option("--node", options.rank,
+                 "this node's rank for a one-shot run (default: JOB_COMPLETION_INDEX, SLURM_PROCID or "
+                 "OMPI_COMM_WORLD_RANK; none with --pool)");
+  app.add_flag("--pool", options.pool,
+               "serve the coordinator's node pool: run after run, and register again if the coordinator restarts")
+      ->envname("WAFERSIM_POOL");
+  app.add_option("--name", options.name, "the node's name in the pool (default <hostname>-<pid>, or node-<rank>)")
+      ->envname("WAFERSIM_NODE_NAME");
   app.add_option("--bind-host", options.bindHost, "interface for this node's data socket")->envname("WAFERSIM_BIND_HOST");
-  app.add_option("--registration-timeout-ms", options.registrationTimeoutMs, "how long to wait for an assignment");
+  app.add_option("--registration-timeout-ms", options.registrationTimeoutMs, "how long to wait for the coordinator");
+  app.add_option("--heartbeat-timeout-ms", options.heartbeatTimeoutMs,
+                 "coordinator silence that counts as lost, once it has answered")
+      ->check(CLI::Range(100, 600000));
   CLI11_PARSE(app, argc, argv);
-  if (node < 0) node = wafersim::rankFromEnvironment();
-  if (node < 0) {
-    std::fprintf(stderr, "wafersim-node: no rank: pass --node or set JOB_COMPLETION_INDEX, SLURM_PROCID or OMPI_COMM_WORLD_RANK\n");
+  if (options.rank < 0 && !options.pool) options.rank = wafersim::rankFromEnvironment();
+  if (options.rank < 0 && !options.pool) {
+    std::fprintf(stderr,
+                 "wafersim-node: no rank: pass --node, set JOB_COMPLETION_INDEX, SLURM_PROCID or "
+                 "OMPI_COMM_WORLD_RANK, or serve a pool with --pool\n");
     return wafersim::kNodeBadConfig;
   }
-  options.node = static_cast<uint32_t>(node);
-  wafersim::placement::installRemoteDecider();  // scenarios may name a placement service
   try {
     return wafersim::runNode(options);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "wafersim-node %d: %s\n", node, e.what());
+    std::fprintf(stderr, "wafersim-node %s: %s\n", options.name.c_str(), e.what());
     return wafersim::kNodeRunFailed;
   }
 }

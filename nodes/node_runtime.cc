@@ -7,14 +7,17 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
+#include <stop_token>
 #include <thread>
 
 #include <zmq.hpp>
 
-#include "coordinator/scenario.h"
+#include "scenario/scenario.h"
 #include "models/model_catalog.h"
 #include "nodes/zmq_transport.h"
+#include "placement/placement_client.h"
 #include "protocol/codec.h"
 #include "sim/error.h"
 #include "sim/lifecycle.h"
@@ -30,28 +33,33 @@ int64_t wallNs() {
       .count();
 }
 
-// The simulation thread: builds the assigned partition, waits for start, runs, reports.
+// The simulation thread of one run: builds the assigned partition, waits for start, runs,
+// reports, and holds the peer sockets open until the run is released everywhere.
 void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::socket_t& data,
-              const proto::AssignMessage& assign, uint32_t node) {
+              const proto::AssignMessage& assign, const std::string& runId, std::stop_token stop,
+              RunProgress* progress) {
   zmq::socket_t control(context, zmq::socket_type::pair);
   control.set(zmq::sockopt::linger, 1000);
   control.connect(controlEndpoint);
   proto::Encoder encoder(0);
-  auto sendControl = [&](const auto& message) { control.send(encoder.encode(node, message), zmq::send_flags::none); };
+  encoder.setRunId(runId);
+  const uint32_t self = assign.partition;
+  auto sendControl = [&](const auto& message) { control.send(encoder.encode(self, message), zmq::send_flags::none); };
   try {
     ComponentRegistry registry;
     registerBuiltinComponents(registry);
     ModelCatalog catalog;
     registerBuiltinModels(catalog);
     Scenario scenario = parseScenario(assign.scenario, "assigned scenario", assign.overrides);
-    SystemGraph graph = catalog.build(scenario.model, scenario.modelParams, "assigned scenario: params", scenario.run.seed);
+    SystemGraph graph = catalog.build(scenario.model, scenario.modelParams, "assigned scenario: params",
+                                      BuildContext{scenario.run.seed, placement::makeRemoteDecider()});
     PartitionMap map{assign.partitionCount, assign.partitionMap};
     graph.validate(registry);
     validatePartitioning(graph, map);
     const RunOptions& run = assign.options;
-    Partition partition(graph, registry, map, assign.partition,
-                        PartitionOptions{run.seed, run.lookahead, run.checker, run.digest});
-    sendControl(proto::ReadyMessage{assign.partition, static_cast<uint32_t>(partition.results().size())});
+    Partition partition(graph, registry, map, self,
+                        PartitionOptions{run.seed, run.lookahead, run.checker, run.digest, stop, progress});
+    sendControl(proto::ReadyMessage{self, static_cast<uint32_t>(partition.results().size())});
 
     // Wait for start (or an abort) from the I/O thread.
     for (bool started = false; !started;) {
@@ -61,16 +69,17 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
       auto decoded = proto::tryDecode(std::move(frame), rejects);
       if (!decoded) continue;
       if (decoded->kind() == proto::Envelope::START) started = true;
-      if (decoded->kind() == proto::Envelope::ABORT) {
+      if (decoded->kind() == proto::Envelope::ABORT || decoded->kind() == proto::Envelope::RELEASE ||
+          decoded->kind() == proto::Envelope::SHUTDOWN) {
         auto abort = proto::tryRead<proto::AbortMessage>(*decoded, rejects);
-        fail(ErrorKind::Disconnected, "run aborted before start: ", abort ? abort->reason : "");
+        fail(ErrorKind::Disconnected, "run aborted before start: ", abort ? abort->reason : "released");
       }
     }
 
-    ZmqTransport transport(context, assign.partition, assign.dataEndpoints, data, control);
+    ZmqTransport transport(context, self, assign.dataEndpoints, data, control, runId);
     auto strategy = makeSyncStrategy(run.sync);
     proto::ResultsMessage results;
-    results.report.id = assign.partition;
+    results.report.id = self;
     WallTimer wall;
     runLifecycle(partition, transport, *strategy, run.end, results.report.sync);
     results.report.wallSeconds = wall.seconds();
@@ -80,17 +89,24 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
     local.add(partition.results());
     results.components = local.components();
     if (transport.rejects().total() > 0)
-      std::fprintf(stderr, "wafersim-node %u: rejected %llu messages during the run: %s\n", node,
-                   static_cast<unsigned long long>(transport.rejects().total()), transport.rejects().summary().c_str());
+      std::fprintf(stderr, "wafersim-node (run %s, partition %u): rejected %llu messages during the run: %s\n",
+                   runId.c_str(), self, static_cast<unsigned long long>(transport.rejects().total()),
+                   transport.rejects().summary().c_str());
     sendControl(results);
-    // Keep the data sockets open until every node is done: peers may still need what we sent.
+    // Keep the peer sockets open until every node is done: peers may still need what we sent.
     transport.awaitShutdown();
     transport.dropPending();
   } catch (const Error& e) {
-    sendControl(proto::FailureMessage{e.kind(), std::string("node ") + std::to_string(node) + ": " + e.what()});
+    sendControl(proto::FailureMessage{e.kind(), std::string("partition ") + std::to_string(self) + ": " + e.what()});
   } catch (const std::exception& e) {
-    sendControl(proto::FailureMessage{ErrorKind::Internal, std::string("node ") + std::to_string(node) + ": " + e.what()});
+    sendControl(
+        proto::FailureMessage{ErrorKind::Internal, std::string("partition ") + std::to_string(self) + ": " + e.what()});
   }
+}
+
+uint64_t physicalMemoryBytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(size) : 0;
 }
 
 }  // namespace
@@ -103,7 +119,13 @@ int rankFromEnvironment() {
 
 int runNode(const NodeOptions& options) {
   zmq::context_t context(1);
-  const uint32_t node = options.node;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  std::string name = options.name;
+  if (name.empty())
+    name = options.rank >= 0 ? "node-" + std::to_string(options.rank)
+                             : std::string(host) + "-" + std::to_string(::getpid());
+  const uint32_t rank = options.rank >= 0 ? static_cast<uint32_t>(options.rank) : 0;
 
   zmq::socket_t data(context, zmq::socket_type::pull);
   data.set(zmq::sockopt::linger, 0);
@@ -118,34 +140,81 @@ int runNode(const NodeOptions& options) {
   control.bind(controlEndpoint);
 
   zmq::socket_t coordinator(context, zmq::socket_type::dealer);
-  coordinator.set(zmq::sockopt::routing_id, "node-" + std::to_string(node));
+  coordinator.set(zmq::sockopt::routing_id, name);
   coordinator.set(zmq::sockopt::linger, 1000);
   coordinator.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::DecodeLimits{}.maxFrameBytes));
   coordinator.connect(options.coordinator);
 
   proto::Encoder encoder(0);
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  coordinator.send(encoder.encode(node, proto::HelloMessage{proto::kProtocolVersion, node, {"window", "null"},
-                                                            dataEndpoint, static_cast<uint32_t>(getpid()), host}),
-                   zmq::send_flags::none);
+  const proto::HelloMessage hello{proto::kProtocolVersion,
+                                  rank,
+                                  {"window", "null", "multi-run"},
+                                  dataEndpoint,
+                                  static_cast<uint32_t>(getpid()),
+                                  host,
+                                  name,
+                                  std::max(1u, std::thread::hardware_concurrency()),
+                                  physicalMemoryBytes(),
+                                  options.pool};
+  coordinator.send(encoder.encode(rank, hello), zmq::send_flags::none);
 
+  // The run in progress, if any.
   std::optional<std::thread> sim;
+  std::optional<std::stop_source> stop;
+  std::unique_ptr<RunProgress> progress;  // read by the heartbeats
+  std::string runId;
   std::atomic<bool> simDone{false};
-  auto heartbeatInterval = std::chrono::milliseconds(500);
-  auto heartbeatTimeout = std::chrono::milliseconds(options.registrationTimeoutMs);
-  Clock::time_point lastHeard = Clock::now(), lastSent = Clock::now();
-  uint64_t heartbeatSeq = 0;
-  proto::RejectCounter rejects;
-  int exitCode = kNodeOk;
   bool resultsSent = false;
 
-  auto abortSim = [&](const std::string& reason) {
-    if (sim && !simDone) control.send(encoder.encode(proto::kCoordinatorSender, proto::AbortMessage{reason}),
-                                      zmq::send_flags::none);
+  auto heartbeatInterval = std::chrono::milliseconds(500);
+  const auto heartbeatTimeout = std::chrono::milliseconds(std::max(options.heartbeatTimeoutMs, 100));
+  // Until first heard. A pool node says hello again every 2 s until its coordinator answers.
+  const auto helloAgain = std::chrono::milliseconds(options.pool ? std::min(options.registrationTimeoutMs, 2000)
+                                                                 : options.registrationTimeoutMs);
+  auto silenceLimit = helloAgain;
+  Clock::time_point lastHeard = Clock::now(), lastSent = Clock::now();
+  uint64_t heartbeatSeq = 0;
+  uint64_t staleMessages = 0;
+  proto::RejectCounter rejects;
+  int exitCode = kNodeOk;
+
+  auto relay = [&](const auto& message) {
+    if (sim && !simDone) control.send(encoder.encodeFor(proto::kCoordinatorSender, runId, message), zmq::send_flags::none);
+  };
+  // Ends the run in progress (after relaying what ends it) and forgets it.
+  auto endRun = [&](bool abort, const std::string& reason) {
+    if (!sim) return;
+    if (abort) {
+      stop->request_stop();
+      relay(proto::AbortMessage{reason});
+    } else {
+      relay(proto::ReleaseMessage{});
+    }
+    sim->join();
+    // What the simulation thread said last (results, a failure) still goes out, then: free again.
+    zmq::message_t frame;
+    while (control.recv(frame, zmq::recv_flags::dontwait)) coordinator.send(std::move(frame), zmq::send_flags::none);
+    coordinator.send(encoder.encodeFor(rank, runId, proto::ReleaseMessage{}), zmq::send_flags::none);
+    sim.reset();
+    stop.reset();
+    progress.reset();
+    runId.clear();
+    simDone = false;
   };
 
+  // Started by a launcher (coordinator/child_process.h): leave with it, whichever of its threads
+  // started us.
+  const char* parentVar = std::getenv("WAFERSIM_PARENT_PID");
+  const pid_t parent = parentVar && *parentVar ? static_cast<pid_t>(std::atoi(parentVar)) : 0;
+
   for (;;) {
+    if (parent > 0 && ::getppid() != parent) {
+      std::fprintf(stderr, "wafersim-node %s: the process that started it (pid %d) is gone; exiting\n", name.c_str(),
+                   static_cast<int>(parent));
+      endRun(true, "the launching process is gone");
+      coordinator.set(zmq::sockopt::linger, 0);
+      return kNodeLostCoordinator;
+    }
     zmq::pollitem_t items[] = {{coordinator.handle(), 0, ZMQ_POLLIN, 0}, {control.handle(), 0, ZMQ_POLLIN, 0}};
     try {
       zmq::poll(items, 2, std::chrono::milliseconds(50));
@@ -159,66 +228,75 @@ int runNode(const NodeOptions& options) {
       zmq::message_t frame;
       while (coordinator.recv(frame, zmq::recv_flags::dontwait)) {
         lastHeard = now;
+        silenceLimit = heartbeatTimeout;
         auto decoded = proto::tryDecode(std::move(frame), rejects);
         if (!decoded) {
-          std::fprintf(stderr, "wafersim-node %u: rejected a message from the coordinator: %s\n", node,
+          std::fprintf(stderr, "wafersim-node %s: rejected a message from the coordinator: %s\n", name.c_str(),
                        decoded.error().describe().c_str());
           continue;
         }
-        switch (decoded->kind()) {
-          case proto::Envelope::ASSIGN: {
-            if (sim) break;  // one assignment per process
-            auto assign = proto::tryRead<proto::AssignMessage>(*decoded, rejects);
-            if (!assign || assign->partition != node) {
-              std::string why = assign ? "assigned partition " + std::to_string(assign->partition) + " to node " +
-                                             std::to_string(node)
-                                       : assign.error().describe();
-              coordinator.send(encoder.encode(node, proto::FailureMessage{ErrorKind::InvalidConfig,
-                                                                          "node " + std::to_string(node) +
-                                                                              ": unusable assignment: " + why}),
-                               zmq::send_flags::none);
-              exitCode = kNodeBadConfig;
-              break;
-            }
-            heartbeatInterval = std::chrono::milliseconds(std::max<uint32_t>(assign->heartbeatIntervalMs, 10));
-            heartbeatTimeout = std::chrono::milliseconds(std::max<uint32_t>(assign->heartbeatTimeoutMs, 100));
-            sim.emplace([&, a = std::move(*assign)] {
-              simulate(context, controlEndpoint, data, a, node);
-              simDone = true;
-            });
-            break;
+        const std::string about = decoded->runId();
+        const auto kind = decoded->kind();
+        if (kind == proto::Envelope::HEARTBEAT) continue;
+        if (kind == proto::Envelope::SHUTDOWN) {
+          endRun(true, "the coordinator shut the node down");
+          coordinator.set(zmq::sockopt::linger, 0);  // nothing left worth delivering
+          return exitCode;
+        }
+        if (kind == proto::Envelope::ASSIGN) {
+          auto assign = proto::tryRead<proto::AssignMessage>(*decoded, rejects);
+          std::string refused;
+          if (!assign) refused = assign.error().describe();
+          else if (about.empty()) refused = "the assignment names no run";
+          else if (sim) refused = "this node is busy with run " + runId;
+          if (!refused.empty()) {
+            coordinator.send(encoder.encodeFor(rank, about,
+                                               proto::FailureMessage{ErrorKind::InvalidConfig,
+                                                                     "node " + name + ": unusable assignment: " + refused}),
+                             zmq::send_flags::none);
+            continue;
           }
+          heartbeatInterval = std::chrono::milliseconds(std::max<uint32_t>(assign->heartbeatIntervalMs, 10));
+          runId = about;
+          resultsSent = false;
+          stop.emplace();
+          progress = std::make_unique<RunProgress>();
+          sim.emplace([&, a = std::move(*assign), id = runId, token = stop->get_token(), p = progress.get()] {
+            simulate(context, controlEndpoint, data, a, id, token, p);
+            simDone = true;
+          });
+          continue;
+        }
+        if (!sim || about != runId) {  // a message of a run that is over here, or never was
+          ++staleMessages;
+          continue;
+        }
+        switch (kind) {
           case proto::Envelope::START:
-            control.send(encoder.encode(proto::kCoordinatorSender, proto::StartMessage{}), zmq::send_flags::none);
+            relay(proto::StartMessage{});
             break;
           case proto::Envelope::TERMINATE:  // quiescence decided: relay to the simulation thread
-            if (auto t = proto::tryRead<proto::TerminateMessage>(*decoded, rejects))
-              control.send(encoder.encode(proto::kCoordinatorSender, *t), zmq::send_flags::none);
+            if (auto t = proto::tryRead<proto::TerminateMessage>(*decoded, rejects)) relay(*t);
             break;
           case proto::Envelope::QUIESCENCE:  // a probe: the simulation thread answers it
-            if (auto q = proto::tryRead<proto::QuiescenceMessage>(*decoded, rejects))
-              control.send(encoder.encode(proto::kCoordinatorSender, *q), zmq::send_flags::none);
+            if (auto q = proto::tryRead<proto::QuiescenceMessage>(*decoded, rejects)) relay(*q);
             break;
           case proto::Envelope::ABORT: {
             auto abort = proto::tryRead<proto::AbortMessage>(*decoded, rejects);
             const std::string reason = abort ? abort->reason : "(unreadable reason)";
-            std::fprintf(stderr, "wafersim-node %u: run aborted by the coordinator: %s\n", node, reason.c_str());
-            abortSim(reason);
-            if (sim) sim->join();
-            return resultsSent ? kNodeOk : kNodeRunFailed;
+            std::fprintf(stderr, "wafersim-node %s: run %s aborted by the coordinator: %s\n", name.c_str(),
+                         runId.c_str(), reason.c_str());
+            if (!resultsSent) exitCode = kNodeRunFailed;
+            endRun(true, reason);
+            break;
           }
-          case proto::Envelope::SHUTDOWN:
-            if (sim && !simDone)
-              control.send(encoder.encode(proto::kCoordinatorSender, proto::ShutdownMessage{}), zmq::send_flags::none);
-            if (sim) sim->join();
-            coordinator.set(zmq::sockopt::linger, 0);  // nothing left worth delivering
-            return exitCode;
-          case proto::Envelope::HEARTBEAT:
+          case proto::Envelope::RELEASE:
+            endRun(false, "");
             break;
           default:
             rejects.record(proto::RejectReason::UnexpectedKind);
-            std::fprintf(stderr, "wafersim-node %u: ignored a %s message from the coordinator\n", node,
-                         proto::kindName(decoded->kind()));
+            std::fprintf(stderr, "wafersim-node %s: ignored a %s message from the coordinator\n", name.c_str(),
+                         proto::kindName(kind));
         }
       }
     }
@@ -228,25 +306,38 @@ int runNode(const NodeOptions& options) {
       while (control.recv(frame, zmq::recv_flags::dontwait)) {
         proto::RejectCounter own;
         auto decoded = proto::tryDecode(zmq::message_t(frame.data(), frame.size()), own);
-        if (decoded && decoded->kind() == proto::Envelope::RESULTS) resultsSent = true;
+        if (decoded && decoded->kind() == proto::Envelope::RESULTS) {
+          resultsSent = true;
+          exitCode = kNodeOk;
+        }
         if (decoded && decoded->kind() == proto::Envelope::FAILURE) exitCode = kNodeRunFailed;
-        coordinator.send(std::move(frame), zmq::send_flags::none);  // already an envelope from this node
+        coordinator.send(std::move(frame), zmq::send_flags::none);  // already an envelope of this run
         lastSent = now;
       }
     }
 
     if (now - lastSent >= heartbeatInterval) {
-      coordinator.send(encoder.encode(node, proto::HeartbeatMessage{++heartbeatSeq, wallNs()}), zmq::send_flags::none);
+      proto::HeartbeatMessage beat{++heartbeatSeq, wallNs()};
+      if (progress) {
+        beat.events = progress->events.load(std::memory_order_relaxed);
+        beat.simulatedTimePs = progress->simulatedPs.load(std::memory_order_relaxed);
+      }
+      coordinator.send(encoder.encodeFor(rank, runId, beat), zmq::send_flags::none);
       lastSent = now;
     }
-    if (now - lastHeard > heartbeatTimeout) {
+    if (now - lastHeard > silenceLimit) {
       const double silent = std::chrono::duration<double>(now - lastHeard).count();
-      std::fprintf(stderr, "wafersim-node %u: lost the coordinator (%s silent for %.1f s); exiting\n", node,
-                   options.coordinator.c_str(), silent);
-      abortSim("lost the coordinator");
-      if (sim) sim->join();
-      coordinator.set(zmq::sockopt::linger, 0);
-      return kNodeLostCoordinator;
+      std::fprintf(stderr, "wafersim-node %s: lost the coordinator (%s silent for %.1f s)%s\n", name.c_str(),
+                   options.coordinator.c_str(), silent, options.pool ? "; registering again" : "; exiting");
+      endRun(true, "lost the coordinator");
+      if (!options.pool) {
+        coordinator.set(zmq::sockopt::linger, 0);
+        return kNodeLostCoordinator;
+      }
+      // A pool node outlives its coordinator: say hello again; ZeroMQ reconnects by itself.
+      coordinator.send(encoder.encode(rank, hello), zmq::send_flags::none);
+      lastHeard = now;
+      silenceLimit = helloAgain;
     }
   }
 }

@@ -1,12 +1,19 @@
-// One node process: hosts one partition and runs it against its peers over ZeroMQ.
+// One node process: serves run after run, hosting one partition of each, against its peers over
+// ZeroMQ.
 //
 // Two threads (STYLE.md P11):
 //   - the I/O thread (the caller of runNode) owns the DEALER socket to the coordinator: it says
-//     hello, relays the assignment, start, aborts and quiescence probes to the simulation thread,
-//     relays ready, results, failures and idle reports back, and exchanges heartbeats. If the
-//     coordinator stays silent past the heartbeat timeout it aborts the run and the node exits.
-//   - the simulation thread owns the model, the Partition and the data sockets (ZmqTransport).
-// The two talk over an inproc PAIR with Cap'n Proto envelopes, like everything else.
+//     hello (name, capacity), takes assignments, relays start, aborts, releases and quiescence
+//     probes to the simulation thread of the run in progress, relays ready, results, failures and
+//     idle reports back, and exchanges heartbeats. Every control message names its run
+//     (Envelope.runId): one for another run than the one in progress is dropped and counted.
+//   - one simulation thread per run owns the model, the Partition and the peer sockets
+//     (ZmqTransport); the data PULL socket is the node's and outlives runs (late frames of an
+//     earlier run are dropped by run id). The two threads talk over an inproc PAIR with Cap'n
+//     Proto envelopes, like everything else.
+// A run ends for the node with release (done everywhere) or abort; the node then waits for the
+// next assignment. Shutdown ends the process. A one-shot node (pool = false) exits when it loses
+// the coordinator; a pool node says hello again and waits for it to come back.
 #pragma once
 
 #include <cstdint>
@@ -16,19 +23,22 @@ namespace wafersim {
 
 struct NodeOptions {
   std::string coordinator;             // "tcp://host:port" of the coordinator's control socket
-  uint32_t node = 0;                   // this node's rank
+  int rank = -1;                       // this node's rank (one-shot runs), or -1 (pool nodes)
+  std::string name;                    // unique in the pool; "" -> "node-<rank>" or "<host>-<pid>"
+  bool pool = false;                   // serve the pool until shut down; outlive a lost coordinator
   std::string bindHost = "127.0.0.1";  // interface for this node's data socket
-  int registrationTimeoutMs = 30000;   // how long to wait for an assignment after hello
+  int registrationTimeoutMs = 30000;   // how long to wait for the coordinator's first word
+  int heartbeatTimeoutMs = 3000;       // silence of the coordinator that counts as lost, once heard
 };
 
 enum NodeExit : int {
   kNodeOk = 0,
-  kNodeRunFailed = 1,       // the run failed (here or elsewhere) and was aborted
-  kNodeBadConfig = 2,       // the assignment could not be built
-  kNodeLostCoordinator = 3  // no word from the coordinator within the heartbeat timeout
+  kNodeRunFailed = 1,       // the last run failed (here or elsewhere) and was aborted
+  kNodeBadConfig = 2,       // the node's own options are unusable
+  kNodeLostCoordinator = 3  // one-shot node: no word from the coordinator within the timeout
 };
 
-// Runs the node until the coordinator shuts it down or is lost; returns the exit code.
+// Runs the node until the coordinator shuts it down or (one-shot) is lost; returns the exit code.
 int runNode(const NodeOptions& options);
 
 // The rank from the environment, in a fixed order: JOB_COMPLETION_INDEX (Kubernetes indexed

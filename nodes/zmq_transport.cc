@@ -13,15 +13,17 @@ constexpr int kPollSliceMs = 100;  // how often a blocked wait re-checks for abo
 }  // namespace
 
 ZmqTransport::ZmqTransport(zmq::context_t& context, PartitionId self, std::vector<std::string> endpoints,
-                           zmq::socket_t& data, zmq::socket_t& control)
+                           zmq::socket_t& data, zmq::socket_t& control, std::string runId)
     : context_(context),
       self_(self),
+      runId_(std::move(runId)),
       endpoints_(std::move(endpoints)),
       data_(data),
       control_(control),
       peers_(endpoints_.size()),
       pending_(endpoints_.size()) {
   WAFERSIM_REQUIRE(self_ < endpoints_.size(), "partition ", self_, " of ", endpoints_.size());
+  encoder_.setRunId(runId_);
 }
 
 ZmqTransport::~ZmqTransport() = default;
@@ -96,7 +98,9 @@ void ZmqTransport::awaitShutdown() {
     if (!control_.recv(frame)) continue;
     proto::RejectCounter rejects;
     auto decoded = proto::tryDecode(std::move(frame), rejects);
-    if (decoded && (decoded->kind() == proto::Envelope::SHUTDOWN || decoded->kind() == proto::Envelope::ABORT)) return;
+    if (decoded && (decoded->kind() == proto::Envelope::SHUTDOWN || decoded->kind() == proto::Envelope::ABORT ||
+                    decoded->kind() == proto::Envelope::RELEASE))
+      return;
   }
 }
 
@@ -180,6 +184,10 @@ void ZmqTransport::handleData(zmq::message_t&& frame) {
   };
   if (!decoded) {
     logReject(decoded.error().describe());
+    return;
+  }
+  if (decoded->runId() != runId_) {  // an earlier run's late frame: harmless, not hostile
+    ++staleFrames_;
     return;
   }
   const uint32_t sender = decoded->sender();

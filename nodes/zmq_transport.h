@@ -36,9 +36,10 @@ namespace wafersim {
 class ZmqTransport final : public Transport {
  public:
   // `data` is this node's bound PULL socket; `control` the simulation end of the control pair.
-  // `endpoints[p]` is partition p's data endpoint.
+  // `endpoints[p]` is partition p's data endpoint. `runId` names the run: frames that name another
+  // (late ones of an earlier run on the same data socket) are dropped and counted as stale.
   ZmqTransport(zmq::context_t& context, PartitionId self, std::vector<std::string> endpoints, zmq::socket_t& data,
-               zmq::socket_t& control);
+               zmq::socket_t& control, std::string runId = "");
   ~ZmqTransport() override;
 
   PartitionId self() const override { return self_; }
@@ -53,8 +54,9 @@ class ZmqTransport final : public Transport {
   // The run is over everywhere: whatever is still queued for peers is of no use to anyone, so
   // closing must not wait for it (call before destruction, after the coordinator's shutdown).
   void dropPending();
-  // Waits on the control pair for the coordinator's shutdown (or an abort) after the run.
+  // Waits on the control pair for the end of the run everywhere (release, abort or shutdown).
   void awaitShutdown();
+  uint64_t staleFrames() const { return staleFrames_; }  // frames of other runs, dropped
 
   uint64_t eventsSent() const { return eventsSent_; }
   uint64_t eventsReceived() const { return eventsReceived_; }
@@ -72,6 +74,8 @@ class ZmqTransport final : public Transport {
 
   zmq::context_t& context_;
   const PartitionId self_;
+  const std::string runId_;
+  uint64_t staleFrames_ = 0;
   const std::vector<std::string> endpoints_;
   zmq::socket_t& data_;
   zmq::socket_t& control_;

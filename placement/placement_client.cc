@@ -1,6 +1,9 @@
 #include "placement/placement_client.h"
 
+#include <unistd.h>
+
 #include <map>
+#include <mutex>
 #include <utility>
 
 #include "protocol/codec.h"
@@ -93,11 +96,16 @@ proto::PlacementReplyMessage PlacementClient::exchange(zmq::message_t&& frame, c
                   " tries of " + std::to_string(timeout_.count()) + " ms)");
 }
 
-void installRemoteDecider() {
-  setRemoteDecider([](const std::string& endpoint, uint32_t timeoutMs, const std::string& runId, uint64_t epoch,
-                      const std::string& policy, const Params& options, const Problem& problem) {
-    thread_local std::map<std::pair<std::string, uint32_t>, std::unique_ptr<PlacementClient>> clients;
-    auto& client = clients[{endpoint, timeoutMs}];
+RemoteDecider makeRemoteDecider() {
+  struct Clients {
+    std::mutex mutex;
+    std::map<std::pair<std::string, uint32_t>, std::unique_ptr<PlacementClient>> byEndpoint;
+  };
+  auto clients = std::make_shared<Clients>();
+  return [clients](const std::string& endpoint, uint32_t timeoutMs, const std::string& runId, uint64_t epoch,
+                   const std::string& policy, const Params& options, const Problem& problem) {
+    std::lock_guard<std::mutex> lock(clients->mutex);
+    auto& client = clients->byEndpoint[{endpoint, timeoutMs}];
     if (!client) client = std::make_unique<PlacementClient>(endpoint, std::chrono::milliseconds(timeoutMs));
     proto::PlacementReplyMessage reply = client->ask(runId, epoch, policy, options, problem);
     RemoteAnswer answer;
@@ -105,7 +113,59 @@ void installRemoteDecider() {
     answer.reason = reply.decision.reason;
     answer.decision = std::move(reply.decision);
     return answer;
-  });
+  };
+}
+
+std::string advertisedEndpoint(const std::string& bound) {
+  const auto at = bound.find("0.0.0.0");
+  if (at == std::string::npos) return bound;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return bound.substr(0, at) + host + bound.substr(at + 7);
+}
+
+void registerWithCoordinator(const std::string& coordinator, const std::string& advertise,
+                             const std::atomic<bool>& stop) {
+  using Clock = std::chrono::steady_clock;
+  zmq::context_t context(1);
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::string name = "placement-" + std::string(host) + "-" + std::to_string(::getpid());
+  socket.set(zmq::sockopt::routing_id, name);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.connect(coordinator);
+  proto::Encoder encoder(0);
+  proto::HelloMessage hello;
+  hello.node = 0;
+  hello.capabilities = {"placement"};
+  hello.dataEndpoint = advertise;
+  hello.pid = static_cast<uint32_t>(::getpid());
+  hello.hostname = host;
+  hello.name = name;
+  hello.pool = true;
+  socket.send(encoder.encode(0, hello), zmq::send_flags::none);
+  auto lastHeard = Clock::now(), lastSent = Clock::now();
+  uint64_t seq = 0;
+  while (!stop.load()) {
+    zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
+    try {
+      zmq::poll(items, 1, std::chrono::milliseconds(100));
+    } catch (const zmq::error_t&) {
+      continue;
+    }
+    zmq::message_t frame;
+    while (socket.recv(frame, zmq::recv_flags::dontwait)) lastHeard = Clock::now();  // heartbeats
+    const auto now = Clock::now();
+    if (now - lastSent > std::chrono::milliseconds(500)) {
+      socket.send(encoder.encode(0, proto::HeartbeatMessage{++seq, 0}), zmq::send_flags::none);
+      lastSent = now;
+    }
+    if (now - lastHeard > std::chrono::seconds(3)) {  // the coordinator restarted, or is not up yet
+      socket.send(encoder.encode(0, hello), zmq::send_flags::none);
+      lastHeard = now;
+    }
+  }
 }
 
 }  // namespace wafersim::placement

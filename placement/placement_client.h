@@ -16,6 +16,7 @@
 // Thread ownership: one PlacementClient per thread (it owns a ZeroMQ socket).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -66,8 +67,17 @@ class PlacementClient {
   uint32_t tries_ = 0;
 };
 
-// Makes this process able to ask a service (policy.h setRemoteDecider): one client per thread and
-// endpoint, kept for the process's life. The node and the CLI call it at start.
-void installRemoteDecider();
+// A run's own way to ask services (models' BuildContext::placement): one client per endpoint and
+// timeout, owned by the returned function (so by the run) and closed with it. Thread-safe: the
+// clients are used under a lock, one question at a time.
+RemoteDecider makeRemoteDecider();
+
+// The placement service's side of the coordinator's node pool (coordinator/node_pool.h): says
+// hello (capability "placement", `advertise` as its endpoint) on `coordinator`, heartbeats, and
+// says hello again when the coordinator falls silent (a restart), until `stop`.
+void registerWithCoordinator(const std::string& coordinator, const std::string& advertise,
+                             const std::atomic<bool>& stop);
+// "tcp://0.0.0.0:5570" -> "tcp://<hostname>:5570"; other endpoints as they are.
+std::string advertisedEndpoint(const std::string& bound);
 
 }  // namespace wafersim::placement

@@ -78,16 +78,3 @@ void checkCapacity(const Problem& p, const Placement& placement, const std::stri
 }
 
 }  // namespace wafersim::placement
-
-namespace wafersim::placement {
-namespace {
-RemoteDecider& installedDecider() {
-  static RemoteDecider decider;
-  return decider;
-}
-}  // namespace
-
-void setRemoteDecider(RemoteDecider decider) { installedDecider() = std::move(decider); }
-const RemoteDecider& remoteDecider() { return installedDecider(); }
-
-}  // namespace wafersim::placement

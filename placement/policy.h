@@ -77,9 +77,7 @@ struct RemoteAnswer {
 using RemoteDecider = std::function<RemoteAnswer(const std::string& endpoint, uint32_t timeoutMs,
                                                  const std::string& runId, uint64_t epoch, const std::string& policy,
                                                  const Params& options, const Problem& problem)>;
-// Processes that link the client (the node and the CLI) install it; the serving model asks it when
-// a scenario names a service. Not installed: a scenario naming a service is refused.
-void setRemoteDecider(RemoteDecider decider);
-const RemoteDecider& remoteDecider();
+// Each run gets its own (placement_client.h makeRemoteDecider) through models' BuildContext; the
+// serving model asks it when a scenario names a service.
 
 }  // namespace wafersim::placement

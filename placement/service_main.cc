@@ -5,12 +5,17 @@
 // so that `--bind tcp://127.0.0.1:*` can be used by a launcher), logs decisions on stderr, and
 // exits 0 on SIGINT or SIGTERM.
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
+#include "placement/placement_client.h"
 #include "placement/placement_service.h"
 
 namespace {
@@ -40,6 +45,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cache-mib", cacheMiB, "memory for remembered replies, MiB")->capture_default_str();
   app.add_flag("--quiet", quiet, "no log line per decision");
+  std::string coordinator, advertise;
+  app.add_option("--coordinator", coordinator,
+                 "register with this coordinator's control endpoint (tcp://host:port), so its runs share this service")
+      ->envname("WAFERSIM_COORDINATOR");
+  app.add_option("--advertise", advertise,
+                 "the endpoint runs reach this service at (default: the bound one, the host's name for a wildcard)")
+      ->envname("WAFERSIM_PLACEMENT_ADVERTISE");
   CLI11_PARSE(app, argc, argv);
   options.deadline = std::chrono::milliseconds(deadlineMs);
   options.cacheBytes = cacheMiB << 20;
@@ -53,11 +65,37 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Started by a launcher (coordinator/child_process.h): leave with it, whichever of its threads
+  // started us.
+  std::thread parentWatch;
+  if (const char* v = std::getenv("WAFERSIM_PARENT_PID"); v && *v) {
+    const pid_t parent = static_cast<pid_t>(std::atoi(v));
+    parentWatch = std::thread([parent] {
+      while (!stopRequested.load()) {
+        if (::getppid() != parent) stopRequested.store(true);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      stopRequested.store(true);
+      if (t.joinable()) t.join();
+    }
+  } join{parentWatch};
   try {
     wafersim::placement::PlacementService service(options);
     std::printf("wafersim-placement listening on %s\n", service.endpoint().c_str());
     std::fflush(stdout);
+    std::thread registration;
+    if (!coordinator.empty()) {
+      if (advertise.empty()) advertise = wafersim::placement::advertisedEndpoint(service.endpoint());
+      registration = std::thread([&] { wafersim::placement::registerWithCoordinator(coordinator, advertise, stopRequested); });
+    }
     service.run(stopRequested);
+    stopRequested.store(true);
+    if (registration.joinable()) registration.join();
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "wafersim-placement: %s\n", e.what());

@@ -34,6 +34,7 @@ Envelope::Builder Encoder::begin(uint32_t sender) {
   auto root = builder_->initRoot<Envelope>();
   root.setProtocolVersion(kProtocolVersion);
   root.setSender(sender);
+  if (!runId_.empty()) root.setRunId(capnp::Text::Reader(runId_.data(), runId_.size()));
   return root;
 }
 
@@ -65,6 +66,13 @@ struct DecodedMessage::Storage {
   size_t frameBytes = 0;
   bool copied = false;
 };
+
+std::string DecodedMessage::runId() const {
+  if (!root_.hasRunId()) return {};
+  auto text = root_.getRunId();
+  if (text.size() > kMaxRunIdBytes) return {};
+  return std::string(text.begin(), text.size());
+}
 
 DecodedMessage::DecodedMessage(std::unique_ptr<Storage> storage, Envelope::Reader root)
     : storage_(std::move(storage)), root_(root) {}

@@ -32,6 +32,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 
 #include <capnp/message.h>
@@ -45,6 +46,8 @@
 #include "protocol/wafersim.capnp.h"
 
 namespace wafersim::proto {
+
+inline constexpr size_t kMaxRunIdBytes = 128;
 
 struct DecodeLimits {
   size_t maxFrameBytes = size_t{64} << 20;  // 64 MiB, about a million events; match sockopt::maxmsgsize
@@ -66,9 +69,13 @@ class Encoder {
   Encoder(const Encoder&) = delete;
   Encoder& operator=(const Encoder&) = delete;
 
-  // Starts a message (discarding an unfinished one) with this build's protocol version and the
-  // given sender (a node id, or kCoordinatorSender). The builder is valid until finish*().
+  // Starts a message (discarding an unfinished one) with this build's protocol version, the given
+  // sender (a node id, or kCoordinatorSender) and the run id set last (setRunId). The builder is
+  // valid until finish*().
   Envelope::Builder begin(uint32_t sender);
+  // Every message begun from now on names this run (Envelope.runId); "" names none.
+  void setRunId(std::string runId) { runId_ = std::move(runId); }
+  const std::string& runId() const { return runId_; }
   // Serialises the message begun last into one ZeroMQ frame (one copy, straight into the frame).
   zmq::message_t finish();
   // The same bytes as a word array, via capnp::messageToFlatArray.
@@ -80,6 +87,19 @@ class Encoder {
     toWire(value, begin(sender));
     return finish();
   }
+  // encode() for one message of run `runId`, leaving the encoder's own run id as it was.
+  template <typename T>
+  zmq::message_t encodeFor(uint32_t sender, const std::string& runId, const T& value) {
+    std::string saved = std::exchange(runId_, runId);
+    try {
+      toWire(value, begin(sender));  // begin() has copied the run id into the message
+    } catch (...) {
+      runId_ = std::move(saved);
+      throw;
+    }
+    runId_ = std::move(saved);
+    return finish();
+  }
   template <typename T>
   kj::Array<capnp::word> encodeWords(uint32_t sender, const T& value) {
     toWire(value, begin(sender));
@@ -87,6 +107,7 @@ class Encoder {
   }
 
  private:
+  std::string runId_;
   kj::Array<capnp::word> scratch_;  // zeroed; MallocMessageBuilder re-zeroes what it used
   std::optional<capnp::MallocMessageBuilder> builder_;
 };
@@ -107,6 +128,9 @@ class DecodedMessage {
 
   Envelope::Which kind() const { return root_.which(); }
   uint32_t sender() const { return root_.getSender(); }
+  // Envelope.runId ("" when none); bytes as sent, at most kMaxRunIdBytes (longer: "" and the
+  // message belongs to no run).
+  std::string runId() const;
   // Structurally sound (see the contract above), but read bodies with tryRead: Text getters and
   // enum values are still untrusted.
   Envelope::Reader envelope() const { return root_; }

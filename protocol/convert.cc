@@ -289,6 +289,10 @@ void toWire(const HelloMessage& in, Hello::Builder out) {
   out.setDataEndpoint(toText(in.dataEndpoint));
   out.setPid(in.pid);
   out.setHostname(toText(in.hostname));
+  out.setName(toText(in.name));
+  out.setCores(in.cores);
+  out.setMemoryBytes(in.memoryBytes);
+  out.setPool(in.pool);
 }
 
 void fromWire(Hello::Reader in, HelloMessage& out) {
@@ -298,6 +302,10 @@ void fromWire(Hello::Reader in, HelloMessage& out) {
   out.dataEndpoint = textToString(in.getDataEndpoint());
   out.pid = in.getPid();
   out.hostname = textToString(in.getHostname());
+  out.name = textToString(in.getName());
+  out.cores = in.getCores();
+  out.memoryBytes = in.getMemoryBytes();
+  out.pool = in.getPool();
 }
 
 void toWire(const AssignMessage& in, Assign::Builder out) {
@@ -402,11 +410,15 @@ void fromWire(proto::WindowReport::Reader in, WindowReportMessage& out) {
 void toWire(const HeartbeatMessage& in, Heartbeat::Builder out) {
   out.setSeq(in.seq);
   out.setWallTimeNs(in.wallTimeNs);
+  out.setEvents(in.events);
+  out.setSimulatedTimePs(in.simulatedTimePs);
 }
 
 void fromWire(Heartbeat::Reader in, HeartbeatMessage& out) {
   out.seq = in.getSeq();
   out.wallTimeNs = in.getWallTimeNs();
+  out.events = in.getEvents();
+  out.simulatedTimePs = in.getSimulatedTimePs();
 }
 
 void toWire(const QuiescenceMessage& in, Quiescence::Builder out) {
@@ -487,6 +499,7 @@ void toWire(const ResultsMessage& in, Envelope::Builder out) { toWire(in, out.in
 void toWire(const FailureMessage& in, Envelope::Builder out) { toWire(in, out.initFailure()); }
 void toWire(const AbortMessage& in, Envelope::Builder out) { toWire(in, out.initAbort()); }
 void toWire(const ShutdownMessage&, Envelope::Builder out) { out.initShutdown(); }
+void toWire(const ReleaseMessage&, Envelope::Builder out) { out.initRelease(); }
 
 void fromWire(Envelope::Reader in, HelloMessage& out) {
   requireKind(in, Envelope::HELLO);
@@ -534,5 +547,6 @@ void fromWire(Envelope::Reader in, AbortMessage& out) {
   fromWire(in.getAbort(), out);
 }
 void fromWire(Envelope::Reader in, ShutdownMessage&) { requireKind(in, Envelope::SHUTDOWN); }
+void fromWire(Envelope::Reader in, ReleaseMessage&) { requireKind(in, Envelope::RELEASE); }
 
 }  // namespace wafersim::proto

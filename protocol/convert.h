@@ -80,6 +80,7 @@ void toWire(const ResultsMessage& in, Envelope::Builder out);
 void toWire(const FailureMessage& in, Envelope::Builder out);
 void toWire(const AbortMessage& in, Envelope::Builder out);
 void toWire(const ShutdownMessage& in, Envelope::Builder out);
+void toWire(const ReleaseMessage& in, Envelope::Builder out);
 
 void fromWire(Envelope::Reader in, HelloMessage& out);
 void fromWire(Envelope::Reader in, AssignMessage& out);
@@ -94,5 +95,6 @@ void fromWire(Envelope::Reader in, ResultsMessage& out);
 void fromWire(Envelope::Reader in, FailureMessage& out);
 void fromWire(Envelope::Reader in, AbortMessage& out);
 void fromWire(Envelope::Reader in, ShutdownMessage& out);
+void fromWire(Envelope::Reader in, ReleaseMessage& out);
 
 }  // namespace wafersim::proto

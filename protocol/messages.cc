@@ -19,6 +19,7 @@ const char* kindName(Envelope::Which kind) {
     case Envelope::SHUTDOWN: return "shutdown";
     case Envelope::PLACEMENT_REQUEST: return "placementRequest";
     case Envelope::PLACEMENT_REPLY: return "placementReply";
+    case Envelope::RELEASE: return "release";
   }
   return "unknown";
 }

@@ -22,7 +22,7 @@
 namespace wafersim::proto {
 
 // The version this build speaks; the codec rejects envelopes of any other version.
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;
 // Envelope.sender of messages from the coordinator (nodes send their id).
 inline constexpr uint32_t kCoordinatorSender = 0xFFFFFFFF;
 
@@ -33,6 +33,10 @@ struct HelloMessage {
   std::string dataEndpoint;  // "tcp://host:port" of the node's event PULL socket
   uint32_t pid = 0;
   std::string hostname;
+  std::string name;        // unique in the pool; the node's routing id
+  uint32_t cores = 0;
+  uint64_t memoryBytes = 0;
+  bool pool = false;       // serves the pool and re-registers (false: one-shot, exits with its coordinator)
   bool operator==(const HelloMessage&) const = default;
 };
 
@@ -68,6 +72,8 @@ struct WindowReportMessage {
 struct HeartbeatMessage {
   uint64_t seq = 0;
   int64_t wallTimeNs = 0;  // system clock, ns since the Unix epoch; diagnostics only
+  uint64_t events = 0;          // a node in a run: committed so far
+  int64_t simulatedTimePs = 0;  // a node in a run: the latest committed event time
   bool operator==(const HeartbeatMessage&) const = default;
 };
 
@@ -107,6 +113,10 @@ struct ShutdownMessage {
   bool operator==(const ShutdownMessage&) const = default;
 };
 
+struct ReleaseMessage {
+  bool operator==(const ReleaseMessage&) const = default;
+};
+
 template <typename T>
 struct MessageKind;  // MessageKind<T>::value: the Envelope kind T travels as
 
@@ -128,6 +138,7 @@ WAFERSIM_PROTO_KIND(ResultsMessage, RESULTS);
 WAFERSIM_PROTO_KIND(FailureMessage, FAILURE);
 WAFERSIM_PROTO_KIND(AbortMessage, ABORT);
 WAFERSIM_PROTO_KIND(ShutdownMessage, SHUTDOWN);
+WAFERSIM_PROTO_KIND(ReleaseMessage, RELEASE);
 #undef WAFERSIM_PROTO_KIND
 
 // "hello", "eventBatch", ... (the schema's member name); "unknown" for values this build lacks.

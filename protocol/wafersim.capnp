@@ -17,7 +17,8 @@ struct Envelope {
   # The sender's protocol version; the codec rejects anything but its own (currently 1).
 
   sender @1 :UInt32;
-  # The sending node's id (its rank), or 0xFFFFFFFF for the coordinator.
+  # The sending node's id (its partition in the run, or its rank before it has one), or 0xFFFFFFFF
+  # for the coordinator.
 
   union {
     hello @2 :Hello;                 # node -> coordinator, first message after connecting
@@ -35,7 +36,13 @@ struct Envelope {
     shutdown @14 :Shutdown;          # coordinator -> node
     placementRequest @15 :PlacementRequest;  # node -> placement service
     placementReply @16 :PlacementReply;      # placement service -> node
+    release @18 :Release;            # coordinator -> node: the run is over, wait for the next
   }
+
+  runId @17 :Text;
+  # The run a control or data message belongs to (ARCHITECTURE.md contract 9); empty for messages
+  # about the process itself (hello, heartbeat, shutdown). A node serves run after run: whatever
+  # names another run than the one it is in is dropped and counted.
 }
 
 # ---- control: coordinator <-> node -----------------------------------------------------------
@@ -55,6 +62,18 @@ struct Hello {
 
   pid @4 :UInt32;
   hostname @5 :Text;
+
+  name @6 :Text;
+  # Unique in the pool: "node-<rank>" for a ranked node, "<hostname>-<pid>" otherwise; also the
+  # node's ZeroMQ routing id.
+
+  cores @7 :UInt32;
+  memoryBytes @8 :UInt64;
+  # Capacity, for the coordinator's node pool (informational: a node runs one partition at a time).
+
+  pool @9 :Bool;
+  # true: the node serves the pool until told to shut down, and registers again when it loses the
+  # coordinator; false: a one-shot node that exits with its coordinator.
 }
 
 enum SyncKind {
@@ -121,6 +140,11 @@ struct Heartbeat {
 
   wallTimeNs @1 :Int64;
   # The sender's system clock, nanoseconds since the Unix epoch (diagnostics only).
+
+  events @2 :UInt64;
+  simulatedTimePs @3 :Int64;
+  # A node in a run (Envelope.runId): its partition's progress so far, events committed and the
+  # latest committed event time (sim/partition.h RunProgress). Observing only.
 }
 
 struct Quiescence {
@@ -224,6 +248,11 @@ struct Abort {
 
 struct Shutdown {
   # Exit cleanly; nothing more will be sent.
+}
+
+struct Release {
+  # The run named in the envelope is over on every node (done, or aborted): free what it holds and
+  # wait for the next assignment.
 }
 
 # ---- data: node <-> node ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libexpected-dev
   libzmq3-dev cppzmq-dev capnproto libcapnp-dev
   libmetis-dev libglpk-dev
+  libboost-dev libsqlite3-dev
 )
 
 missing=()

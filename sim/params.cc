@@ -1,5 +1,7 @@
 #include "sim/params.h"
 
+#include <filesystem>
+
 #include <cerrno>
 #include <cstdlib>
 #include <iomanip>
@@ -51,6 +53,7 @@ const char* toString(ParamType type) {
     case ParamType::Boolean: return "boolean";
     case ParamType::Duration: return "duration";
     case ParamType::Text: return "text";
+    case ParamType::Path: return "path";
   }
   return "?";
 }
@@ -151,6 +154,11 @@ Params resolveParams(const Params& given, const std::vector<ParamSpec>& specs, c
         }
         break;
       case ParamType::Text: break;
+      case ParamType::Path:
+        if (!value.empty() && !given.baseDir().empty() && given.has(spec.name) && !given.overridden(spec.name) &&
+            std::filesystem::path(value).is_relative())
+          value = (std::filesystem::path(given.baseDir()) / value).lexically_normal().string();
+        break;
     }
     if (!ok) fail(ErrorKind::InvalidConfig, where, ".", spec.name, ": expected ", toString(spec.type), ", got \"", value, "\"");
     if (spec.min && numeric < *spec.min)
@@ -161,8 +169,10 @@ Params resolveParams(const Params& given, const std::vector<ParamSpec>& specs, c
            spec.type == ParamType::Duration ? " ps" : "");
     out.set(spec.name, value);
     if (const int line = given.line(spec.name); line > 0) out.setLine(spec.name, line);
+    if (given.overridden(spec.name)) out.markOverridden(spec.name);
   }
   out.setOrigin(whereAll);
+  out.setBaseDir(given.baseDir());
   return out;
 }
 

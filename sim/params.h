@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,7 +19,10 @@
 
 namespace wafersim {
 
-enum class ParamType { Integer, Real, Boolean, Duration, Text };
+// Path: a file name. A relative one written in a scenario file resolves against the scenario's
+// folder (Params::baseDir); one given on the command line (--set) stays relative to the working
+// directory, as a shell user expects.
+enum class ParamType { Integer, Real, Boolean, Duration, Text, Path };
 
 const char* toString(ParamType type);
 
@@ -46,6 +50,13 @@ class Params {
   // Who owns the parameters in messages ("s.yaml: params"); resolveParams keeps it with the lines.
   void setOrigin(std::string origin) { origin_ = std::move(origin); }
   const std::string& origin() const { return origin_; }
+  // The folder relative Path values from the scenario file resolve against ("": the working
+  // directory); resolveParams keeps it.
+  void setBaseDir(std::string dir) { baseDir_ = std::move(dir); }
+  const std::string& baseDir() const { return baseDir_; }
+  // A value given on the command line (--set), not in the scenario file.
+  void markOverridden(const std::string& key) { overridden_.insert(key); }
+  bool overridden(const std::string& key) const { return overridden_.count(key) != 0; }
   // The key named for an error about its value: "s.yaml:9: params.training.micro_batches" (the
   // origin, the key's line when known, the key); just the key when there is no origin.
   std::string where(const std::string& key) const;
@@ -63,6 +74,8 @@ class Params {
   std::map<std::string, std::string> values_;
   std::map<std::string, int> lines_;
   std::string origin_;
+  std::string baseDir_;
+  std::set<std::string> overridden_;
 };
 
 // Prints a real so that parsing it back gives the same double.

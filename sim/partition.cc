@@ -200,7 +200,17 @@ void Partition::brokenPromise(const Event& e, size_t outIndex) const {
 
 void Partition::processUntil(SimTime bound) {
   WAFERSIM_ASSERT(phase_ == Phase::Running, "partition ", self_, ": run while ", phaseName(phase_));
+  // 4,096 events take tens of microseconds: a cancelled run stops well within one window.
+  constexpr uint64_t kStopCheckEvents = 4096;
+  if (options_.stop.stop_requested()) fail(ErrorKind::Disconnected, "run cancelled");
   while (!queue_.empty() && queue_.top().time < bound) {
+    if (committed_ % kStopCheckEvents == kStopCheckEvents - 1) {
+      if (options_.stop.stop_requested()) fail(ErrorKind::Disconnected, "run cancelled");
+      if (options_.progress) {
+        options_.progress->note(committed_ - reported_, now_.ps());
+        reported_ = committed_;
+      }
+    }
     const Event e = queue_.pop();
     now_ = e.time;
     if (options_.digest) {
@@ -219,6 +229,10 @@ void Partition::processUntil(SimTime bound) {
     ++committed_;
   }
   processedUpTo_ = max(processedUpTo_, bound);
+  if (options_.progress && committed_ != reported_) {
+    options_.progress->note(committed_ - reported_, now_.ps());
+    reported_ = committed_;
+  }
 }
 
 void Partition::clearMinSent() { std::fill(minSent_.begin(), minSent_.end(), SimTime::never()); }

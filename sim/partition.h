@@ -6,9 +6,11 @@
 // deliverRemote() checks this in checker mode (conservative safety, contract 3).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <stop_token>
 #include <vector>
 
 #include "sim/component.h"
@@ -39,11 +41,30 @@ struct BoundPort {
   const FabricBinding* fabric = nullptr;
 };
 
+// A run's progress as its partitions commit events, for whoever watches it (the service's run
+// status, a node's heartbeats). Written every few thousand events; reading it never changes the
+// run (ARCHITECTURE.md contract 10).
+struct RunProgress {
+  std::atomic<uint64_t> events{0};        // committed so far, all partitions together
+  std::atomic<int64_t> simulatedPs{0};    // the latest committed event time, picoseconds
+  void note(uint64_t newEvents, int64_t timePs) {
+    events.fetch_add(newEvents, std::memory_order_relaxed);
+    int64_t seen = simulatedPs.load(std::memory_order_relaxed);
+    while (timePs > seen && !simulatedPs.compare_exchange_weak(seen, timePs, std::memory_order_relaxed)) {
+    }
+  }
+};
+
 struct PartitionOptions {
   uint64_t seed = 1;
   LookaheadMode lookahead = LookaheadMode::Model;
   bool checker = false;  // assert conservative safety on every cross-partition event
   bool digest = true;    // hash every committed event into the results digest
+  // Cancels the run: processUntil checks it every kStopCheckEvents events and at every call, and
+  // throws Error{Disconnected} "run cancelled" once it is requested (the caller decides what the
+  // cancellation means: a user's cancel, a wall-clock limit).
+  std::stop_token stop;
+  RunProgress* progress = nullptr;  // when set: updated as events commit
 };
 
 // The final state of one component, for the results document.
@@ -115,6 +136,7 @@ class Partition {
   SimTime now_ = SimTime::zero();
   SimTime processedUpTo_ = SimTime::zero();
   uint64_t committed_ = 0;
+  uint64_t reported_ = 0;  // committed events already added to options_.progress
 
   std::vector<std::unique_ptr<Component>> components_;  // local, in id order
   std::vector<Component*> byId_;                        // global id -> local component or null

@@ -42,7 +42,8 @@ RunReport runInProcess(const SystemGraph& graph, const ComponentRegistry& regist
     try {
       auto transport = hub.endpoint(id);
       Partition partition(graph, registry, map, id,
-                          PartitionOptions{options.seed, options.lookahead, options.checker, options.digest});
+                          PartitionOptions{options.seed, options.lookahead, options.checker, options.digest, options.stop,
+                                           options.progress});
       auto strategy = makeSyncStrategy(options.sync);
       PartitionReport& pr = report.partitions[id];
       pr.id = id;

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <stop_token>
 #include <vector>
 
 #include "sim/component_registry.h"
 #include "sim/lookahead.h"
+#include "sim/partition.h"
 #include "sim/partition_map.h"
 #include "sim/results.h"
 #include "sim/sync_strategy.h"
@@ -21,6 +23,8 @@ struct RunOptions {
   uint64_t seed = 1;
   bool checker = false;  // verify conservative safety on every cross-partition event
   bool digest = true;    // hash every committed event (costs a few ns per event)
+  std::stop_token stop;  // cancels the run (PartitionOptions::stop); not part of any message
+  RunProgress* progress = nullptr;  // live progress (PartitionOptions::progress); not part of any message
 };
 
 struct PartitionReport {

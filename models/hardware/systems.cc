@@ -158,7 +158,7 @@ std::vector<ParamSpec> systemParams() {
       {"routing", ParamType::Text, "xy", "mesh routing: xy, yx or shortest_path", {}, {}},
       {"mode", ParamType::Text, "cut_through", "forwarding: store_and_forward or cut_through", {}, {}},
       {"chunk", ParamType::Text, "4 KiB", "cut-through chunk size", {}, {}},
-      {"network_file", ParamType::Text, "", "network description file for system \"file\" (graph_file.h)", {}, {}},
+      {"network_file", ParamType::Path, "", "network description file for system \"file\" (graph_file.h)", {}, {}},
       {"failed_dies", ParamType::Text, "", "dies masked out, as endpoint indices: \"3, 17\" (empty: none)", {}, {}},
   };
 }

@@ -306,7 +306,7 @@ std::vector<ParamSpec> servingParams() {
               {"profile_tokens", ParamType::Integer, "8192",
                "tokens routed before the run to give the offline policy its statistics", 1, 1e9},
               {"profile_sequence", ParamType::Integer, "512", "tokens per profiling request", 1, 1e7},
-              {"profile_trace", ParamType::Text, "",
+              {"profile_trace", ParamType::Path, "",
                "routing trace to profile instead of the run's router (a shifted workload, HD-MoE 2.6)", {}, {}},
               {"online_policy", ParamType::Text, "", "placement policy re-run every epoch while serving (empty: none)",
                {}, {}},
@@ -327,7 +327,7 @@ std::vector<ParamSpec> servingParams() {
               {"service", ParamType::Text, "", "wafersim-placement endpoint (tcp://host:port); empty: decide in process",
                {}, {}},
               {"service_timeout", ParamType::Duration, "10 s", "wall-clock wait for the service per decision", 1, {}},
-              {"replay", ParamType::Text, "",
+              {"replay", ParamType::Path, "",
                "a placement_log.json of an earlier run: apply its decisions instead of asking a policy", {}, {}}});
   // The policies' own parameters, one section for all: each given key must belong to the policies
   // named (checked with their types and ranges when the graph is built).
@@ -392,7 +392,8 @@ std::vector<ParamSpec> servingParams() {
   return all;
 }
 
-SystemGraph buildServing(const Params& p, uint64_t seed) {
+SystemGraph buildServing(const Params& p, const BuildContext& context) {
+  const uint64_t seed = context.seed;
   const hw::HardwareSystem system = hw::describeSystem(section(p, "hardware"));
   const auto dies = static_cast<uint32_t>(system.network.endpoints.size());
   ServingConfig c;
@@ -421,6 +422,7 @@ SystemGraph buildServing(const Params& p, uint64_t seed) {
   c.computeType = blaming(p, "serving.compute_type", [&] { return parseComputeType(p.text("serving.compute_type"), c.model); });
   c.expertEngine = p.text("serving.expert_engine");
   placeExperts(p, system, c, seed);
+  c.online.decider = context.placement;
   c.kvMemoryFraction = p.real("serving.kv_memory_fraction");
   c.traceStart = SimTime::zero() + p.duration("serving.trace_start");
   c.training.steps = static_cast<uint32_t>(p.integer("training.steps"));

@@ -20,7 +20,7 @@
 namespace wafersim::moe {
 
 std::vector<ParamSpec> servingParams();  // every section's parameters, prefixed
-SystemGraph buildServing(const Params& resolved, uint64_t seed);
+SystemGraph buildServing(const Params& resolved, const BuildContext& context);
 void registerServingModel(ModelCatalog& catalog);
 
 }  // namespace wafersim::moe

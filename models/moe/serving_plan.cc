@@ -23,7 +23,7 @@ std::vector<ParamSpec> routingParams() {
           {"drift_shift", ParamType::Integer, "1", "ranks rotated per drift", 1, 1e6},
           {"group_limited", ParamType::Boolean, "true",
            "use the model's group-limited routing (n_group, topk_group) where it has one", {}, {}},
-          {"trace_file", ParamType::Text, "", "routing trace (kind trace): HD-MoE or Patterns-behind-Chaos JSON", {}, {}},
+          {"trace_file", ParamType::Path, "", "routing trace (kind trace): HD-MoE or Patterns-behind-Chaos JSON", {}, {}},
           {"trace_layers", ParamType::Text, "exact",
            "exact: the trace has the model's MoE layers; first: a trace with more replays its first ones (a model cut "
            "short with model.layers)",
@@ -613,8 +613,8 @@ void ServingPlan::decideOnline(StepPlan& plan) const {
       }
     }
   } else if (!o.service.empty()) {
-    const placement::RemoteDecider& ask = placement::remoteDecider();
-    WAFERSIM_REQUIRE(ask, "mapping.service: this process cannot reach a placement service (", o.service, ")");
+    const placement::RemoteDecider& ask = o.decider;
+    WAFERSIM_REQUIRE(ask, "mapping.service: this run was built without a placement client (", o.service, ")");
     placement::RemoteAnswer answer = ask(o.service, o.serviceTimeoutMs, o.runId, s.epoch, o.policy, o.options, problem);
     if (answer.applied) decision = std::move(answer.decision);
     else {

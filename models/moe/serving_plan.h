@@ -30,6 +30,7 @@
 #include "models/moe/model_config.h"
 #include "models/workload/routing.h"
 #include "placement/placement.h"
+#include "placement/policy.h"
 #include "placement/problem.h"
 #include "sim/params.h"
 
@@ -79,6 +80,7 @@ struct OnlinePlacementConfig {
   std::string service;          // a wafersim-placement endpoint; empty: decide in process
   uint32_t serviceTimeoutMs = 10000;
   std::string runId;            // names the run to the service (its memo key, with the epoch)
+  placement::RemoteDecider decider;  // the run's own client of the service (BuildContext::placement)
   placement::Fabric fabric;     // the system as the policy sees it
   placement::ExpertShape shape;
   double attentionSeconds = 0;  // one layer's attention budget (DynamicPlacement); 0: the step's, estimated

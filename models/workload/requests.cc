@@ -245,7 +245,7 @@ std::vector<ParamSpec> requestWorkloadParams() {
       {"output_max", T::Integer, "2048", "uniform: longest output; lognormal: draws above are cut to it", 1, kMaxTokens},
       {"output_mean", T::Real, "256", "lognormal: mean output length in tokens (>= the median)", 1, kMaxTokens},
       {"output_median", T::Real, "128", "lognormal: median output length in tokens", 1, kMaxTokens},
-      {"trace_file", T::Text, "", "trace: CSV file, generic (arrival,prompt_tokens,output_tokens) or Azure layout", {}, {}},
+      {"trace_file", T::Path, "", "trace: CSV file, generic (arrival,prompt_tokens,output_tokens) or Azure layout", {}, {}},
       {"trace_skip", T::Integer, "0", "trace: data rows to skip first", 0, {}},
       {"trace_time_scale", T::Real, "1", "trace: divide arrival times by this (2: twice the rate); a plain decimal",
        1e-18, 1e18},

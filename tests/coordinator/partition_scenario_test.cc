@@ -4,7 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "coordinator/scenario.h"
+#include "coordinator/partitioner.h"
+#include "scenario/scenario.h"
 #include "models/model_catalog.h"
 #include "sim/error.h"
 

@@ -12,7 +12,7 @@
 
 #include "coordinator/local_launcher.h"
 #include "coordinator/node_coordinator.h"
-#include "coordinator/scenario.h"
+#include "scenario/scenario.h"
 #include "models/model_catalog.h"
 #include "sim/simulation.h"
 

@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "coordinator/partitioner.h"
 #include "tests/nodes/node_test_support.h"
 
 namespace wafersim {

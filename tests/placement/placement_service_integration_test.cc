@@ -213,7 +213,6 @@ TEST(PlacementServiceProcess, AClientOfAServiceThatDiedKeepsTheMapping) {
 // the results of deciding in process, bit for bit, on 1 and 2 partitions (every partition thread
 // asks; the service answers each (run, epoch) once).
 TEST(PlacementServiceProcess, AServingRunDecidedByTheServiceMatchesTheInProcessRun) {
-  installRemoteDecider();
   ServiceProcess service({"--quiet"});
   const std::string scenario = R"(
 model: moe_serving
@@ -227,7 +226,8 @@ params:
 simulation: {partitions: 1}
 )";
   const auto inProcess = wafersim::testing::run(wafersim::testing::build(scenario), 1);
-  const auto viaService = wafersim::testing::build(scenario, {"params.mapping.service=" + service.endpoint()});
+  const auto viaService =
+      wafersim::testing::build(scenario, {"params.mapping.service=" + service.endpoint()}, makeRemoteDecider());
   EXPECT_EQ(wafersim::testing::run(viaService, 1).digestHex(), inProcess.digestHex());
   EXPECT_EQ(wafersim::testing::run(viaService, 2).digestHex(), inProcess.digestHex());
   const TableRecord& log = wafersim::testing::component(inProcess, "host").tables.at("placement_log");

@@ -47,6 +47,31 @@ TEST(ProtocolCodec, HelloRoundTrips) {
   EXPECT_EQ(roundTrip(HelloMessage{}), HelloMessage{});
 }
 
+// Every message may name its run (contract 9); the encoder's run id is the default, encodeFor
+// names another for one message.
+TEST(ProtocolCodec, RunIdsTravelOnTheEnvelope) {
+  Encoder encoder;
+  RejectCounter rejects;
+  EXPECT_EQ(tryDecode(encoder.encode(1, StartMessage{}), rejects)->runId(), "");
+  encoder.setRunId("r-0123456789ab");
+  EXPECT_EQ(tryDecode(encoder.encode(1, StartMessage{}), rejects)->runId(), "r-0123456789ab");
+  EXPECT_EQ(tryDecode(encoder.encodeFor(1, "other", ReleaseMessage{}), rejects)->runId(), "other");
+  EXPECT_EQ(encoder.runId(), "r-0123456789ab");
+  auto release = tryDecode(encoder.encode(1, ReleaseMessage{}), rejects);
+  EXPECT_EQ(release->kind(), Envelope::RELEASE);
+  EXPECT_TRUE(tryRead<ReleaseMessage>(*release, rejects).has_value());
+  // A run id longer than any this build makes names no run.
+  encoder.setRunId(std::string(kMaxRunIdBytes + 1, 'x'));
+  EXPECT_EQ(tryDecode(encoder.encode(1, StartMessage{}), rejects)->runId(), "");
+  EXPECT_EQ(rejects.total(), 0u);
+}
+
+TEST(ProtocolCodec, HeartbeatsCarryProgress) {
+  HeartbeatMessage beat{3, 1234, 5'000'000, 7'000'000'000};
+  const HeartbeatMessage back = roundTrip(beat);
+  EXPECT_EQ(back, beat);
+}
+
 TEST(ProtocolCodec, AssignRoundTrips) {
   AssignMessage in = sampleAssign();
   AssignMessage out = roundTrip(in, kCoordinatorSender);
@@ -390,7 +415,8 @@ TEST(ProtocolCodec, KindNamesFollowTheSchema) {
   EXPECT_STREQ(kindName(Envelope::EVENT_BATCH), "eventBatch");
   EXPECT_STREQ(kindName(Envelope::SHUTDOWN), "shutdown");
   EXPECT_STREQ(kindName(static_cast<Envelope::Which>(200)), "unknown");
-  EXPECT_EQ(capnp::Schema::from<Envelope>().getUnionFields().size(), 15u);
+  EXPECT_STREQ(kindName(Envelope::RELEASE), "release");
+  EXPECT_EQ(capnp::Schema::from<Envelope>().getUnionFields().size(), 16u);
   for (auto field : capnp::Schema::from<Envelope>().getUnionFields()) {
     auto which = static_cast<Envelope::Which>(field.getProto().getDiscriminantValue());
     EXPECT_EQ(std::string(kindName(which)), std::string(field.getProto().getName().cStr()));

@@ -108,7 +108,7 @@ TEST(ProtocolReject, TrailingBytes) {
 
 TEST(ProtocolReject, WrongProtocolVersion) {
   Encoder encoder;
-  for (uint32_t version : {0u, 2u, 0xFFFFFFFFu}) {
+  for (uint32_t version : {0u, kProtocolVersion - 1, kProtocolVersion + 1, 0xFFFFFFFFu}) {
     auto root = encoder.begin(1);
     toWire(sampleHello(), root);
     root.setProtocolVersion(version);
@@ -119,7 +119,7 @@ TEST(ProtocolReject, WrongProtocolVersion) {
 
 TEST(ProtocolReject, UnknownKind) {
   Encoder encoder;
-  for (uint16_t kind : {uint16_t{15}, uint16_t{200}, uint16_t{0xFFFF}}) {
+  for (uint16_t kind : {uint16_t{16}, uint16_t{200}, uint16_t{0xFFFF}}) {  // 16 kinds are known
     auto root = encoder.begin(1);
     toWire(HeartbeatMessage{1, 2}, root);
     // The union discriminant: the fifth 16-bit slot of the envelope's data section.
@@ -170,7 +170,7 @@ TEST(ProtocolReject, CyclicPointersHitTheNestingLimit) {
   std::vector<uint64_t> words = {
       0,                                  // segment table: 1 segment, 4 words (patched below)
       (uint64_t{1} << 48) | (uint64_t{2} << 32) | (0u << 2),  // root: struct at +0, 2 data words, 1 ptr
-      1,                                  // protocolVersion 1, sender 0
+      kProtocolVersion,                   // protocolVersion, sender 0
       0,                                  // discriminant 0 (hello)
       (uint64_t{1} << 48) | (uint64_t{2} << 32) | (static_cast<uint32_t>(-3) << 2),  // -> word 1
   };
@@ -287,7 +287,7 @@ TEST(ProtocolReject, AliasedPointersHitTheTraversalLimit) {
   };
   std::vector<uint64_t> seg;
   seg.push_back(structPtr(0, 2, 1));   // 0: root -> envelope at 1
-  seg.push_back(1);                    // 1: version 1, sender 0
+  seg.push_back(kProtocolVersion);     // 1: version, sender 0
   seg.push_back(0);                    // 2: kind hello
   seg.push_back(structPtr(0, 2, 3));   // 3: -> hello at 4
   seg.push_back(0);                    // 4-5: hello data

@@ -41,7 +41,8 @@ inline wafersim::EventBatch sampleBatch(size_t events, uint64_t seed = 1) {
 }
 
 inline HelloMessage sampleHello() {
-  return HelloMessage{kProtocolVersion, 7, {"sync.window", "sync.null"}, "tcp://127.0.0.1:41234", 4242, "host-a"};
+  return HelloMessage{kProtocolVersion, 7,      {"sync.window", "sync.null"}, "tcp://127.0.0.1:41234", 4242, "host-a",
+                      "host-a-4242",    16,     uint64_t{64} << 30,           true};
 }
 
 inline AssignMessage sampleAssign() {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/scenario.h"
+#include "scenario/scenario.h"
 #include "models/model_catalog.h"
 #include "sim/simulation.h"
 
@@ -16,11 +16,14 @@ struct Built {
   SystemGraph graph;
 };
 
-inline Built build(const std::string& text, const std::vector<std::string>& overrides = {}) {
+// `placement`: the run's placement client, for scenarios that name mapping.service.
+inline Built build(const std::string& text, const std::vector<std::string>& overrides = {},
+                   placement::RemoteDecider placement = {}) {
   ModelCatalog catalog;
   registerBuiltinModels(catalog);
   Built r{parseScenario(text, "s.yaml", overrides), {}};
-  r.graph = catalog.build(r.scenario.model, r.scenario.modelParams, "s.yaml: params", r.scenario.run.seed);
+  r.graph = catalog.build(r.scenario.model, r.scenario.modelParams, "s.yaml: params",
+                          BuildContext{r.scenario.run.seed, std::move(placement)});
   return r;
 }
 

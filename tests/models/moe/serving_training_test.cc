@@ -11,7 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "cli/study.h"
+#include "coordinator/study.h"
 #include "models/moe/serving_plan.h"
 #include "models/moe/serving_summary.h"
 #include "sim/error.h"

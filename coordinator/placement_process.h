@@ -1,6 +1,6 @@
-// The placement service of a local distributed run: `wafersim run --nodes N` on a scenario with an
-// online placement policy starts one wafersim-placement process on a free loopback port, and the
-// nodes ask it (mapping.service). It dies with the run (its destructor, or with this process).
+// A wafersim-placement process on a free loopback port: started for a local distributed run whose
+// scenario has an online placement policy (its nodes ask it: mapping.service), and by `wafersim
+// serve`, whose runs share it. It dies with its owner (the destructor, or with this process).
 #pragma once
 
 #include <sys/types.h>

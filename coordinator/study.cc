@@ -1,4 +1,4 @@
-#include "cli/study.h"
+#include "coordinator/study.h"
 
 #include <cmath>
 #include <cstdio>
@@ -10,7 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "coordinator/scenario.h"
+#include "scenario/scenario.h"
 #include "sim/error.h"
 
 namespace wafersim::study {

@@ -17,13 +17,20 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "coordinator/partitioner.h"
 #include "sim/params.h"
 #include "sim/simulation.h"
 
 namespace wafersim {
+
+enum class PartitionerKind { Metis, Linear, RoundRobin, Pinned };
+
+// "metis" | "linear" | "round-robin" | "pinned"; anything else throws Error{InvalidConfig}
+// listing the choices.
+PartitionerKind parsePartitionerKind(std::string_view text);
+const char* toString(PartitionerKind kind);
 
 struct Scenario {
   std::string source;  // file name, for messages
@@ -36,12 +43,13 @@ struct Scenario {
 };
 
 // `overrides` are "dotted.path=value" strings applied to the document before it is checked.
+// Files the scenario names (path parameters, partition_map) resolve relative to the folder of
+// `source` when it names one ("examples/a.yaml" -> "examples/"), else the working directory; a
+// caller with another base (the service's data folder) sets modelParams.setBaseDir(). Values
+// from overrides stay relative to the working directory.
 Scenario parseScenario(const std::string& text, const std::string& source,
                        const std::vector<std::string>& overrides = {});
 Scenario loadScenario(const std::string& path, const std::vector<std::string>& overrides = {});
 
-// Partitions the scenario's system as its simulation section says (a pinned map is read from
-// partition_map: the "components" array of a partition.json, matched by component name).
-PartitionPlan partitionScenario(const Scenario& scenario, const SystemGraph& graph);
 
 }  // namespace wafersim

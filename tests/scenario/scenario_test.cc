@@ -1,7 +1,7 @@
 // Scenario files (coordinator/scenario.h): every error names the file, the line and the field
 // path; --set overrides apply before checking; a valid scenario builds through the ModelCatalog and
 // runs.
-#include "coordinator/scenario.h"
+#include "scenario/scenario.h"
 
 #include <string>
 #include <vector>
@@ -205,6 +205,24 @@ TEST(ScenarioTest, LoadScenarioReadsAFile) {
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("/nonexistent/x.yaml: cannot open the scenario file"));
   }
+}
+
+// Files a scenario names resolve against the scenario's folder; files given with --set stay
+// relative to the working directory, as a shell user typed them.
+TEST(ScenarioTest, PathParametersResolveAgainstTheScenarioFolder) {
+  const std::string text = "model: moe_serving\nparams:\n  routing: {kind: trace, trace_file: traces/a.json}\n";
+  const Scenario s = parseScenario(text, "studies/x/decode.yaml");
+  EXPECT_EQ(s.modelParams.baseDir(), "studies/x");
+  const std::vector<ParamSpec> specs{{"routing.trace_file", ParamType::Path, "", "", {}, {}},
+                                     {"routing.kind", ParamType::Text, "", "", {}, {}}};
+  EXPECT_EQ(resolveParams(s.modelParams, specs, "p").text("routing.trace_file"), "studies/x/traces/a.json");
+  const Scenario o = parseScenario(text, "studies/x/decode.yaml", {"params.routing.trace_file=mine.json"});
+  EXPECT_EQ(resolveParams(o.modelParams, specs, "p").text("routing.trace_file"), "mine.json");
+  const Scenario absolute = parseScenario(
+      "model: moe_serving\nparams:\n  routing: {kind: trace, trace_file: /data/a.json}\n", "studies/x/decode.yaml");
+  EXPECT_EQ(resolveParams(absolute.modelParams, specs, "p").text("routing.trace_file"), "/data/a.json");
+  const Scenario bare = parseScenario(text, "decode.yaml");  // no folder: the working directory
+  EXPECT_EQ(resolveParams(bare.modelParams, specs, "p").text("routing.trace_file"), "traces/a.json");
 }
 
 TEST(ScenarioTest, AValidScenarioBuildsAndRuns) {

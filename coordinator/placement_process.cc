@@ -1,9 +1,8 @@
-#include "cli/placement_process.h"
+#include "coordinator/placement_process.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,45 +11,29 @@
 #include <filesystem>
 #include <vector>
 
+#include "coordinator/child_process.h"
+#include "coordinator/local_launcher.h"
 #include "sim/error.h"
 
 namespace wafersim {
 
-std::string findPlacementBinary() {
-  if (const char* env = std::getenv("WAFERSIM_PLACEMENT_BINARY"); env && *env) {
-    WAFERSIM_REQUIRE(::access(env, X_OK) == 0, "WAFERSIM_PLACEMENT_BINARY=", env, " is not an executable");
-    return env;
-  }
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec)
-    for (const auto& candidate :
-         {self.parent_path() / "wafersim-placement", self.parent_path() / ".." / "placement" / "wafersim-placement"})
-      if (::access(candidate.c_str(), X_OK) == 0) return std::filesystem::weakly_canonical(candidate).string();
-  fail(ErrorKind::InvalidConfig, "cannot find the wafersim-placement executable beside ", self.string(),
-       " (set WAFERSIM_PLACEMENT_BINARY)");
-}
+std::string findPlacementBinary() { return findSiblingBinary("wafersim-placement", "placement"); }
 
 LocalPlacementService::LocalPlacementService() {
   const std::string binary = findPlacementBinary();
   int out[2];
   WAFERSIM_REQUIRE(::pipe2(out, O_CLOEXEC) == 0, "placement service: cannot make a pipe");
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::dup2(out[1], STDOUT_FILENO);
-    std::vector<std::string> args{binary, "--bind", "tcp://127.0.0.1:*", "--quiet"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
+  ChildSpec child;
+  child.argv = {binary, "--bind", "tcp://127.0.0.1:*", "--quiet"};
+  child.stdoutFd = out[1];
+  try {
+    pid_ = spawnChild(child);
+  } catch (...) {
+    ::close(out[0]);
+    ::close(out[1]);
+    throw;
   }
   ::close(out[1]);
-  if (pid_ < 0) {
-    ::close(out[0]);
-    fail(ErrorKind::Overloaded, "placement service: fork failed");
-  }
   // Its first line: "wafersim-placement listening on ENDPOINT".
   std::string text;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -33,7 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/run_scenario.h"
+#include "coordinator/run.h"
 
 namespace wafersim::study {
 

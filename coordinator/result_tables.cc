@@ -1,4 +1,4 @@
-#include "cli/result_tables.h"
+#include "coordinator/result_tables.h"
 
 #include <algorithm>
 #include <fstream>

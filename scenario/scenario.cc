@@ -1,4 +1,4 @@
-#include "coordinator/scenario.h"
+#include "scenario/scenario.h"
 
 #include <filesystem>
 #include <functional>
@@ -9,10 +9,28 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "coordinator/partitioner.h"
 #include "sim/error.h"
 
 namespace wafersim {
+
+PartitionerKind parsePartitionerKind(std::string_view text) {
+  if (text == "metis") return PartitionerKind::Metis;
+  if (text == "linear") return PartitionerKind::Linear;
+  if (text == "round-robin") return PartitionerKind::RoundRobin;
+  if (text == "pinned") return PartitionerKind::Pinned;
+  fail(ErrorKind::InvalidConfig, "unknown partitioner \"", text, "\" (expected metis, linear, round-robin or pinned)");
+}
+
+const char* toString(PartitionerKind kind) {
+  switch (kind) {
+    case PartitionerKind::Metis: return "metis";
+    case PartitionerKind::Linear: return "linear";
+    case PartitionerKind::RoundRobin: return "round-robin";
+    case PartitionerKind::Pinned: return "pinned";
+  }
+  return "?";
+}
+
 namespace {
 
 [[noreturn]] void bad(const std::string& source, const YAML::Node& node, const std::string& path,
@@ -82,6 +100,8 @@ Scenario parseScenario(const std::string& text, const std::string& source, const
 
   Scenario s;
   s.source = source;
+  if (source.find('/') != std::string::npos)
+    s.modelParams.setBaseDir(std::filesystem::path(source).parent_path().string());
   if (!root["model"]) fail(ErrorKind::InvalidConfig, source, ": model: missing (which system to simulate)");
   s.model = scalar(source, root["model"], "model");
   if (YAML::Node params = root["params"]; params && !params.IsNull()) {
@@ -100,6 +120,9 @@ Scenario parseScenario(const std::string& text, const std::string& source, const
       }
     };
     flatten(params, "");
+    for (const auto& o : overrides)
+      if (o.rfind("params.", 0) == 0 && o.find('=') != std::string::npos)
+        s.modelParams.markOverridden(o.substr(7, o.find('=') - 7));
   }
   if (YAML::Node sim = root["simulation"]; sim && !sim.IsNull()) {
     checkKeys(source, sim, "simulation",
@@ -166,36 +189,6 @@ Scenario loadScenario(const std::string& path, const std::vector<std::string>& o
   std::stringstream text;
   text << in.rdbuf();
   return parseScenario(text.str(), path, overrides);
-}
-
-PartitionPlan partitionScenario(const Scenario& s, const SystemGraph& graph) {
-  const PartitionerKind kind = parsePartitionerKind(s.partitioner);
-  if (kind != PartitionerKind::Pinned) return partitionGraph(graph, s.partitions, kind);
-  std::ifstream in(s.partitionMapFile);
-  if (!in) fail(ErrorKind::InvalidConfig, s.source, ": simulation.partition_map: cannot open ", s.partitionMapFile);
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": not valid JSON: ", e.what());
-  }
-  if (!doc.contains("components") || !doc["components"].is_array())
-    fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": expected a \"components\" array of {name, partition}");
-  std::map<std::string, PartitionId> byName;
-  for (const auto& c : doc["components"]) {
-    if (!c.is_object() || !c.contains("name") || !c["name"].is_string() || !c.contains("partition") ||
-        !c["partition"].is_number_unsigned())
-      fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": every component needs a \"name\" and a \"partition\" number");
-    byName[c["name"].get<std::string>()] = c["partition"].get<PartitionId>();
-  }
-  std::vector<PartitionId> pinned;
-  for (const auto& c : graph.components()) {
-    auto it = byName.find(c.name);
-    if (it == byName.end())
-      fail(ErrorKind::InvalidConfig, s.partitionMapFile, ": no partition for component ", c.name);
-    pinned.push_back(it->second);
-  }
-  return partitionGraph(graph, s.partitions, kind, &pinned);
 }
 
 }  // namespace wafersim

@@ -1,5 +1,5 @@
 // `wafersim study`: the study file's checks, the comparisons' verdicts, and a tiny study end to end.
-#include "cli/study.h"
+#include "coordinator/study.h"
 
 #include <filesystem>
 #include <fstream>

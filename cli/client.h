@@ -1,0 +1,48 @@
+// The `wafersim` commands that talk to a coordinator service over its HTTP API (docs/service.md):
+// submit, sweep, status, watch, cancel, results, table. Each prints for people and returns the
+// process's exit code; HTTP errors print the service's message.
+#pragma once
+
+#include <cstdint>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+namespace wafersim::cli {
+
+struct ClientOptions {
+  std::string server;  // "http://host:port"; "" -> WAFERSIM_SERVER, else http://127.0.0.1:8080
+};
+std::string serverUrl(const ClientOptions& options);
+
+struct SubmitArgs {
+  std::string file;
+  std::vector<std::string> overrides;
+  uint32_t nodes = 1;
+  std::string id;
+  std::vector<std::string> labels;  // "k=v"
+  bool noCache = false;
+  double wallLimitSeconds = 0;
+  bool watch = false;
+};
+int submit(const ClientOptions& options, const SubmitArgs& args, std::stop_token stop);
+
+struct SweepArgs {
+  SubmitArgs run;
+  std::vector<std::string> grid;     // "key=v1,v2,v3"
+  std::vector<std::string> zip;      // "key=v1,v2"
+  uint32_t random = 0;               // samples
+  uint64_t seed = 1;
+  std::vector<std::string> ranges;   // "key=lo:hi" (":int", ":log" suffixes)
+  std::vector<std::string> choices;  // "key=a,b,c"
+  uint32_t concurrency = 0;
+};
+int sweep(const ClientOptions& options, const SweepArgs& args, std::stop_token stop);
+
+int status(const ClientOptions& options, const std::string& id);
+int watch(const ClientOptions& options, const std::string& id, std::stop_token stop);
+int cancel(const ClientOptions& options, const std::string& id);
+int results(const ClientOptions& options, const std::string& id, std::string outDir);
+int table(const ClientOptions& options, const std::string& sweepId, bool csv);
+
+}  // namespace wafersim::cli

@@ -1,0 +1,277 @@
+#include "coordinator/run.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "coordinator/local_launcher.h"
+#include "coordinator/node_coordinator.h"
+#include "coordinator/partitioner.h"
+#include "coordinator/placement_process.h"
+#include "coordinator/result_tables.h"
+#include "models/moe/serving_summary.h"
+#include "placement/placement_client.h"
+#include "sim/energy_report.h"
+#include "sim/error.h"
+#include "sim/simulation.h"
+
+namespace wafersim {
+namespace {
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail(ErrorKind::InvalidConfig, path, ": cannot open the scenario file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string format(const char* fmt, auto... args) {
+  char buffer[512];
+  std::snprintf(buffer, sizeof buffer, fmt, args...);
+  return buffer;
+}
+
+Scenario parseSpec(const RunSpec& spec) {
+  Scenario s = parseScenario(spec.scenarioText, spec.source, spec.overrides);
+  if (!spec.baseDir.empty()) {
+    s.modelParams.setBaseDir(spec.baseDir);
+    if (!s.partitionMapFile.empty() && std::filesystem::path(s.partitionMapFile).is_relative())
+      s.partitionMapFile = (std::filesystem::path(spec.baseDir) / s.partitionMapFile).lexically_normal().string();
+  }
+  return s;
+}
+
+// Runs on node processes started here (a one-shot pool of their own), or waits for nodes started
+// elsewhere (flags.launch false).
+RunReport runOnLocalNodes(const RunSpec& spec, const std::string& runId, const std::vector<std::string>& overrides,
+                          const PartitionMap& map, const RunOptions& run) {
+  const DistributedFlags& flags = spec.flags;
+  NodeCoordinator coordinator(flags.listen);
+  std::optional<LocalLauncher> launcher;
+  if (flags.launch) {
+    launcher.emplace(findNodeBinary());
+    launcher->start(flags.nodes, coordinator.endpoint());
+  } else if (spec.log) {
+    spec.log("  waiting for " + std::to_string(flags.nodes) + " nodes: wafersim-node --coordinator " +
+             coordinator.endpoint() + " --node <rank>");
+  }
+  NodeRunOptions options;
+  options.nodes = flags.nodes;
+  options.runId = runId;
+  options.scenarioText = spec.scenarioText;
+  options.overrides = overrides;
+  options.map = map;
+  options.run = run;
+  options.heartbeatTimeoutMs = flags.heartbeatTimeoutMs;
+  options.watchdog = [&](const std::vector<bool>& finished) -> std::optional<std::string> {
+    if (launcher) return launcher->checkChildren(finished);
+    return std::nullopt;
+  };
+  RunReport report = coordinator.run(options);
+  if (launcher) launcher->waitAll(5000);
+  return report;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> scenarioFiles(const Scenario& s, const ModelCatalog& catalog) {
+  std::vector<std::pair<std::string, std::string>> files;
+  const ModelBuilder& builder = catalog.get(s.model);
+  const Params resolved = resolveParams(s.modelParams, builder.params, s.source + ": params");
+  for (const ParamSpec& p : builder.params)
+    if (p.type == ParamType::Path && !resolved.text(p.name).empty())
+      files.emplace_back("params." + p.name, std::filesystem::absolute(resolved.text(p.name)).lexically_normal().string());
+  if (!s.partitionMapFile.empty() && s.partitioner == "pinned")
+    files.emplace_back("simulation.partition_map",
+                       std::filesystem::absolute(s.partitionMapFile).lexically_normal().string());
+  return files;
+}
+
+nlohmann::json resolvedScenario(const Scenario& s, const ModelCatalog& catalog) {
+  const ModelBuilder& builder = catalog.get(s.model);
+  const Params resolved = resolveParams(s.modelParams, builder.params, s.source + ": params");
+  nlohmann::json params = nlohmann::json::object();
+  for (const ParamSpec& p : builder.params) {
+    std::string value = resolved.text(p.name);
+    if (p.type == ParamType::Path && !value.empty())
+      value = std::filesystem::absolute(value).lexically_normal().string();
+    params[p.name] = value;
+  }
+  nlohmann::json simulation{{"partitions", s.partitions},     {"partitioner", s.partitioner},
+                            {"sync", toString(s.run.sync)},    {"lookahead", toString(s.run.lookahead)},
+                            {"end_ps", s.run.end.ps()},        {"seed", s.run.seed},
+                            {"checker", s.run.checker},        {"digest", s.run.digest}};
+  if (s.partitioner == "pinned")
+    simulation["partition_map"] = std::filesystem::absolute(s.partitionMapFile).lexically_normal().string();
+  return {{"model", s.model}, {"params", params}, {"simulation", simulation}};
+}
+
+RunOutcome executeRun(const RunSpec& spec) {
+  auto log = [&](const std::string& line) {
+    if (spec.log) spec.log(line);
+  };
+  RunOutcome outcome;
+  outcome.runId = spec.runId.empty() ? makeRunId() : spec.runId;
+  ComponentRegistry registry;
+  registerBuiltinComponents(registry);
+  ModelCatalog catalog;
+  registerBuiltinModels(catalog);
+
+  Scenario s = parseSpec(spec);
+  const bool onNodes = spec.flags.nodes > 0 || spec.pool != nullptr;
+  const uint32_t nodeCount = spec.pool ? static_cast<uint32_t>(spec.poolNodes.size()) : spec.flags.nodes;
+  if (onNodes) s.partitions = nodeCount;
+  // The run's own placement client, for a scenario that names a service.
+  SystemGraph graph = catalog.build(s.model, s.modelParams, s.source + ": params",
+                                    BuildContext{s.run.seed, placement::makeRemoteDecider()});
+  graph.validate(registry);
+  const PartitionPlan plan = partitionScenario(s, graph);
+  const PartitionMap& map = plan.map;
+  log(format("wafersim: %s, model %s, %zu components, %u partitions (%s) %s, sync %s, lookahead %s, end %s, seed %llu",
+             s.source.c_str(), s.model.c_str(), graph.components().size(), s.partitions, plan.method.c_str(),
+             onNodes ? "in node processes" : "on threads", toString(s.run.sync), toString(s.run.lookahead),
+             toString(s.run.end).c_str(), static_cast<unsigned long long>(s.run.seed)));
+  if (s.partitions > 1) {
+    Duration floor = Duration::max();
+    for (const auto& l : plan.lookahead) floor = min(floor, l.floor);
+    log(format("  partition: imbalance %.3f, %zu cut links/fabric groups, lookahead floor %s", plan.imbalance,
+               plan.cut.size(), toString(floor).c_str()));
+  }
+
+  RunOptions run = s.run;
+  run.stop = spec.stop;
+  run.progress = spec.progress;
+  RunReport r;
+  if (onNodes) {
+    // Nodes read the same files by absolute path (on a cluster: the service's shared data folder),
+    // whatever their working directory.
+    std::vector<std::string> nodeOverrides = spec.overrides;
+    for (const auto& [key, path] : scenarioFiles(s, catalog))
+      if (key.rfind("params.", 0) == 0) nodeOverrides.push_back(key + "=" + path);
+    // Node processes ask a placement service process for online decisions (in-process runs decide
+    // in process: the results are the same).
+    std::optional<LocalPlacementService> placementService;
+    if (s.modelParams.has("mapping.online_policy") && !s.modelParams.text("mapping.online_policy").empty() &&
+        (!s.modelParams.has("mapping.service") || s.modelParams.text("mapping.service").empty())) {
+      std::string endpoint = spec.placementEndpoint;
+      if (endpoint.empty()) {
+        placementService.emplace();
+        endpoint = placementService->endpoint();
+      }
+      nodeOverrides.push_back("params.mapping.service=" + endpoint);
+      log("  placement service     " + endpoint);
+    }
+    if (spec.pool) {
+      PoolRun poolRun;
+      poolRun.runId = outcome.runId;
+      poolRun.nodes = spec.poolNodes;
+      poolRun.scenarioText = spec.scenarioText;
+      poolRun.overrides = nodeOverrides;
+      poolRun.map = map;
+      poolRun.run = run;
+      r = spec.pool->run(poolRun);
+    } else {
+      r = runOnLocalNodes(spec, outcome.runId, nodeOverrides, map, run);
+    }
+  } else {
+    r = runInProcess(graph, registry, map, run);
+  }
+
+  const double simSeconds = static_cast<double>(r.results.simulatedTime().ps()) * 1e-12;
+  uint64_t rounds = 0, nulls = 0, crossEvents = 0;
+  for (const auto& p : r.partitions) {
+    rounds = std::max(rounds, p.sync.rounds);
+    nulls += p.sync.nullMessages;
+    crossEvents += p.sync.eventsSent;
+  }
+  log(format("  committed events      %llu", static_cast<unsigned long long>(r.events())));
+  log(format("  simulated time        %s", toString(r.results.simulatedTime()).c_str()));
+  log(format("  wall time             %.3f s", r.wallSeconds));
+  log(format("  events per second     %.3g", r.wallSeconds > 0 ? static_cast<double>(r.events()) / r.wallSeconds : 0));
+  log(format("  %-21s %llu (%.3g per simulated second)", s.run.sync == SyncKind::Window ? "windows" : "null-message rounds",
+             static_cast<unsigned long long>(rounds), simSeconds > 0 ? static_cast<double>(rounds) / simSeconds : 0.0));
+  log(format("  cross-partition events %llu, empty batches %llu", static_cast<unsigned long long>(crossEvents),
+             static_cast<unsigned long long>(nulls)));
+  log(format("  sync wait fraction    %.3f", r.syncWaitFraction()));
+  log(format("  results digest        %s", r.results.digestHex().c_str()));
+  const std::optional<nlohmann::json> serving = moe::servingSummary(r.results);
+  if (serving && serving->value("mode", "") == "training") {
+    const auto& v = *serving;
+    log(format("  training: %llu steps, %llu tokens, mean step %.3f ms, %.1f tokens/s, energy %.3f J",
+               v["train_steps"].get<unsigned long long>(), v["trained_tokens"].get<unsigned long long>(),
+               v["mean_step_s"].get<double>() * 1e3, v["tokens_per_s"].get<double>(), v["energy_j"].get<double>()));
+  } else if (serving) {
+    const auto& v = *serving;
+    log(format("  serving: %llu requests, %llu output tokens in %.6f s simulated: %.1f tokens/s",
+               v["requests_finished"].get<unsigned long long>(), v["output_tokens"].get<unsigned long long>(),
+               v["makespan_s"].get<double>(), v["output_tokens_per_s"].get<double>()));
+    log(format("  TTFT mean %.3f ms (p99 <= %.3f ms), TPOT mean %.3f ms, energy %.3f J (%.4f J per token)",
+               v["ttft"].value("mean_s", 0.0) * 1e3, v["ttft"].value("p99_s", 0.0) * 1e3,
+               v["tpot"].value("mean_s", 0.0) * 1e3, v["energy_j"].get<double>(),
+               v["energy_per_output_token_j"].get<double>()));
+  }
+
+  // Every run leaves a self-describing folder named by its run id.
+  std::string outDir = spec.outDir;
+  if (outDir.empty()) {
+    const std::string stem = std::filesystem::path(s.source).stem().string();
+    outDir = "runs/" + (stem.empty() ? "" : stem + "-") + outcome.runId;
+  }
+  std::filesystem::create_directories(outDir);
+  std::ofstream(outDir + "/scenario.yaml") << spec.scenarioText;
+  {
+    nlohmann::json j = resolvedScenario(s, catalog);
+    j["overrides"] = spec.overrides;
+    j["nodes"] = onNodes ? nodeCount : 0;
+    j["run_id"] = outcome.runId;
+    std::ofstream(outDir + "/scenario.resolved.json") << j.dump(2) << "\n";
+  }
+  std::ofstream(outDir + "/results.json") << r.results.toJson().dump(2) << "\n";
+  nlohmann::json summary{{"digest", r.results.digestHex()},
+                         {"simulated_time_s", static_cast<double>(r.results.simulatedTime().ps()) * 1e-12},
+                         {"events", r.events()},
+                         {"wall_seconds", r.wallSeconds}};
+  if (const EnergyReport e = energyReport(r.results); !e.empty()) summary["energy"] = e.toJson();
+  if (serving) summary["serving"] = *serving;
+  std::ofstream(outDir + "/summary.json") << summary.dump(2) << "\n";
+  std::ofstream(outDir + "/partition.json") << toJson(plan, graph).dump(2) << "\n";
+  nlohmann::json runJson{{"run_id", outcome.runId},
+                         {"wall_seconds", r.wallSeconds},
+                         {"events", r.events()},
+                         {"sync", toString(s.run.sync)},
+                         {"sync_wait_fraction", r.syncWaitFraction()}};
+  for (const auto& p : r.partitions)
+    runJson["partitions"].push_back({{"id", p.id}, {"events", p.events}, {"wall_seconds", p.wallSeconds},
+                                     {"rounds", p.sync.rounds}, {"batches_sent", p.sync.batchesSent},
+                                     {"null_messages", p.sync.nullMessages}, {"events_sent", p.sync.eventsSent},
+                                     {"wait_seconds", p.sync.waitSeconds}});
+  std::ofstream(outDir + "/run.json") << runJson.dump(2) << "\n";
+  const std::string tables = writeResultTables(outDir, r.results, graph);
+  log("  results written to    " + outDir + "/ (results.json summary.json run.json partition.json" + tables + ")");
+
+  outcome.outDir = outDir;
+  outcome.digest = r.results.digestHex();
+  outcome.summary = std::move(summary);
+  return outcome;
+}
+
+RunOutcome runScenario(const std::string& file, const std::vector<std::string>& overrides, std::string outDir,
+                       const DistributedFlags& flags, std::stop_token stop) {
+  RunSpec spec;
+  spec.scenarioText = readFile(file);
+  spec.source = file;
+  spec.overrides = overrides;
+  spec.outDir = std::move(outDir);
+  spec.flags = flags;
+  spec.stop = std::move(stop);
+  spec.log = [](const std::string& line) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  };
+  return executeRun(spec);
+}
+
+}  // namespace wafersim

@@ -1,0 +1,106 @@
+// Helpers for the service tests: an embedded service on loopback (real wafersim-node and
+// wafersim-placement processes), JSON calls to it, and bounded waits on run states.
+#pragma once
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <algorithm>
+#include <map>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "coordinator/embedded_service.h"
+#include "coordinator/http_client.h"
+
+namespace wafersim::testing {
+
+inline std::string binaryDir() { return WAFERSIM_BINARY_DIR; }
+
+// A fresh folder under the system's temp folder, removed by the destructor.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name) {
+    path = std::filesystem::temp_directory_path() /
+           (name + "-" + std::to_string(::getpid()) + "-" +
+            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+inline void useBuildTreeBinaries() {
+  ::setenv("WAFERSIM_NODE_BINARY", (binaryDir() + "/nodes/wafersim-node").c_str(), 1);
+  ::setenv("WAFERSIM_PLACEMENT_BINARY", (binaryDir() + "/placement/wafersim-placement").c_str(), 1);
+}
+
+inline ServiceOptions serviceOptions(const std::filesystem::path& data) {
+  ServiceOptions o;
+  o.dataDir = data.string();
+  o.httpHost = "127.0.0.1";
+  o.httpPort = 0;
+  o.control = "tcp://127.0.0.1:*";
+  o.heartbeatTimeoutMs = 2000;
+  return o;
+}
+
+struct Reply {
+  int status = 0;
+  nlohmann::json body;
+  std::string text;
+};
+
+inline Reply call(const std::string& url, const std::string& method, const std::string& target,
+                  const std::string& body = "", std::map<std::string, std::string> headers = {}) {
+  http::ClientRequest request;
+  request.method = method;
+  request.target = target;
+  request.body = body;
+  request.headers = std::move(headers);
+  const http::ClientResponse response = http::request(url, request);
+  Reply r;
+  r.status = response.status;
+  r.text = response.body;
+  r.body = nlohmann::json::parse(response.body, nullptr, false);
+  return r;
+}
+
+inline Reply post(const std::string& url, const std::string& target, const nlohmann::json& body) {
+  return call(url, "POST", target, body.dump());
+}
+
+// Waits on the service for the run to start ("running") or end ("ended"), at most `seconds`.
+inline nlohmann::json waitFor(const std::string& url, const std::string& id, const std::string& what,
+                              double seconds = 60) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  nlohmann::json run;
+  while (std::chrono::steady_clock::now() < until) {
+    const double left = std::chrono::duration<double>(until - std::chrono::steady_clock::now()).count();
+    const int slice = std::max(1, std::min(30, static_cast<int>(left)));
+    run = call(url, "GET", "/api/v1/runs/" + id + "?wait=" + what + "&timeout_s=" + std::to_string(slice)).body;
+    const std::string state = run.value("state", "");
+    if (state != "PENDING" && (what == "running" || state != "RUNNING")) return run;
+  }
+  ADD_FAILURE() << "run " << id << " did not get " << what << " in " << seconds << " s; last: " << run.dump();
+  return run;
+}
+
+inline nlohmann::json waitForEnd(const std::string& url, const std::string& id, double seconds = 60) {
+  return waitFor(url, id, "ended", seconds);
+}
+
+// A PHOLD scenario: `end` of simulated time (a few microseconds run in milliseconds; "1 s" runs
+// for far longer than any test).
+inline std::string phold(const std::string& end, int lps = 16) {
+  return "model: phold\nparams: {lps: " + std::to_string(lps) + ", lookahead: 100 ps, mean: 900 ps}\n" +
+         "simulation: {end: " + end + ", seed: 1}\n";
+}
+
+}  // namespace wafersim::testing

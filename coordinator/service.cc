@@ -94,6 +94,7 @@ struct CoordinatorService::Impl {
         pool(options.control, PoolOptions{250, options.heartbeatTimeoutMs, [this] { nudge(); }}) {
     fs::create_directories(data / "runs");
     fs::create_directories(data / "files");
+    buildIdentity();  // hashes this executable (tens of MB) now, not in the first request
     const auto requeued =
         store.requeueAllRunning("COORDINATOR_RESTART", "the coordinator restarted while the run was in progress");
     for (const auto& id : requeued) std::fprintf(stderr, "wafersim-coordinator: re-queued %s (was running)\n", id.c_str());
@@ -330,6 +331,10 @@ struct CoordinatorService::Impl {
   // ---- scheduling ----
 
   void schedule() {
+    // Nothing can start without a free node; a pass reads every pending run, so skipping it
+    // keeps a long queue from slowing submissions down (cancelled sweeps end their pending runs
+    // themselves, and a cache hit is checked again when a node is free).
+    if (pool.idle() == 0) return;
     std::vector<RunRecord> pending = store.pending();
     if (pending.empty()) return;
     std::map<std::string, uint32_t> runningBySweep;

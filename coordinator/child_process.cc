@@ -39,6 +39,9 @@ pid_t spawnChild(const ChildSpec& spec) {
     if (group >= 0) ::setpgid(0, group);
     if (spec.stdoutFd >= 0) ::dup2(spec.stdoutFd, STDOUT_FILENO);
     if (spec.stderrFd >= 0) ::dup2(spec.stderrFd, STDERR_FILENO);
+    // Nothing else of the parent's (its listening sockets, its job store) stays open in the child:
+    // sockets without close-on-exec would otherwise outlive the parent in its children.
+    ::close_range(3, ~0U, 0);
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }

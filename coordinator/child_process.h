@@ -1,7 +1,8 @@
 // Starting child processes from a threaded process, safely: everything the child needs (argv,
 // environment, paths) is built before fork(), and between fork() and exec the child makes only
-// async-signal-safe calls (setpgid, dup2, execve, _exit) — no allocation, no locks another thread
-// may have held at the fork.
+// async-signal-safe calls (setpgid, dup2, close_range, execve, _exit) — no allocation, no locks another thread
+// may have held at the fork; descriptors above stderr are closed (close_range), so a child never
+// holds the parent's sockets.
 //
 // Parent death: PR_SET_PDEATHSIG fires when the *thread* that forked exits, which in a service
 // with worker threads is not when the process dies. Instead every child gets

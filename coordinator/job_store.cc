@@ -581,6 +581,16 @@ std::vector<RunRecord> JobStore::pending() const {
   return readRuns(s);
 }
 
+std::vector<RunRecord> JobStore::pendingHeads(uint32_t perQueue) const {
+  std::lock_guard lock(impl_->db.mutex);
+  // A queue is a sweep, or a run outside any sweep; ROW_NUMBER ranks each queue's runs by seq.
+  Statement s(impl_->db, std::string("SELECT ") + kRunColumns +
+                             " FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY COALESCE(sweep_id, id) ORDER BY seq) AS"
+                             " queue_rank FROM runs WHERE state = 'PENDING') WHERE queue_rank <= ?1 ORDER BY seq");
+  s.integer(1, perQueue);
+  return readRuns(s);
+}
+
 bool JobStore::markRunning(const std::string& id, int64_t startedNs) {
   std::lock_guard lock(impl_->db.mutex);
   Transaction tx(impl_->db);

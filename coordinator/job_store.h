@@ -114,6 +114,9 @@ class JobStore {
 
   // Every run in state PENDING, in seq order (the scheduler's queue after a restart).
   std::vector<RunRecord> pending() const;
+  // The first `perQueue` PENDING runs of each queue (a sweep, or a run outside any sweep), in seq
+  // order: what a scheduling pass can start, without reading a long queue whole.
+  std::vector<RunRecord> pendingHeads(uint32_t perQueue) const;
 
   // Transitions. Each checks the current state and returns false (changing nothing) when the run
   // is not in the state the transition starts from.

@@ -49,6 +49,7 @@ struct Session {
   std::vector<proto::QuiescenceMessage> probeSnapshot;
   uint64_t probeEpoch = 0;
   bool probing = false;
+  Clock::time_point assigned;           // when the assignments went out
   std::vector<uint64_t> events;         // per partition, from the nodes' heartbeats
   std::vector<int64_t> simulatedPs;
   RunReport report;
@@ -363,6 +364,7 @@ struct NodePool::Impl {
       endpoints[k] = it->second.hello.dataEndpoint;
     }
     sessions[r.runId] = s;
+    s->assigned = Clock::now();
     ++counters.runsStarted;
     for (uint32_t k = 0; k < n; ++k) {
       Node& node = nodes.at(r.nodes[k]);
@@ -399,6 +401,14 @@ struct NodePool::Impl {
     std::vector<std::pair<std::string, std::string>> stopped;
     for (const auto& [id, s] : sessions) {
       if (s->request.run.stop.stop_requested()) stopped.emplace_back(id, "run cancelled");
+      else if (s->phase == Session::Phase::Starting &&
+               now - s->assigned > std::chrono::milliseconds(options.readyTimeoutMs)) {
+        std::string late;
+        for (size_t k = 0; k < s->ready.size(); ++k)
+          if (!s->ready[k]) late += (late.empty() ? "" : ", ") + describeNode(s->request.nodes[k]);
+        stopped.emplace_back(id, late + " did not build its partition within " +
+                                     std::to_string(options.readyTimeoutMs / 1000) + " s");
+      }
       else if (s->request.watchdog)
         if (auto reason = s->request.watchdog(s->finished)) stopped.emplace_back(id, *reason);
     }

@@ -41,6 +41,7 @@ namespace wafersim {
 struct PoolOptions {
   uint32_t heartbeatIntervalMs = 250;
   uint32_t heartbeatTimeoutMs = 3000;
+  uint32_t readyTimeoutMs = 300000;  // from assignment to every node ready (building a large system)
   // Called (from the pool's thread) whenever a node registers, leaves or becomes free.
   std::function<void()> onChange;
 };

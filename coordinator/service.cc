@@ -91,7 +91,7 @@ struct CoordinatorService::Impl {
       : options(std::move(o)),
         data(options.dataDir),
         store((fs::create_directories(data), data)),
-        pool(options.control, PoolOptions{250, options.heartbeatTimeoutMs, [this] { nudge(); }}) {
+        pool(options.control, PoolOptions{250, options.heartbeatTimeoutMs, 300000, [this] { nudge(); }}) {
     fs::create_directories(data / "runs");
     fs::create_directories(data / "files");
     buildIdentity();  // hashes this executable (tens of MB) now, not in the first request
@@ -334,8 +334,11 @@ struct CoordinatorService::Impl {
     // Nothing can start without a free node; a pass reads every pending run, so skipping it
     // keeps a long queue from slowing submissions down (cancelled sweeps end their pending runs
     // themselves, and a cache hit is checked again when a node is free).
-    if (pool.idle() == 0) return;
-    std::vector<RunRecord> pending = store.pending();
+    const size_t idle = pool.idle();
+    if (idle == 0) return;
+    // Each queue can start at most `idle` runs in this pass (a cache hit or a cancelled sweep's
+    // point ends at once, so a few more keep the pass busy).
+    std::vector<RunRecord> pending = store.pendingHeads(static_cast<uint32_t>(idle) + 8);
     if (pending.empty()) return;
     std::map<std::string, uint32_t> runningBySweep;
     {

@@ -134,10 +134,11 @@ int runNode(const NodeOptions& options) {
   data.bind("tcp://" + options.bindHost + ":*");
   const std::string dataEndpoint = data.get(zmq::sockopt::last_endpoint);
 
-  const std::string controlEndpoint = "inproc://wafersim-control";
-  zmq::socket_t control(context, zmq::socket_type::pair);
-  control.set(zmq::sockopt::linger, 0);
-  control.bind(controlEndpoint);
+  // The control pair to the simulation thread is made afresh for every run, on its own inproc
+  // endpoint: a PAIR takes one peer, and a new peer connecting to the old bound end can be refused
+  // while the last run's pipe is still being torn down (both sides then block in send).
+  std::optional<zmq::socket_t> control;
+  uint64_t runsHere = 0;
 
   zmq::socket_t coordinator(context, zmq::socket_type::dealer);
   coordinator.set(zmq::sockopt::routing_id, name);
@@ -179,7 +180,7 @@ int runNode(const NodeOptions& options) {
   int exitCode = kNodeOk;
 
   auto relay = [&](const auto& message) {
-    if (sim && !simDone) control.send(encoder.encodeFor(proto::kCoordinatorSender, runId, message), zmq::send_flags::none);
+    if (sim && !simDone) control->send(encoder.encodeFor(proto::kCoordinatorSender, runId, message), zmq::send_flags::none);
   };
   // Ends the run in progress (after relaying what ends it) and forgets it.
   auto endRun = [&](bool abort, const std::string& reason) {
@@ -193,9 +194,10 @@ int runNode(const NodeOptions& options) {
     sim->join();
     // What the simulation thread said last (results, a failure) still goes out, then: free again.
     zmq::message_t frame;
-    while (control.recv(frame, zmq::recv_flags::dontwait)) coordinator.send(std::move(frame), zmq::send_flags::none);
+    while (control->recv(frame, zmq::recv_flags::dontwait)) coordinator.send(std::move(frame), zmq::send_flags::none);
     coordinator.send(encoder.encodeFor(rank, runId, proto::ReleaseMessage{}), zmq::send_flags::none);
     sim.reset();
+    control.reset();
     stop.reset();
     progress.reset();
     runId.clear();
@@ -215,9 +217,10 @@ int runNode(const NodeOptions& options) {
       coordinator.set(zmq::sockopt::linger, 0);
       return kNodeLostCoordinator;
     }
-    zmq::pollitem_t items[] = {{coordinator.handle(), 0, ZMQ_POLLIN, 0}, {control.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::pollitem_t items[] = {{coordinator.handle(), 0, ZMQ_POLLIN, 0},
+                               {control ? control->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(50));
+      zmq::poll(items, control ? 2 : 1, std::chrono::milliseconds(50));
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
       continue;
@@ -261,8 +264,13 @@ int runNode(const NodeOptions& options) {
           resultsSent = false;
           stop.emplace();
           progress = std::make_unique<RunProgress>();
-          sim.emplace([&, a = std::move(*assign), id = runId, token = stop->get_token(), p = progress.get()] {
-            simulate(context, controlEndpoint, data, a, id, token, p);
+          const std::string controlEndpoint = "inproc://wafersim-control-" + std::to_string(++runsHere);
+          control.emplace(context, zmq::socket_type::pair);
+          control->set(zmq::sockopt::linger, 0);
+          control->bind(controlEndpoint);
+          sim.emplace([&, a = std::move(*assign), id = runId, token = stop->get_token(), p = progress.get(),
+                       endpoint = controlEndpoint] {
+            simulate(context, endpoint, data, a, id, token, p);
             simDone = true;
           });
           continue;
@@ -301,9 +309,9 @@ int runNode(const NodeOptions& options) {
       }
     }
 
-    if (items[1].revents & ZMQ_POLLIN) {
+    if (control && (items[1].revents & ZMQ_POLLIN)) {
       zmq::message_t frame;
-      while (control.recv(frame, zmq::recv_flags::dontwait)) {
+      while (control->recv(frame, zmq::recv_flags::dontwait)) {
         proto::RejectCounter own;
         auto decoded = proto::tryDecode(zmq::message_t(frame.data(), frame.size()), own);
         if (decoded && decoded->kind() == proto::Envelope::RESULTS) {

@@ -555,6 +555,15 @@ TEST_F(JobStoreFilterTest, PendingInSeqOrder) {
   EXPECT_EQ(idsOf(store_->pending()), expected([](int i) { return i % 3 == 0; }));
 }
 
+// The scheduler's view: the first runs of every queue (a sweep, or one run outside any sweep).
+TEST_F(JobStoreFilterTest, PendingHeadsTakeTheFirstRunsOfEachQueue) {
+  EXPECT_EQ(idsOf(store_->pendingHeads(1)),
+            (std::vector<std::string>{"r00", "r03", "r06", "r09", "r12", "r21", "r24", "r27"}));
+  EXPECT_EQ(idsOf(store_->pendingHeads(2)),
+            (std::vector<std::string>{"r00", "r03", "r06", "r09", "r12", "r15", "r21", "r24", "r27"}));
+  EXPECT_EQ(idsOf(store_->pendingHeads(100)), idsOf(store_->pending()));
+}
+
 TEST_F(JobStoreTest, CountByStateOfAnEmptyStoreIsAllZero) {
   JobStore store(dir_);
   const auto counts = store.countByState();

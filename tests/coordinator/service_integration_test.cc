@@ -22,9 +22,11 @@ using nlohmann::json;
 
 class Service : public ::testing::Test {
  protected:
-  void start(uint32_t nodes) {
+  void start(uint32_t nodes, uint32_t maxRetries = 2) {
     useBuildTreeBinaries();
-    service_ = std::make_unique<EmbeddedService>(serviceOptions(dir_.path), nodes);
+    ServiceOptions options = serviceOptions(dir_.path);
+    options.maxRetries = maxRetries;
+    service_ = std::make_unique<EmbeddedService>(options, nodes);
     url_ = service_->url();
     service_->pool().waitForNodes(nodes, {}, std::chrono::seconds(30));
   }
@@ -272,6 +274,25 @@ TEST_F(Service, ANodeKilledMidRunIsReplacedAndTheRunSucceedsElsewhere) {
   // The retried run's results are those of a clean run.
   const json clean = submit({{"scenario", phold("100 us", 32)}, {"cache", false}});
   EXPECT_EQ(waitForEnd(url_, clean["id"].get<std::string>(), 120)["digest"], done["digest"]);
+}
+
+TEST_F(Service, ARunLostWithItsNodePastTheRetryLimitFails) {
+  start(1, /*maxRetries=*/0);
+  const json run = submit({{"scenario", phold("1 s")}});
+  const std::string id = run["id"];
+  ASSERT_EQ(waitFor(url_, id, "running")["state"], "RUNNING");
+  ASSERT_TRUE(service_->pool().waitForProgress(id, 1, std::chrono::seconds(30)));
+  int pid = 0;
+  for (const auto& n : list("/api/v1/nodes", "nodes")) pid = n["pid"];
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  const json failed = waitForEnd(url_, id);
+  EXPECT_EQ(failed["state"], "FAILED");
+  EXPECT_EQ(failed["reason"], "NODE_LOST");
+  EXPECT_THAT(failed["message"].get<std::string>(), HasSubstr("local-0"));
+  // The replacement node serves the next run.
+  const json next = submit({{"scenario", phold("1 us")}});
+  EXPECT_EQ(waitForEnd(url_, next["id"].get<std::string>())["state"], "SUCCEEDED");
 }
 
 TEST_F(Service, EveryRouteIsInTheOpenApiDocumentAndEveryPathInItIsARoute) {

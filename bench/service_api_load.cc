@@ -38,24 +38,12 @@ int main(int argc, char** argv) {
   }
   const auto data = std::filesystem::temp_directory_path() / ("wafersim-bench-api-" + std::to_string(::getpid()));
   std::filesystem::remove_all(data);
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return 1;
   ChildSpec spec;
   spec.argv = {std::string(WAFERSIM_BINARY_DIR) + "/coordinator/wafersim-coordinator", "--data", data.string(),
                "--http", "127.0.0.1:0", "--control", "tcp://127.0.0.1:*"};
-  spec.stdoutFd = out[1];
-  const pid_t coordinator = spawnChild(spec);
-  ::close(out[1]);
-  std::string line;
-  const auto until = Clock::now() + std::chrono::seconds(20);
-  while (line.find('\n') == std::string::npos && Clock::now() < until) {
-    pollfd fd{out[0], POLLIN, 0};
-    if (::poll(&fd, 1, 100) <= 0) continue;
-    char buffer[512];
-    const ssize_t n = ::read(out[0], buffer, sizeof buffer);
-    if (n <= 0) break;
-    line.append(buffer, static_cast<size_t>(n));
-  }
+  const StartedChild started = spawnAndReadFirstLine(spec, std::chrono::seconds(20));
+  const pid_t coordinator = started.pid;
+  const std::string& line = started.firstLine;
   const auto at = line.find("API ");
   if (at == std::string::npos) {
     std::fprintf(stderr, "the coordinator did not start: %s\n", line.c_str());

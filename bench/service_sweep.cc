@@ -101,21 +101,12 @@ int main(int argc, char** argv) {
   }
 
   // 2. The service: `wafersim serve --nodes 2`.
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return 1;
   ChildSpec spec;
   spec.argv = {cli, "serve", "--data", (work / "data").string(), "--http", "127.0.0.1:0", "--control",
                "tcp://127.0.0.1:*", "--nodes", "2"};
-  spec.stdoutFd = out[1];
-  const pid_t serve = spawnChild(spec);
-  ::close(out[1]);
-  std::string line;
-  while (line.find('\n') == std::string::npos) {
-    char buffer[512];
-    const ssize_t n = ::read(out[0], buffer, sizeof buffer);
-    if (n <= 0) break;
-    line.append(buffer, static_cast<size_t>(n));
-  }
+  const StartedChild started = spawnAndReadFirstLine(spec, std::chrono::seconds(30));
+  const pid_t serve = started.pid;
+  const std::string& line = started.firstLine;
   const auto at = line.find("API ");
   if (at == std::string::npos) {
     std::printf("WRONG: wafersim serve did not start: %s\n", line.c_str());

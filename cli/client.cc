@@ -21,14 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail(ErrorKind::InvalidConfig, path, ": cannot open the scenario file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // A reply's JSON, or an Error carrying the service's own message.
 json call(const ClientOptions& options, const std::string& method, const std::string& target, const json& body = nullptr,
           int* status = nullptr) {
@@ -82,7 +74,7 @@ std::pair<std::string, std::string> keyValue(const std::string& arg, const char*
 // The submission body for a scenario file: its text, and its files by absolute path (the service
 // reads them where they are: on this machine, or the cluster's shared storage).
 json submission(const SubmitArgs& args) {
-  const std::string text = readFile(args.file);
+  const std::string text = readScenarioFile(args.file);
   std::vector<std::string> overrides = args.overrides;
   {
     ModelCatalog catalog;

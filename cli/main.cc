@@ -281,6 +281,7 @@ int main(int argc, char** argv) {
   addServer(tableCmd);
 
   CLI11_PARSE(app, argc, argv);
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error to report, not a death
   watchSignals();
   const std::stop_token stop = interrupt.get_token();
   try {

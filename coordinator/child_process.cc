@@ -1,5 +1,7 @@
 #include "coordinator/child_process.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -47,6 +49,34 @@ pid_t spawnChild(const ChildSpec& spec) {
   }
   if (group >= 0) ::setpgid(pid, group == 0 ? pid : group);  // also here: the group exists before anyone signals it
   return pid;
+}
+
+StartedChild spawnAndReadFirstLine(ChildSpec spec, std::chrono::milliseconds timeout) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) fail(ErrorKind::Overloaded, "cannot make a pipe: ", std::strerror(errno));
+  spec.stdoutFd = out[1];
+  StartedChild started;
+  try {
+    started.pid = spawnChild(spec);
+  } catch (...) {
+    ::close(out[0]);
+    ::close(out[1]);
+    throw;
+  }
+  ::close(out[1]);
+  std::string text;
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (text.find('\n') == std::string::npos && std::chrono::steady_clock::now() < until) {
+    pollfd fd{out[0], POLLIN, 0};
+    if (::poll(&fd, 1, 100) <= 0) continue;
+    char buffer[512];
+    const ssize_t n = ::read(out[0], buffer, sizeof buffer);
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(out[0]);
+  if (const auto newline = text.find('\n'); newline != std::string::npos) started.firstLine = text.substr(0, newline);
+  return started;
 }
 
 }  // namespace wafersim

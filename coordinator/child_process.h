@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,15 @@ struct ChildSpec {
 // Forks and execs; returns the child's pid. Throws Error{Overloaded} when fork fails. An exec that
 // fails makes the child exit with 127 (seen by waitpid).
 pid_t spawnChild(const ChildSpec& spec);
+
+// Starts a child whose stdout is a pipe and reads its first line (servers print where they
+// listen): the line without its newline, "" when none came within `timeout` or the child closed
+// its stdout first. The pipe is closed then: later writes fail (wafersim's programs ignore SIGPIPE).
+struct StartedChild {
+  pid_t pid = -1;
+  std::string firstLine;
+};
+StartedChild spawnAndReadFirstLine(ChildSpec spec, std::chrono::milliseconds timeout);
 
 
 }  // namespace wafersim

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   options.httpHost = http.substr(0, colon);
   options.httpPort = static_cast<uint16_t>(std::atoi(http.c_str() + colon + 1));
 
+  signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error to report, not a death
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);

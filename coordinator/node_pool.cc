@@ -18,16 +18,12 @@
 
 #include "protocol/codec.h"
 #include "sim/error.h"
+#include "sim/wall_timer.h"
 
 namespace wafersim {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t wallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct Node {
   proto::HelloMessage hello;
@@ -191,7 +187,7 @@ struct NodePool::Impl {
     Node n;
     n.hello = std::move(*hello);
     n.lastHeard = Clock::now();
-    n.registeredNs = wallNs();
+    n.registeredNs = systemClockNs();
     nodes.emplace(identity, std::move(n));
     notifyChange();
   }
@@ -380,9 +376,9 @@ struct NodePool::Impl {
   void tick(Clock::time_point& lastHeartbeat) {
     const auto now = Clock::now();
     if (now - lastHeartbeat >= std::chrono::milliseconds(options.heartbeatIntervalMs)) {
-      for (const auto& [name, node] : nodes) sendTo(name, encoder.encode(proto::kCoordinatorSender, proto::HeartbeatMessage{0, wallNs()}));
+      for (const auto& [name, node] : nodes) sendTo(name, encoder.encode(proto::kCoordinatorSender, proto::HeartbeatMessage{0, systemClockNs()}));
       for (const auto& [name, p] : placements)
-        sendTo(name, encoder.encode(proto::kCoordinatorSender, proto::HeartbeatMessage{0, wallNs()}));
+        sendTo(name, encoder.encode(proto::kCoordinatorSender, proto::HeartbeatMessage{0, systemClockNs()}));
       lastHeartbeat = now;
     }
     std::vector<std::pair<std::string, std::string>> silent;

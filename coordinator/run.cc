@@ -20,14 +20,6 @@
 namespace wafersim {
 namespace {
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail(ErrorKind::InvalidConfig, path, ": cannot open the scenario file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string format(const char* fmt, auto... args) {
   char buffer[512];
   std::snprintf(buffer, sizeof buffer, fmt, args...);
@@ -261,7 +253,7 @@ RunOutcome executeRun(const RunSpec& spec) {
 RunOutcome runScenario(const std::string& file, const std::vector<std::string>& overrides, std::string outDir,
                        const DistributedFlags& flags, std::stop_token stop) {
   RunSpec spec;
-  spec.scenarioText = readFile(file);
+  spec.scenarioText = readScenarioFile(file);
   spec.source = file;
   spec.overrides = overrides;
   spec.outDir = std::move(outDir);

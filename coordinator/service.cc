@@ -24,6 +24,7 @@
 #include "coordinator/service_api.h"
 #include "coordinator/sweep.h"
 #include "sim/error.h"
+#include "sim/wall_timer.h"
 
 namespace wafersim {
 namespace {
@@ -31,11 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-int64_t wallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The build's identity for the result cache: this executable's bytes.
 const std::string& buildIdentity() {
@@ -149,11 +145,12 @@ struct CoordinatorService::Impl {
     return c;
   }
 
-  // Fills a cached run from an earlier one with the same identity, if any.
-  void answerFromCache(RunRecord& r) {
-    if (!r.useCache) return;
+  // Ends `r` with the results of an earlier run of the same identity, when one SUCCEEDED and `r`
+  // may use the cache; returns whether it did.
+  bool answerFromCache(RunRecord& r, int64_t finishedNs) {
+    if (!r.useCache || r.identity.empty()) return false;
     auto hit = store.succeededWithIdentity(r.identity);
-    if (!hit) return;
+    if (!hit) return false;
     r.state = RunState::Succeeded;
     r.reason = "CACHED";
     r.message = "answered from run " + hit->id + " (same scenario, files and build)";
@@ -161,7 +158,8 @@ struct CoordinatorService::Impl {
     r.cachedFrom = hit->id;
     r.summary = hit->summary;
     r.digest = hit->digest;
-    r.finishedNs = r.createdNs;
+    r.finishedNs = finishedNs;
+    return true;
   }
 
   http::Response submitRun(const http::Request& req) {
@@ -174,7 +172,7 @@ struct CoordinatorService::Impl {
     r.nodes = sub.nodes;
     r.useCache = sub.cache;
     r.wallLimitSeconds = sub.wallLimitSeconds;
-    r.createdNs = wallNs();
+    r.createdNs = systemClockNs();
     if (!sub.id.empty())  // an idempotent resubmission is answered before any work
       if (auto existing = store.run(sub.id)) return resubmitted(*existing, sub.bodyHash);
     Checked c;
@@ -185,7 +183,7 @@ struct CoordinatorService::Impl {
       return http::Response::json(400, api::errorBody(400, "invalid_scenario", e.what()));
     }
     r.identity = c.identity;
-    answerFromCache(r);
+    answerFromCache(r, r.createdNs);
     auto inserted = store.insertRun(r);
     if (!inserted.inserted) return resubmitted(inserted.run, sub.bodyHash);
     nudge();
@@ -222,7 +220,7 @@ struct CoordinatorService::Impl {
     sweep.request = sub.request;
     sweep.labels = sub.labels;
     sweep.concurrency = sub.concurrency;
-    sweep.createdNs = wallNs();
+    sweep.createdNs = systemClockNs();
     std::vector<RunRecord> runs;
     for (size_t i = 0; i < points.size(); ++i) {
       std::vector<std::string> overrides = sub.overrides;
@@ -249,7 +247,7 @@ struct CoordinatorService::Impl {
       r.useCache = sub.cache;
       r.wallLimitSeconds = sub.wallLimitSeconds;
       r.createdNs = sweep.createdNs;
-      answerFromCache(r);
+      answerFromCache(r, r.createdNs);
       runs.push_back(std::move(r));
     }
     auto inserted = store.insertSweep(sweep, std::move(runs));
@@ -268,7 +266,7 @@ struct CoordinatorService::Impl {
     json j = api::runView(r);
     if (r.state == RunState::Running) {
       if (auto p = pool.progress(r.id)) {
-        const double wall = r.startedNs > 0 ? static_cast<double>(wallNs() - r.startedNs) * 1e-9 : 0;
+        const double wall = r.startedNs > 0 ? static_cast<double>(systemClockNs() - r.startedNs) * 1e-9 : 0;
         j["progress"] = {{"simulated_time_s", static_cast<double>(p->simulatedPs) * 1e-12},
                          {"events", p->events},
                          {"events_per_s", wall > 0 ? static_cast<double>(p->events) / wall : 0.0}};
@@ -321,7 +319,7 @@ struct CoordinatorService::Impl {
     ended.state = RunState::Cancelled;
     ended.reason = reason;
     ended.message = message;
-    ended.finishedNs = wallNs();
+    ended.finishedNs = systemClockNs();
     if (store.finish(ended)) return true;
     // It started in the meantime: stop it.
     if (auto now = store.run(r.id)) return cancelRun(*now, reason, message);
@@ -380,25 +378,15 @@ struct CoordinatorService::Impl {
           if (sw && sw->concurrency > 0 && runningBySweep[r.sweepId] >= sw->concurrency) continue;
         }
         // An identical run may have finished since this one was queued.
-        if (r.useCache && !r.identity.empty())
-          if (auto hit = store.succeededWithIdentity(r.identity)) {
-            RunRecord ended = r;
-            ended.state = RunState::Succeeded;
-            ended.reason = "CACHED";
-            ended.message = "answered from run " + hit->id + " (same scenario, files and build)";
-            ended.cached = true;
-            ended.cachedFrom = hit->id;
-            ended.summary = hit->summary;
-            ended.digest = hit->digest;
-            ended.finishedNs = wallNs();
-            store.finish(ended);
-            ++next[q];
-            progress = true;
-            continue;
-          }
+        if (RunRecord ended = r; answerFromCache(ended, systemClockNs())) {
+          store.finish(ended);
+          ++next[q];
+          progress = true;
+          continue;
+        }
         auto nodes = pool.reserve(r.id, r.nodes);
         if (!nodes) continue;  // waits for free nodes; smaller runs of other queues may still fit
-        if (!store.markRunning(r.id, wallNs())) {
+        if (!store.markRunning(r.id, systemClockNs())) {
           pool.unreserve(r.id);
           ++next[q];
           continue;
@@ -506,7 +494,7 @@ struct CoordinatorService::Impl {
       ended.reason = "RUN_FAILED";
       ended.message = std::string("internal error: ") + e.what();
     }
-    ended.finishedNs = wallNs();
+    ended.finishedNs = systemClockNs();
     pool.unreserve(record.id);
     store.finish(ended);
     retire(record.id, attempt);

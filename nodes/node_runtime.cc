@@ -28,11 +28,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t wallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The simulation thread of one run: builds the assigned partition, waits for start, runs,
 // reports, and holds the peer sockets open until the run is released everywhere.
 void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::socket_t& data,
@@ -325,7 +320,7 @@ int runNode(const NodeOptions& options) {
     }
 
     if (now - lastSent >= heartbeatInterval) {
-      proto::HeartbeatMessage beat{++heartbeatSeq, wallNs()};
+      proto::HeartbeatMessage beat{++heartbeatSeq, systemClockNs()};
       if (progress) {
         beat.events = progress->events.load(std::memory_order_relaxed);
         beat.simulatedTimePs = progress->simulatedPs.load(std::memory_order_relaxed);

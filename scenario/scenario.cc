@@ -183,12 +183,16 @@ Scenario parseScenario(const std::string& text, const std::string& source, const
   return s;
 }
 
-Scenario loadScenario(const std::string& path, const std::vector<std::string>& overrides) {
+std::string readScenarioFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) fail(ErrorKind::InvalidConfig, path, ": cannot open the scenario file");
   std::stringstream text;
   text << in.rdbuf();
-  return parseScenario(text.str(), path, overrides);
+  return text.str();
+}
+
+Scenario loadScenario(const std::string& path, const std::vector<std::string>& overrides) {
+  return parseScenario(readScenarioFile(path), path, overrides);
 }
 
 }  // namespace wafersim

@@ -50,6 +50,8 @@ struct Scenario {
 Scenario parseScenario(const std::string& text, const std::string& source,
                        const std::vector<std::string>& overrides = {});
 Scenario loadScenario(const std::string& path, const std::vector<std::string>& overrides = {});
+// The file's text; throws Error{InvalidConfig} "PATH: cannot open the scenario file".
+std::string readScenarioFile(const std::string& path);
 
 
 }  // namespace wafersim

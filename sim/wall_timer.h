@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace wafersim {
 
@@ -15,5 +16,11 @@ class WallTimer {
  private:
   std::chrono::steady_clock::time_point start_;
 };
+
+// The system clock in nanoseconds since the Unix epoch: timestamps for people and logs.
+inline int64_t systemClockNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace wafersim

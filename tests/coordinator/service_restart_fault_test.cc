@@ -31,26 +31,12 @@ struct ServeProcess {
   std::string firstLine;
 
   ServeProcess(const std::filesystem::path& data, uint32_t nodes) {
-    int out[2];
-    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
     ChildSpec spec;
     spec.argv = {binaryDir() + "/cli/wafersim", "serve", "--data", data.string(), "--http", "127.0.0.1:0", "--control",
                  "tcp://127.0.0.1:*", "--nodes", std::to_string(nodes)};
-    spec.stdoutFd = out[1];
-    pid = spawnChild(spec);
-    ::close(out[1]);
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    std::string text;
-    while (text.find('\n') == std::string::npos && std::chrono::steady_clock::now() < until) {
-      pollfd fd{out[0], POLLIN, 0};
-      if (::poll(&fd, 1, 100) <= 0) continue;
-      char buffer[512];
-      const ssize_t n = ::read(out[0], buffer, sizeof buffer);
-      if (n <= 0) break;
-      text.append(buffer, static_cast<size_t>(n));
-    }
-    ::close(out[0]);
-    firstLine = text.substr(0, text.find('\n'));
+    const StartedChild started = spawnAndReadFirstLine(spec, std::chrono::seconds(30));
+    pid = started.pid;
+    firstLine = started.firstLine;
     const auto at = firstLine.find("API ");
     if (at != std::string::npos) url = firstLine.substr(at + 4, firstLine.find(',', at) - at - 4);
   }

@@ -32,6 +32,7 @@
 
 #include "sim/event.h"
 #include "sim/model_data.h"
+#include "sim/observer.h"
 #include "sim/params.h"
 #include "sim/random.h"
 #include "sim/statistics.h"
@@ -64,6 +65,9 @@ class Component {
   virtual void setup() {}
   virtual void handle(const Event& event) = 0;
   virtual void finish() {}
+  // Live values beyond the statistics, for observers (observer.h): levels such as queue lengths,
+  // and totals kept outside the counters until finish(). Const: observing changes nothing.
+  virtual void observe(ObservationSink& sink) const { (void)sink; }
 
   ComponentId id() const { return id_; }
   const std::string& name() const { return name_; }

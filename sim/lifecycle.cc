@@ -38,6 +38,7 @@ void runLifecycle(Partition& p, Transport& transport, SyncStrategy& strategy, Si
   runInitPhases(p, transport);
   p.setup();
   strategy.run(p, transport, end, stats);
+  stats.publish(p.live());
   transport.flush();  // the last bounds a strategy sent must reach peers that still wait for them
   p.finish();
 }

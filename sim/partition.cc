@@ -5,6 +5,7 @@
 #include <set>
 
 #include "sim/error.h"
+#include "sim/wall_timer.h"
 
 namespace wafersim {
 namespace {
@@ -167,12 +168,36 @@ void Partition::setup() {
   phase_ = Phase::SetUp;
   for (const auto& c : components_) c->setup();
   phase_ = Phase::Running;
+  if (options_.progress && (live_ = options_.progress->partition(self_))) {
+    live_->startedNs.store(systemClockNs(), std::memory_order_relaxed);
+    live_->running.store(true, std::memory_order_release);
+    publishLive();
+  }
+  if (options_.observer && options_.observeEvery > Duration::zero())
+    nextObservation_ = SimTime::zero() + options_.observeEvery;
 }
 
 void Partition::finish() {
   requirePhase(Phase::Running, "finish");
   phase_ = Phase::Finished;
   for (const auto& c : components_) c->finish();
+  if (options_.observer) options_.observer->sample(*this, now_, true);
+  if (live_) publishLive();
+}
+
+// Samples once for the epoch boundary just crossed and skips to the first one after `nextEvent`:
+// a quiet stretch of simulated time gives one sample, not one per epoch.
+void Partition::observe(SimTime nextEvent) {
+  options_.observer->sample(*this, nextObservation_, false);
+  const int64_t epoch = options_.observeEvery.ps();
+  nextObservation_ = SimTime::fromPs((nextEvent.ps() / epoch + 1) * epoch);
+}
+
+void Partition::publishLive() {
+  live_->events.store(committed_, std::memory_order_relaxed);
+  live_->simulatedPs.store(now_.ps(), std::memory_order_relaxed);
+  live_->queueDepth.store(queue_.size(), std::memory_order_relaxed);
+  live_->wallNs.store(systemClockNs() - live_->startedNs.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 void Partition::push(const Event& e, int32_t peer) {
@@ -204,11 +229,13 @@ void Partition::processUntil(SimTime bound) {
   constexpr uint64_t kStopCheckEvents = 4096;
   if (options_.stop.stop_requested()) fail(ErrorKind::Disconnected, "run cancelled");
   while (!queue_.empty() && queue_.top().time < bound) {
+    if (queue_.top().time >= nextObservation_) observe(queue_.top().time);
     if (committed_ % kStopCheckEvents == kStopCheckEvents - 1) {
       if (options_.stop.stop_requested()) fail(ErrorKind::Disconnected, "run cancelled");
       if (options_.progress) {
         options_.progress->note(committed_ - reported_, now_.ps());
         reported_ = committed_;
+        if (live_) publishLive();
       }
     }
     const Event e = queue_.pop();
@@ -233,6 +260,7 @@ void Partition::processUntil(SimTime bound) {
     options_.progress->note(committed_ - reported_, now_.ps());
     reported_ = committed_;
   }
+  if (live_) publishLive();
 }
 
 void Partition::clearMinSent() { std::fill(minSent_.begin(), minSent_.end(), SimTime::never()); }

@@ -17,7 +17,9 @@
 #include "sim/component_registry.h"
 #include "sim/event_queue.h"
 #include "sim/lookahead.h"
+#include "sim/observer.h"
 #include "sim/partition_map.h"
+#include "sim/run_progress.h"
 #include "sim/system_graph.h"
 
 namespace wafersim {
@@ -41,20 +43,6 @@ struct BoundPort {
   const FabricBinding* fabric = nullptr;
 };
 
-// A run's progress as its partitions commit events, for whoever watches it (the service's run
-// status, a node's heartbeats). Written every few thousand events; reading it never changes the
-// run (ARCHITECTURE.md contract 10).
-struct RunProgress {
-  std::atomic<uint64_t> events{0};        // committed so far, all partitions together
-  std::atomic<int64_t> simulatedPs{0};    // the latest committed event time, picoseconds
-  void note(uint64_t newEvents, int64_t timePs) {
-    events.fetch_add(newEvents, std::memory_order_relaxed);
-    int64_t seen = simulatedPs.load(std::memory_order_relaxed);
-    while (timePs > seen && !simulatedPs.compare_exchange_weak(seen, timePs, std::memory_order_relaxed)) {
-    }
-  }
-};
-
 struct PartitionOptions {
   uint64_t seed = 1;
   LookaheadMode lookahead = LookaheadMode::Model;
@@ -64,7 +52,10 @@ struct PartitionOptions {
   // throws Error{Disconnected} "run cancelled" once it is requested (the caller decides what the
   // cancellation means: a user's cancel, a wall-clock limit).
   std::stop_token stop;
-  RunProgress* progress = nullptr;  // when set: updated as events commit
+  RunProgress* progress = nullptr;  // when set: updated as events commit (and its partition slot, if made)
+  // When set: sampled every `observeEvery` of simulated time, and once after finish (observer.h).
+  PartitionObserver* observer = nullptr;
+  Duration observeEvery = Duration::fromPs(1'000'000'000);  // 1 ms
 };
 
 // The final state of one component, for the results document.
@@ -123,6 +114,12 @@ class Partition {
 
   std::vector<ComponentResult> results() const;
 
+  // The local components, in id order (for observers: read-only).
+  const std::vector<std::unique_ptr<Component>>& components() const { return components_; }
+  size_t queueDepth() const { return queue_.size(); }
+  // This partition's live slot in options.progress, or null (sync strategies publish there).
+  PartitionProgress* live() const { return live_; }
+
  private:
   friend class Component;
   void requirePhase(Phase expected, const char* step) const;
@@ -137,6 +134,10 @@ class Partition {
   SimTime processedUpTo_ = SimTime::zero();
   uint64_t committed_ = 0;
   uint64_t reported_ = 0;  // committed events already added to options_.progress
+  PartitionProgress* live_ = nullptr;
+  SimTime nextObservation_ = SimTime::never();
+  void observe(SimTime nextEvent);
+  void publishLive();
 
   std::vector<std::unique_ptr<Component>> components_;  // local, in id order
   std::vector<Component*> byId_;                        // global id -> local component or null

@@ -29,6 +29,7 @@ RunReport runInProcess(const SystemGraph& graph, const ComponentRegistry& regist
   validatePartitioning(graph, map);
 
   const uint32_t n = map.partitions;
+  if (options.progress) options.progress->setPartitions(n);
   InProcHub hub(n);
   RunReport report;
   report.partitions.resize(n);
@@ -43,7 +44,7 @@ RunReport runInProcess(const SystemGraph& graph, const ComponentRegistry& regist
       auto transport = hub.endpoint(id);
       Partition partition(graph, registry, map, id,
                           PartitionOptions{options.seed, options.lookahead, options.checker, options.digest, options.stop,
-                                           options.progress});
+                                           options.progress, options.observer, options.observeEvery});
       auto strategy = makeSyncStrategy(options.sync);
       PartitionReport& pr = report.partitions[id];
       pr.id = id;

@@ -25,6 +25,8 @@ struct RunOptions {
   bool digest = true;    // hash every committed event (costs a few ns per event)
   std::stop_token stop;  // cancels the run (PartitionOptions::stop); not part of any message
   RunProgress* progress = nullptr;  // live progress (PartitionOptions::progress); not part of any message
+  PartitionObserver* observer = nullptr;  // samples model state (PartitionOptions::observer)
+  Duration observeEvery = Duration::fromPs(1'000'000'000);
 };
 
 struct PartitionReport {

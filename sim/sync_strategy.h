@@ -33,6 +33,8 @@ struct SyncStats {
   uint64_t nullMessages = 0;  // batches that carried no event
   uint64_t eventsSent = 0;    // events that crossed to another partition
   double waitSeconds = 0;     // wall time blocked in the transport
+  // Copies these figures into the partition's live slot (run_progress.h), if it has one.
+  void publish(PartitionProgress* live) const;
 };
 
 class SyncStrategy {

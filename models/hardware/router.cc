@@ -69,6 +69,17 @@ class Router final : public Component {
     o.bytes += m.chunkBytes;
   }
 
+  // Bytes sent on each output port so far, for observers: "link_bytes_pK" (finish() moves them
+  // into the counters "bytes_pK").
+  void observe(ObservationSink& sink) const override {
+    for (PortId p = 0; p < kRouterPorts; ++p) {
+      const std::string name = "bytes_p" + std::to_string(p);
+      const auto flushed = stats().counters().find(name);
+      const uint64_t total = out_[p].bytes + (flushed == stats().counters().end() ? 0 : flushed->second->value());
+      if (total > 0) sink.value("link_" + name, static_cast<double>(total));
+    }
+  }
+
   void finish() override {
     forwardedStat_.add(forwarded_);
     bytesStat_.add(bytes_);

@@ -68,6 +68,7 @@ class Host final : public Component {
   void setup() override {
     ctl_ = port("ctl");
     dies_ = fabricSize(ctl_) - 1;
+    for (uint32_t d = 0; d < dies_; ++d) kvCapacity_ += plan_->kvCapacityTokens(d);
     tryStart(1, SimTime::zero());
   }
 
@@ -108,6 +109,18 @@ class Host final : public Component {
       requests_.addRow({static_cast<int64_t>(r.id), r.arrival.ps(), r.promptTokens, r.outputTokens,
                         r.firstScheduled.ps(), r.firstToken.ps(), r.finish.ps(), r.preemptions});
     }
+  }
+
+  // Levels of the step in progress, for observers: read from this host's own step plan.
+  void observe(ObservationSink& sink) const override {
+    if (!current_) return;
+    uint64_t kvHeld = 0;
+    for (const BatchEntry& b : current_->batch) kvHeld += b.contextBefore + b.newTokens;
+    sink.value("requests_running", static_cast<double>(current_->batch.size()));
+    sink.value("requests_waiting", static_cast<double>(current_->waiting));
+    sink.value("kv_tokens", static_cast<double>(kvHeld));
+    sink.value("kv_capacity_tokens", static_cast<double>(kvCapacity_));
+    sink.value("placements_applied", static_cast<double>(placementsApplied_));
   }
 
   void finish() override {
@@ -164,6 +177,7 @@ class Host final : public Component {
       return;
     }
     const auto plan = plan_->step(k, prevEnd, now());
+    if (current_ && plan->placement != current_->placement) ++placementsApplied_;
     current_ = plan;
     for (size_t l = 0; l < plan->moe.size(); ++l) {  // expert load, for the routing statistics
       if (expertLoad_.size() < plan->moe.size()) expertLoad_.resize(plan->moe.size());
@@ -238,6 +252,8 @@ class Host final : public Component {
   Table& requests_;  // one row per finished request, in finishing order
   Table* trace_ = nullptr;  // steps in the trace window: kind 3, amount = step, detail = tokens
   std::shared_ptr<const StepPlan> current_;
+  uint64_t placementsApplied_ = 0;  // steps whose placement differs from the step before (observers)
+  uint64_t kvCapacity_ = 0;         // KV-cache tokens all dies hold (observers)
   SimTime trainStart_ = SimTime::zero();
   Counter& trainSteps_ = counter("train_steps");
   Counter& trainedTokens_ = counter("trained_tokens");

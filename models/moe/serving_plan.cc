@@ -275,6 +275,7 @@ std::shared_ptr<const StepPlan> ServingPlan::step(uint64_t k, SimTime prevEnd, S
     }
   } else {
     plan->batch = s.scheduler->form(start);
+    plan->waiting = s.scheduler->waiting();
   }
   s.formed = k;
   plan->dieTokens.assign(D, 0);

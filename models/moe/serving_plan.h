@@ -191,6 +191,7 @@ struct StepPlan {
   std::vector<std::vector<uint32_t>> microDieTokens;  // [microBatch][die]
   std::vector<std::vector<LayerRouting>> microMoe;
   uint64_t prefillTokens = 0, decodeTokens = 0;
+  uint64_t waiting = 0;         // requests queued, not in the batch, when it was formed (observers)
   bool training = false;        // a training micro-batch: forward and backward
   uint64_t trainingStep = 0;    // 1-based
   bool firstMicroBatch = false, lastMicroBatch = false;

@@ -73,6 +73,7 @@ class NullMessageSync final : public SyncStrategy {
         batch.events = {};
       } while (transport.receive(batch, Wait::No));
       stats.waitSeconds += waiting.seconds();
+      stats.publish(p.live());
     }
   }
 };

@@ -45,12 +45,12 @@ class WindowSync final : public SyncStrategy {
       WindowGrant grant = computeWindowGrant(all, end);
       // The window is global, so every output bound of ours is at or after its end.
       for (size_t i = 0; i < out.size(); ++i) p.announce(i, grant.windowEnd);
-      ++round;
+      stats.rounds = ++round;
+      stats.publish(p.live());
       return grant;
     };
 
     for (WindowGrant grant = exchange(); !grant.done; grant = exchange()) p.processUntil(grant.windowEnd);
-    stats.rounds = round;
   }
 };
 

@@ -1,14 +1,19 @@
 #include "cli/client.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
+
+#include "cli/progress.h"
 
 #include "coordinator/http_client.h"
 #include "coordinator/run.h"
@@ -116,6 +121,23 @@ void printRun(const json& r) {
   }
 }
 
+// Every file of a run's results folder into outDir; returns how many.
+size_t downloadFiles(const ClientOptions& options, const std::string& id, const std::string& outDir) {
+  std::filesystem::create_directories(outDir);
+  const json files = call(options, "GET", "/api/v1/runs/" + id + "/files");
+  size_t count = 0;
+  for (const auto& f : files["files"]) {
+    const std::string name = f["name"].get<std::string>();
+    http::ClientRequest request;
+    request.target = "/api/v1/runs/" + id + "/files/" + name;
+    const http::ClientResponse response = http::request(serverUrl(options), request);
+    if (response.status != 200) fail(ErrorKind::Disconnected, "downloading ", name, ": HTTP ", response.status);
+    std::ofstream(std::filesystem::path(outDir) / name, std::ios::binary) << response.body;
+    ++count;
+  }
+  return count;
+}
+
 bool isSweepId(const ClientOptions& options, const std::string& id) {
   int status = 0;
   try {
@@ -199,9 +221,32 @@ int status(const ClientOptions& options, const std::string& id) {
   return 0;
 }
 
+// A run's progress for the terminal bar, from its live view (nothing while it cannot be read).
+static std::optional<ProgressFigures> liveFigures(const ClientOptions& options, const std::string& id) {
+  try {
+    const json live = call(options, "GET", "/api/v1/runs/" + id + "/live");
+    const json& p = live["progress"];
+    ProgressFigures f;
+    f.state = live.value("state", "");
+    f.ratio = p.value("ratio", 0.0);
+    f.simulatedSeconds = p.value("simulated_s", 0.0);
+    if (p.contains("end_s") && p["end_s"].is_number()) f.endSeconds = p["end_s"].get<double>();
+    if (p.contains("requests_total") && p["requests_total"].is_number()) {
+      f.requestsTotal = p["requests_total"].get<double>();
+      f.requestsDone = p.value("requests_done", 0.0);
+    }
+    f.eventsPerSecond = p.value("events_per_s", 0.0);
+    f.wallSeconds = p.value("wall_s", 0.0);
+    return f;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 int watch(const ClientOptions& options, const std::string& id, std::stop_token stop) {
   const bool isSweep = isSweepId(options, id);
   std::string last;
+  std::optional<ProgressReporter> bar;
   while (!stop.stop_requested()) {
     if (isSweep) {
       const json s = call(options, "GET", "/api/v1/sweeps/" + id);
@@ -220,16 +265,23 @@ int watch(const ClientOptions& options, const std::string& id, std::stop_token s
     } else {
       const json r = call(options, "GET", "/api/v1/runs/" + id);
       const std::string state = r.value("state", "");
+      // On a terminal: a progress bar from the run's live view; otherwise a line when it changes.
+      if (!bar && isatty(STDERR_FILENO)) bar.emplace([&options, id]() { return liveFigures(options, id); }, true);
       std::string line = state;
-      if (r.contains("progress"))
-        line += " " + std::to_string(r["progress"].value("events", uint64_t{0})) + " events, simulated " +
-                std::to_string(r["progress"].value("simulated_time_s", 0.0)) + " s";
-      if (line != last) {
+      if (r.contains("progress")) {
+        char ratio[32] = "";
+        if (r["progress"].contains("ratio"))
+          std::snprintf(ratio, sizeof ratio, " %.1f%%,", r["progress"]["ratio"].get<double>() * 100);
+        line += std::string(ratio) + " " + std::to_string(r["progress"].value("events", uint64_t{0})) +
+                " events, simulated " + std::to_string(r["progress"].value("simulated_time_s", 0.0)) + " s";
+      }
+      if (line != last && !bar) {
         if (state == "PENDING" || state == "RUNNING") std::printf("run %s: %s\n", id.c_str(), line.c_str());
         std::fflush(stdout);
       }
       last = line;
       if (state != "PENDING" && state != "RUNNING") {
+        if (bar) bar->stop();
         printRun(r);
         return state == "SUCCEEDED" ? 0 : 1;
       }
@@ -254,21 +306,33 @@ int results(const ClientOptions& options, const std::string& id, std::string out
   if (run.value("state", "") != "SUCCEEDED")
     fail(ErrorKind::InvalidConfig, "run ", id, " is ", run.value("state", ""), ", not SUCCEEDED: no results");
   if (outDir.empty()) outDir = "runs/" + id;
-  std::filesystem::create_directories(outDir);
-  const json files = call(options, "GET", "/api/v1/runs/" + id + "/files");
-  size_t count = 0;
-  for (const auto& f : files["files"]) {
-    const std::string name = f["name"].get<std::string>();
-    http::ClientRequest request;
-    request.target = "/api/v1/runs/" + id + "/files/" + name;
-    const http::ClientResponse response = http::request(serverUrl(options), request);
-    if (response.status != 200) fail(ErrorKind::Disconnected, "downloading ", name, ": HTTP ", response.status);
-    std::ofstream(std::filesystem::path(outDir) / name, std::ios::binary) << response.body;
-    ++count;
-  }
+  const size_t count = downloadFiles(options, id, outDir);
   printRun(run);
   std::printf("  %zu files written to %s/\n", count, outDir.c_str());
   return 0;
+}
+
+std::vector<std::string> downloadSweepRuns(const ClientOptions& options, const std::string& sweepId,
+                                           const std::string& dir) {
+  const json t = call(options, "GET", "/api/v1/sweeps/" + sweepId + "/table");
+  std::vector<std::string> folders;
+  size_t skipped = 0;
+  for (const auto& row : t["rows"]) {
+    if (row.value("state", "") != "SUCCEEDED") {
+      ++skipped;
+      continue;
+    }
+    const std::string id = row["run"].get<std::string>();
+    const std::filesystem::path folder = std::filesystem::path(dir) / id;
+    if (!std::filesystem::exists(folder / "summary.json")) downloadFiles(options, id, folder.string());
+    folders.push_back(folder.string());
+  }
+  if (folders.empty())
+    fail(ErrorKind::InvalidConfig, "sweep ", sweepId, " has no SUCCEEDED point to compare (", skipped, " others)");
+  std::printf("sweep %s: %zu runs in %s/", sweepId.c_str(), folders.size(), dir.c_str());
+  if (skipped) std::printf(" (%zu points not SUCCEEDED left out)", skipped);
+  std::printf("\n");
+  return folders;
 }
 
 int table(const ClientOptions& options, const std::string& sweepId, bool csv) {

@@ -1,6 +1,6 @@
 // The `wafersim` commands that talk to a coordinator service over its HTTP API (docs/service.md):
-// submit, sweep, status, watch, cancel, results, table. Each prints for people and returns the
-// process's exit code; HTTP errors print the service's message.
+// submit, sweep, status, watch, cancel, results, table, and the downloads behind compare --sweep.
+// Each prints for people and returns the process's exit code; HTTP errors print the service's message.
 #pragma once
 
 #include <cstdint>
@@ -44,5 +44,11 @@ int watch(const ClientOptions& options, const std::string& id, std::stop_token s
 int cancel(const ClientOptions& options, const std::string& id);
 int results(const ClientOptions& options, const std::string& id, std::string outDir);
 int table(const ClientOptions& options, const std::string& sweepId, bool csv);
+
+// `wafersim compare --sweep ID`: every SUCCEEDED point's results folder, downloaded into
+// dir/<run id> (a folder already holding summary.json is kept as it is), in the table's order.
+// Throws Error{InvalidConfig} when no point has succeeded.
+std::vector<std::string> downloadSweepRuns(const ClientOptions& options, const std::string& sweepId,
+                                           const std::string& dir);
 
 }  // namespace wafersim::cli

@@ -1,9 +1,10 @@
 // The wafersim command: run a scenario locally, run a study of scenarios, validate a scenario, describe
 // what can be simulated, serve the coordinator service, and talk to one (submit, sweep, status,
-// watch, cancel, results, table). Argument parsing and printing only: the work is the coordinator
-// library's.
+// watch, cancel, results, table), and write HTML reports of results folders (report, compare).
+// Argument parsing and printing only: the work is the coordinator library's.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -22,14 +23,20 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/client.h"
+#include "cli/progress.h"
 #include "coordinator/embedded_service.h"
+#include "coordinator/node_coordinator.h"
 #include "coordinator/partitioner.h"
 #include "coordinator/run.h"
+#include "coordinator/run_report.h"
+#include "coordinator/web_assets.h"
 #include "coordinator/study.h"
 #include "scenario/scenario.h"
 #include "models/model_catalog.h"
 #include "models/preset_catalog.h"
 #include "models/moe/serving_summary.h"
+#include "obs/metrics.h"
+#include "obs/run_observer.h"
 #include "placement/policy.h"
 #include "sim/energy_report.h"
 #include "sim/error.h"
@@ -155,6 +162,70 @@ std::pair<std::string, uint16_t> hostPort(const std::string& text) {
   return {text.substr(0, colon), static_cast<uint16_t>(port)};
 }
 
+// `wafersim run`: the run in this process (or on local nodes), its report on stdout, its progress
+// on stderr (a bar on a terminal, a line every 10 s otherwise), and /metrics while it lasts.
+int runCommand(const std::string& file, const std::vector<std::string>& overrides, const std::string& outDir,
+               const DistributedFlags& flags, const std::string& metricsAddress, bool progress, std::stop_token stop) {
+  RunSpec spec;
+  spec.scenarioText = readScenarioFile(file);
+  spec.source = file;
+  spec.overrides = overrides;
+  spec.outDir = outDir;
+  spec.flags = flags;
+  spec.stop = std::move(stop);
+  spec.runId = makeRunId();
+  // With --nodes the engine figures are the nodes' own (on their /metrics): not repeated here.
+  spec.observer = std::make_shared<obs::RunObserver>(
+      obs::RunObserverOptions{.runId = spec.runId, .exportEngine = flags.nodes == 0});
+  obs::MetricsRegistry metrics("run");
+  std::optional<obs::MetricsServer> server;
+  if (!metricsAddress.empty()) {
+    metrics.add(spec.observer);
+    server.emplace(metricsAddress, metrics);
+    std::printf("metrics: %s/metrics\n", server->url().c_str());
+    std::fflush(stdout);
+  }
+  std::optional<cli::ProgressReporter> reporter;
+  if (progress) {
+    const obs::RunObserver* observer = spec.observer.get();
+    reporter.emplace(
+        [observer]() -> std::optional<cli::ProgressFigures> {
+          const nlohmann::json live = observer->live();
+          const auto& p = live["progress"];
+          cli::ProgressFigures f;
+          f.ratio = p["ratio"].get<double>();
+          f.simulatedSeconds = p["simulated_s"].get<double>();
+          if (p["end_s"].is_number()) f.endSeconds = p["end_s"].get<double>();
+          if (p["requests_total"].is_number()) {
+            f.requestsTotal = p["requests_total"].get<double>();
+            f.requestsDone = p["requests_done"].get<double>();
+          }
+          f.eventsPerSecond = p["events_per_s"].get<double>();
+          f.wallSeconds = p["wall_s"].get<double>();
+          return f;
+        },
+        isatty(STDERR_FILENO) != 0);
+  }
+  spec.log = [&reporter](const std::string& line) {
+    if (reporter) {
+      reporter->print(line);
+    } else {
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+    }
+  };
+  try {
+    executeRun(spec);
+  } catch (...) {
+    spec.observer->ended("FAILED");
+    if (reporter) reporter->stop();
+    throw;
+  }
+  spec.observer->ended("SUCCEEDED");
+  if (reporter) reporter->stop();
+  return 0;
+}
+
 int serveCommand(ServiceOptions options, const std::string& http, uint32_t nodes) {
   std::tie(options.httpHost, options.httpPort) = hostPort(http);
   EmbeddedService service(options, nodes);
@@ -171,6 +242,13 @@ int serveCommand(ServiceOptions options, const std::string& http, uint32_t nodes
   }
   std::printf("wafersim serve: stopping (runs in progress are re-queued for the next start)\n");
   service.stop();
+  return 0;
+}
+
+// `wafersim report` and `wafersim compare`: one self-contained HTML file of results folders.
+int reportCommand(const std::vector<std::string>& dirs, const std::string& outFile, const std::string& webDir) {
+  writeRunReport(dirs, outFile, findWebDist(webDir));
+  std::printf("%s written (%zu run%s): open it in a browser\n", outFile.c_str(), dirs.size(), dirs.size() == 1 ? "" : "s");
   return 0;
 }
 
@@ -198,6 +276,12 @@ int main(int argc, char** argv) {
   run->add_flag("--no-launch", noLaunch, "with --nodes: wait for nodes started elsewhere (srun, kubectl) to connect");
   run->add_option("--heartbeat-timeout-ms", flags.heartbeatTimeoutMs, "fail the run when a node is silent this long")
       ->check(CLI::Range(100u, 600000u));
+  std::string metricsAddress;
+  run->add_option("--metrics", metricsAddress,
+                  "serve Prometheus metrics at HOST:PORT/metrics while the run lasts (port 0: any; docs/metrics.md)");
+  bool noProgress = false;
+  run->add_flag("--no-progress", noProgress,
+                "no progress on stderr (default: a bar on a terminal, a line every 10 s otherwise)");
   std::string studyDir;
   study::StudyOptions studyOptions;
   auto* studyCmd = app.add_subcommand(
@@ -230,6 +314,8 @@ int main(int argc, char** argv) {
   serve->add_option("--nodes", serveNodes, "local wafersim-node processes")->check(CLI::Range(0u, 1024u))->capture_default_str();
   serve->add_option("--max-retries", serviceOptions.maxRetries, "re-queues of a run lost with its node")
       ->capture_default_str();
+  serve->add_option("--web-dir", serviceOptions.webDir,
+                    "the built live page served at / (default $WAFERSIM_WEB_DIR, the build's web/dist, or ../share/wafersim/web)");
 
   // Clients of a service.
   cli::ClientOptions client;
@@ -280,16 +366,29 @@ int main(int argc, char** argv) {
   tableCmd->add_flag("--csv", csv, "every column, as CSV");
   addServer(tableCmd);
 
+  // Reports of results folders (coordinator/run_report.h).
+  std::vector<std::string> reportDirs;
+  std::string reportOut, webDir, compareSweep, sweepRunsDir;
+  auto* reportCmd = app.add_subcommand("report", "Write a run's results folder as one self-contained HTML report");
+  reportCmd->add_option("dir", reportDirs, "results folder")->required()->expected(1);
+  reportCmd->add_option("-o,--out", reportOut, "the HTML file (default DIR/report.html)");
+  reportCmd->add_option("--web-dir", webDir, "the built web assets (default $WAFERSIM_WEB_DIR, the build's web/dist)");
+  auto* compareCmd = app.add_subcommand("compare", "Compare results folders (or a sweep's runs) in one HTML report");
+  compareCmd->add_option("dirs", reportDirs, "results folders");
+  compareCmd->add_option("--sweep", compareSweep, "compare the SUCCEEDED points of this sweep, fetched from --server");
+  compareCmd->add_option("--runs-dir", sweepRunsDir, "with --sweep: where its runs' folders go (default runs/SWEEP)");
+  compareCmd->add_option("--server,--service", client.server,
+                         "with --sweep: the service's URL (default $WAFERSIM_SERVER or http://127.0.0.1:8080)");
+  compareCmd->add_option("-o,--out", reportOut, "the HTML file (default compare.html; runs/SWEEP/compare.html with --sweep)");
+  compareCmd->add_option("--web-dir", webDir, "the built web assets (default $WAFERSIM_WEB_DIR, the build's web/dist)");
+
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error to report, not a death
   watchSignals();
   const std::stop_token stop = interrupt.get_token();
   try {
     flags.launch = !noLaunch;
-    if (run->parsed()) {
-      runScenario(file, overrides, outDir, flags, stop);
-      return 0;
-    }
+    if (run->parsed()) return runCommand(file, overrides, outDir, flags, metricsAddress, !noProgress, stop);
     if (studyCmd->parsed()) {
       study::runStudy(studyDir, studyOptions);
       return 0;
@@ -304,6 +403,18 @@ int main(int argc, char** argv) {
     if (cancelCmd->parsed()) return cli::cancel(client, id);
     if (resultsCmd->parsed()) return cli::results(client, id, outDir);
     if (tableCmd->parsed()) return cli::table(client, id, csv);
+    if (reportCmd->parsed())
+      return reportCommand(reportDirs, reportOut.empty() ? reportDirs[0] + "/report.html" : reportOut, webDir);
+    if (compareCmd->parsed()) {
+      if (!compareSweep.empty()) {
+        WAFERSIM_REQUIRE(reportDirs.empty(), "compare: give folders or --sweep, not both");
+        const std::string dir = sweepRunsDir.empty() ? "runs/" + compareSweep : sweepRunsDir;
+        reportDirs = cli::downloadSweepRuns(client, compareSweep, dir);
+        if (reportOut.empty()) reportOut = dir + "/compare.html";
+      }
+      WAFERSIM_REQUIRE(!reportDirs.empty(), "compare: give results folders, or --sweep ID");
+      return reportCommand(reportDirs, reportOut.empty() ? "compare.html" : reportOut, webDir);
+    }
   } catch (const Error& e) {
     std::fprintf(stderr, "wafersim: %s: %s\n", toString(e.kind()), e.what());
     if (caughtSignal.load()) return 128 + caughtSignal.load();

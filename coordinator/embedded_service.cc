@@ -32,7 +32,7 @@ EmbeddedService::EmbeddedService(ServiceOptions options, uint32_t nodes) : impl_
   impl_->logDir = (std::filesystem::path(options.dataDir) / "nodes").string();
   impl_->service = std::make_unique<CoordinatorService>(options);
   impl_->launcher = std::make_unique<LocalLauncher>(findNodeBinary());
-  impl_->launcher->start(LaunchSpec{nodes, impl_->service->controlEndpoint(), true, "local-", impl_->logDir});
+  impl_->launcher->start(LaunchSpec{nodes, impl_->service->controlEndpoint(), true, "local-", impl_->logDir, "127.0.0.1"});
   impl_->service->start();
   impl_->supervisor = std::thread([this] {
     while (!impl_->stopping.load()) {
@@ -43,7 +43,7 @@ EmbeddedService::EmbeddedService(ServiceOptions options, uint32_t nodes) : impl_
           std::fprintf(stderr, "wafersim serve: node %s ended (%s); starting a replacement\n", name.c_str(), how.c_str());
           impl_->service->pool().nodeLost(name, "node " + name + " (" + how + ")");
           try {
-            impl_->launcher->start(LaunchSpec{1, impl_->service->controlEndpoint(), true, "local-", impl_->logDir});
+            impl_->launcher->start(LaunchSpec{1, impl_->service->controlEndpoint(), true, "local-", impl_->logDir, "127.0.0.1"});
           } catch (const std::exception& e) {
             std::fprintf(stderr, "wafersim serve: cannot start a replacement node: %s\n", e.what());
           }

@@ -666,6 +666,16 @@ bool JobStore::cancelSweep(const std::string& sweepId) {
   return changed == 1;
 }
 
+std::pair<int64_t, int64_t> JobStore::countSweeps() const {
+  std::lock_guard lock(impl_->db.mutex);
+  Statement s(impl_->db,
+              "SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM runs WHERE runs.sweep_id = sweeps.id"
+              " AND runs.state IN ('PENDING', 'RUNNING'))), 0) FROM sweeps");
+  WAFERSIM_ASSERT(s.step());
+  const int64_t total = s.integer(0), active = s.integer(1);
+  return {active, total - active};
+}
+
 int64_t JobStore::countRuns() const {
   std::lock_guard lock(impl_->db.mutex);
   Statement s(impl_->db, "SELECT COUNT(*) FROM runs");

@@ -130,6 +130,8 @@ class JobStore {
 
   bool cancelSweep(const std::string& sweepId);  // sets cancelled; false if no such sweep
   int64_t countRuns() const;
+  // Sweeps with a point not ended (active), and the others (done).
+  std::pair<int64_t, int64_t> countSweeps() const;
 
  private:
   struct Impl;

@@ -16,6 +16,7 @@ struct LaunchSpec {
   bool pool = false;          // pool nodes (named "<name prefix><k>") or one-shot nodes ranked 0..count-1
   std::string namePrefix = "local-";  // pool nodes' names
   std::string logDir;         // "": nodes inherit this process's stdout and stderr; else LOGDIR/<name>.log
+  std::string metricsHost;    // nodes serve /metrics on this host at any free port ("": no metrics)
 };
 
 class Launcher {

@@ -56,6 +56,7 @@ void LocalLauncher::start(const LaunchSpec& spec) {
     child.argv = {binary_, "--coordinator", spec.coordinator};
     if (spec.pool) child.argv.insert(child.argv.end(), {"--pool", "--name", name});
     else child.argv.insert(child.argv.end(), {"--node", std::to_string(k)});
+    if (!spec.metricsHost.empty()) child.argv.insert(child.argv.end(), {"--metrics", spec.metricsHost + ":0"});
     child.processGroup = group_;  // 0 for the first node: it leads a new group
     int log = -1;
     if (!spec.logDir.empty()) {

@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-body-bytes", options.maxBodyBytes, "larger request bodies are refused (413)")->capture_default_str();
   app.add_option("--heartbeat-timeout-ms", options.heartbeatTimeoutMs, "node silence that counts as lost")
       ->capture_default_str();
+  // No envname: findWebDist() reads WAFERSIM_WEB_DIR itself.
+  app.add_option("--web-dir", options.webDir,
+                 "the built live page served at / (default $WAFERSIM_WEB_DIR, the build's web/dist, or ../share/wafersim/web)");
   CLI11_PARSE(app, argc, argv);
   const auto colon = http.rfind(':');
   if (colon == std::string::npos) {

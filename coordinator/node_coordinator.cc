@@ -47,6 +47,7 @@ RunReport NodeCoordinator::run(const NodeRunOptions& options) {
   run.map = options.map;
   run.run = options.run;
   run.watchdog = options.watchdog;
+  run.onHeartbeat = options.onHeartbeat;
   return pool_->run(run);
 }
 

@@ -30,6 +30,7 @@ struct NodeRunOptions {
   // Called about every 50 ms while the run lasts (registration included): a reason to stop (a
   // local node process died) or nothing.
   std::function<std::optional<std::string>(const std::vector<bool>& finished)> watchdog;
+  std::function<void(uint32_t partition, const proto::HeartbeatMessage& beat)> onHeartbeat;  // PoolRun's
 };
 
 class NodeCoordinator {

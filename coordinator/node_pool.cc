@@ -322,6 +322,7 @@ struct NodePool::Impl {
             if (auto beat = proto::tryRead<proto::HeartbeatMessage>(*decoded, rc)) {
               sit->second->events[node.partition] = beat->events;
               sit->second->simulatedPs[node.partition] = beat->simulatedTimePs;
+              if (sit->second->request.onHeartbeat) sit->second->request.onHeartbeat(node.partition, *beat);
               changed.notify_all();
             }
         continue;
@@ -485,7 +486,8 @@ std::vector<PoolNode> NodePool::nodes() const {
   for (const auto& [name, n] : impl_->nodes)
     out.push_back({name, n.hello.hostname, n.hello.pid, n.hello.node, n.hello.cores, n.hello.memoryBytes, n.hello.pool,
                    n.hello.dataEndpoint, n.runId, n.partition,
-                   std::chrono::duration<double>(now - n.lastHeard).count(), n.registeredNs, n.runsServed});
+                   std::chrono::duration<double>(now - n.lastHeard).count(), n.registeredNs, n.runsServed,
+                   n.hello.metricsUrl});
   return out;
 }
 

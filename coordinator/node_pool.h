@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/messages.h"
 #include "sim/partition_map.h"
 #include "sim/simulation.h"
 
@@ -61,6 +62,7 @@ struct PoolNode {
   double silentSeconds = 0;
   int64_t registeredNs = 0;  // system clock
   uint64_t runsServed = 0;
+  std::string metricsUrl;  // where the node serves /metrics, or ""
 };
 
 struct PoolRun {
@@ -74,6 +76,9 @@ struct PoolRun {
   // local node process died, the wall-clock limit passed) or nothing. `finished[k]`: partition k
   // has sent its results.
   std::function<std::optional<std::string>(const std::vector<bool>& finished)> watchdog;
+  // Called on the pool's thread for each heartbeat of one of the run's nodes (its partition's
+  // progress and model samples, for an observer); quick, must not throw. May be empty.
+  std::function<void(uint32_t partition, const proto::HeartbeatMessage& beat)> onHeartbeat;
 };
 
 class NodePool {

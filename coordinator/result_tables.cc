@@ -7,12 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/hardware/units.h"
+#include "obs/wafer_layout.h"
 
 namespace wafersim {
 namespace {
 
-bool isDie(const std::string& type) { return type == "hw.Die" || type == "moe.Die" || type == "hw.Endpoint"; }
 
 }  // namespace
 
@@ -92,7 +91,7 @@ std::string writeResultTables(const std::string& dir, const Results& results, co
 
   std::set<std::string> columns;
   for (const ComponentRecord& c : results.components())
-    if (isDie(c.type))
+    if (obs::isDieType(c.type))
       for (const auto& [name, v] : c.counters) columns.insert(name);
   if (!columns.empty()) {
     std::ofstream out(dir + "/dies.csv");
@@ -100,7 +99,7 @@ std::string writeResultTables(const std::string& dir, const Results& results, co
     for (const auto& col : columns) out << "," << col;
     out << "\n";
     for (const ComponentRecord& c : results.components()) {
-      if (!isDie(c.type)) continue;
+      if (!obs::isDieType(c.type)) continue;
       out << csvField(c.name) << "," << c.type;
       for (const auto& col : columns) {
         auto v = c.counters.find(col);
@@ -111,8 +110,9 @@ std::string writeResultTables(const std::string& dir, const Results& results, co
     written += " dies.csv";
   }
 
-  // Router ports: the peer from the graph's links, the bandwidth from the router's parameters.
+  // Router ports: the peer and the bandwidth from the layout (obs/wafer_layout.h).
   const double seconds = static_cast<double>(results.simulatedTime().ps()) * 1e-12;
+  const obs::WaferLayout layout = obs::WaferLayout::of(graph);
   bool any = false;
   std::ofstream links;
   for (const ComponentRecord& c : results.components()) {
@@ -120,22 +120,15 @@ std::string writeResultTables(const std::string& dir, const Results& results, co
     for (const auto& [name, bytes] : c.counters) {
       if (!name.starts_with("bytes_p")) continue;
       const std::string port = name.substr(6);  // "pK"
-      std::string peer = "?";
-      for (const LinkSpec& l : graph.links()) {
-        if (l.a == c.id && l.portA == port) peer = graph.component(l.b).name;
-        if (l.b == c.id && l.portB == port) peer = graph.component(l.a).name;
-      }
-      const Params& params = graph.component(c.id).params;
-      const std::string bw = params.has("bandwidth_" + port) ? params.text("bandwidth_" + port)
-                             : params.has("bandwidth")        ? params.text("bandwidth")
-                                                              : "";
-      const uint64_t rate = bw.empty() ? 0 : hw::parseBandwidth(bw).bytesPerSecond;
+      const obs::LinkSite* link = layout.link(c.id, static_cast<uint32_t>(std::stoul(port.substr(1))));
+      const uint64_t rate = link ? link->bandwidthBytesPerSecond : 0;
       if (!any) {
         links.open(dir + "/links.csv");
         links << "from,port,to,bytes,bandwidth_bytes_per_s,utilization\n";
         any = true;
       }
-      links << csvField(c.name) << "," << port << "," << csvField(peer) << "," << bytes << "," << rate << ","
+      links << csvField(c.name) << "," << port << "," << csvField(link ? link->to : "?") << "," << bytes << ","
+            << rate << ","
             << (rate && seconds > 0 ? static_cast<double>(bytes) / (static_cast<double>(rate) * seconds) : 0.0)
             << "\n";
     }

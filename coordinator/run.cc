@@ -36,6 +36,14 @@ Scenario parseSpec(const RunSpec& spec) {
   return s;
 }
 
+// The nodes' heartbeats feed the run's observer: progress per partition, model samples.
+std::function<void(uint32_t, const proto::HeartbeatMessage&)> forwardHeartbeat(obs::RunObserver* observer) {
+  if (!observer) return {};
+  return [observer](uint32_t partition, const proto::HeartbeatMessage& beat) {
+    observer->absorbHeartbeat(partition, beat.events, beat.simulatedTimePs, beat.samples);
+  };
+}
+
 // Runs on node processes started here (a one-shot pool of their own), or waits for nodes started
 // elsewhere (flags.launch false).
 RunReport runOnLocalNodes(const RunSpec& spec, const std::string& runId, const std::vector<std::string>& overrides,
@@ -58,6 +66,7 @@ RunReport runOnLocalNodes(const RunSpec& spec, const std::string& runId, const s
   options.map = map;
   options.run = run;
   options.heartbeatTimeoutMs = flags.heartbeatTimeoutMs;
+  options.onHeartbeat = forwardHeartbeat(spec.observer.get());
   options.watchdog = [&](const std::vector<bool>& finished) -> std::optional<std::string> {
     if (launcher) return launcher->checkChildren(finished);
     return std::nullopt;
@@ -65,6 +74,14 @@ RunReport runOnLocalNodes(const RunSpec& spec, const std::string& runId, const s
   RunReport report = coordinator.run(options);
   if (launcher) launcher->waitAll(5000);
   return report;
+}
+
+// The requests a serving workload will send (params workload.count), 0 when it does not say.
+uint64_t requestsInWorkload(const Scenario& s, const ModelCatalog& catalog) {
+  const Params resolved = resolveParams(s.modelParams, catalog.get(s.model).params, s.source + ": params");
+  if (!resolved.has("workload.count")) return 0;
+  const int64_t n = resolved.integer("workload.count");
+  return n > 0 ? static_cast<uint64_t>(n) : 0;
 }
 
 }  // namespace
@@ -136,6 +153,15 @@ RunOutcome executeRun(const RunSpec& spec) {
   RunOptions run = s.run;
   run.stop = spec.stop;
   run.progress = spec.progress;
+  if (spec.observer) {
+    spec.observer->attach(graph, s.partitions, s.run.end, requestsInWorkload(s, catalog), s.metricsMaxSeries);
+    run.progress = &spec.observer->progress();
+    run.observer = spec.observer.get();
+  }
+  if (onNodes) {  // what nodes run, they observe themselves (their heartbeats bring it here)
+    run.progress = nullptr;
+    run.observer = nullptr;
+  }
   RunReport r;
   if (onNodes) {
     // Nodes read the same files by absolute path (on a cluster: the service's shared data folder),
@@ -164,6 +190,7 @@ RunOutcome executeRun(const RunSpec& spec) {
       poolRun.overrides = nodeOverrides;
       poolRun.map = map;
       poolRun.run = run;
+      poolRun.onHeartbeat = forwardHeartbeat(spec.observer.get());
       r = spec.pool->run(poolRun);
     } else {
       r = runOnLocalNodes(spec, outcome.runId, nodeOverrides, map, run);

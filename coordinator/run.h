@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stop_token>
 #include <string>
 #include <utility>
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "coordinator/node_pool.h"
+#include "obs/run_observer.h"
 #include "models/model_catalog.h"
 #include "scenario/scenario.h"
 #include "sim/partition.h"
@@ -49,6 +51,9 @@ struct RunSpec {
   std::string placementEndpoint;
   std::stop_token stop;                // cancels: the run throws Error "run cancelled" within a window
   RunProgress* progress = nullptr;     // in-process runs report here (pool runs: NodePool::progress)
+  // When set: watches the run (obs/run_observer.h: /metrics, the live view); its progress is used
+  // instead of `progress`. The caller registers it with its metrics and says how the run ended.
+  std::shared_ptr<obs::RunObserver> observer;
   std::function<void(const std::string& line)> log;  // the report, line by line; may be empty
 };
 

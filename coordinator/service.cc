@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,13 +17,19 @@
 #include <stop_token>
 #include <thread>
 
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+
 #include "coordinator/content_hash.h"
-#include "coordinator/http_server.h"
+#include "obs/http_server.h"
+#include "obs/metrics.h"
+#include "obs/run_observer.h"
 #include "coordinator/job_store.h"
 #include "coordinator/node_coordinator.h"
 #include "coordinator/run.h"
 #include "coordinator/service_api.h"
 #include "coordinator/sweep.h"
+#include "coordinator/web_assets.h"
 #include "sim/error.h"
 #include "sim/wall_timer.h"
 
@@ -77,6 +84,27 @@ struct CoordinatorService::Impl {
 
   std::map<std::string, Active> active;
   uint64_t attempts = 0;
+
+  // Metrics (docs/metrics.md): this process's registry, the API's request counter and latency
+  // histogram, and the runs' observers (the running ones and the last kKeptObservers ended).
+  obs::MetricsRegistry metrics{"coordinator"};
+  prometheus::Family<prometheus::Counter>& httpRequests =
+      prometheus::BuildCounter()
+          .Name("wafersim_http_requests_total")
+          .Help("API requests by route, method and status.")
+          .Register(metrics.registry());
+  prometheus::Family<prometheus::Histogram>& httpLatency =
+      prometheus::BuildHistogram()
+          .Name("wafersim_http_request_duration_seconds")
+          .Help("API request latency by route, method and status (long polls wait up to their timeout).")
+          .Register(metrics.registry());
+  std::shared_ptr<prometheus::Collectable> serviceMetrics;
+  std::atomic<uint64_t> cacheHits{0};
+  static constexpr size_t kKeptObservers = 32;
+  std::mutex observersMutex;  // guards observers, endedObservers, runsEnded
+  std::map<std::string, std::shared_ptr<obs::RunObserver>> observers;
+  std::deque<std::string> endedObservers;  // oldest first
+  std::map<std::string, uint64_t> runsEnded;  // state -> runs ended since start
   // Threads of earlier attempts of a run started again before they were joined: joined by the
   // scheduler outside the lock (they may still be on their way to retire()).
   std::vector<std::thread> finishing;
@@ -90,6 +118,8 @@ struct CoordinatorService::Impl {
         pool(options.control, PoolOptions{250, options.heartbeatTimeoutMs, 300000, [this] { nudge(); }}) {
     fs::create_directories(data / "runs");
     fs::create_directories(data / "files");
+    serviceMetrics = obs::makeCollectable([this] { return collectService(); });
+    metrics.add(serviceMetrics);
     buildIdentity();  // hashes this executable (tens of MB) now, not in the first request
     const auto requeued =
         store.requeueAllRunning("COORDINATOR_RESTART", "the coordinator restarted while the run was in progress");
@@ -151,6 +181,7 @@ struct CoordinatorService::Impl {
     if (!r.useCache || r.identity.empty()) return false;
     auto hit = store.succeededWithIdentity(r.identity);
     if (!hit) return false;
+    cacheHits.fetch_add(1, std::memory_order_relaxed);
     r.state = RunState::Succeeded;
     r.reason = "CACHED";
     r.message = "answered from run " + hit->id + " (same scenario, files and build)";
@@ -270,6 +301,7 @@ struct CoordinatorService::Impl {
         j["progress"] = {{"simulated_time_s", static_cast<double>(p->simulatedPs) * 1e-12},
                          {"events", p->events},
                          {"events_per_s", wall > 0 ? static_cast<double>(p->events) / wall : 0.0}};
+        if (auto observer = observerOf(r.id)) j["progress"]["ratio"] = observer->progressRatio();
       }
     }
     return j;
@@ -430,9 +462,19 @@ struct CoordinatorService::Impl {
     };
     log("attempt " + std::to_string(record.attempts + 1) + " on " + std::to_string(nodes.size()) + " node(s)");
     RunRecord ended = record;
+    auto observer = std::make_shared<obs::RunObserver>(
+        obs::RunObserverOptions{.runId = record.id, .node = "pool", .sweep = record.sweepId, .exportEngine = false});
+    {
+      std::lock_guard<std::mutex> lock(observersMutex);
+      if (auto old = observers.find(record.id); old != observers.end()) metrics.remove(old->second.get());
+      std::erase(endedObservers, record.id);
+      observers[record.id] = observer;
+    }
+    metrics.add(observer);
     try {
       RunSpec spec;
       spec.runId = record.id;
+      spec.observer = observer;
       spec.scenarioText = record.request.value("scenario", "");
       spec.source = "scenario.yaml";
       spec.baseDir = (data / "files").string();
@@ -462,6 +504,7 @@ struct CoordinatorService::Impl {
       if (stopReason == "COORDINATOR_RESTART") {
         pool.unreserve(record.id);
         store.requeue(record.id, "COORDINATOR_RESTART", "the coordinator stopped while the run was in progress");
+        observerEnded(record.id, "PENDING");
         retire(record.id, attempt);
         return;
       }
@@ -479,6 +522,7 @@ struct CoordinatorService::Impl {
           pool.unreserve(record.id);
           store.requeue(record.id, "NODE_LOST", e.what());
           log("re-queued: " + std::string(e.what()));
+          observerEnded(record.id, "PENDING");
           retire(record.id, attempt);
           return;
         }
@@ -497,7 +541,73 @@ struct CoordinatorService::Impl {
     ended.finishedNs = systemClockNs();
     pool.unreserve(record.id);
     store.finish(ended);
+    observerEnded(record.id, toString(ended.state));
     retire(record.id, attempt);
+  }
+
+  // The run's observer stays for its live view and last metrics until kKeptObservers newer runs
+  // have ended (bounded label cardinality).
+  void observerEnded(const std::string& id, const std::string& state) {
+    std::lock_guard<std::mutex> lock(observersMutex);
+    auto it = observers.find(id);
+    if (it == observers.end()) return;
+    it->second->ended(state);
+    if (state != "PENDING") ++runsEnded[state];
+    std::erase(endedObservers, id);
+    endedObservers.push_back(id);
+    while (endedObservers.size() > kKeptObservers) {
+      if (auto old = observers.find(endedObservers.front()); old != observers.end()) {
+        metrics.remove(old->second.get());
+        observers.erase(old);
+      }
+      endedObservers.pop_front();
+    }
+  }
+
+  std::shared_ptr<obs::RunObserver> observerOf(const std::string& id) {
+    std::lock_guard<std::mutex> lock(observersMutex);
+    auto it = observers.find(id);
+    return it == observers.end() ? nullptr : it->second;
+  }
+
+  std::vector<prometheus::MetricFamily> collectService() {
+    obs::FamilySet out;
+    int64_t pending = 0;
+    std::map<RunState, int64_t> byState;
+    for (const auto& [state, n] : store.countByState()) byState[state] = n;
+    for (RunState state : {RunState::Pending, RunState::Running, RunState::Succeeded, RunState::Failed,
+                           RunState::Cancelled, RunState::TimedOut})
+      out.gauge("wafersim_service_runs", "Runs in the job store by state.", {{"state", toString(state)}},
+                static_cast<double>(byState[state]));
+    pending = byState[RunState::Pending];
+    out.gauge("wafersim_service_queue_length", "Runs waiting for nodes (PENDING).", {}, static_cast<double>(pending));
+    const auto [activeSweeps, doneSweeps] = store.countSweeps();
+    out.gauge("wafersim_service_sweeps", "Sweeps: active (a point not ended) or done.", {{"state", "active"}},
+              static_cast<double>(activeSweeps));
+    out.gauge("wafersim_service_sweeps", "Sweeps: active (a point not ended) or done.", {{"state", "done"}},
+              static_cast<double>(doneSweeps));
+    out.counter("wafersim_service_cache_hits_total", "Submissions answered from the result cache.", {},
+                static_cast<double>(cacheHits.load(std::memory_order_relaxed)));
+    {
+      std::lock_guard<std::mutex> lock(observersMutex);
+      for (RunState state : {RunState::Succeeded, RunState::Failed, RunState::Cancelled, RunState::TimedOut})
+        out.counter("wafersim_service_runs_ended_total", "Runs that ended since this process started, by state.",
+                    {{"state", toString(state)}}, static_cast<double>(runsEnded[toString(state)]));
+    }
+    const size_t nodes = pool.size(), idle = pool.idle();
+    out.gauge("wafersim_service_nodes_registered", "Pool nodes registered.", {}, static_cast<double>(nodes));
+    out.gauge("wafersim_service_nodes_busy", "Pool nodes running a partition of a run.", {},
+              static_cast<double>(nodes - std::min(nodes, idle)));
+    return out.take();
+  }
+
+  void countRequest(const http::Request& req, int status, double seconds) {
+    const std::map<std::string, std::string> labels = {
+        {"route", req.route.empty() ? "unmatched" : req.route}, {"method", req.method}, {"status", std::to_string(status)}};
+    httpRequests.Add(labels).Increment();
+    static const prometheus::Histogram::BucketBoundaries kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                                      0.1,    0.25,  0.5,    1,     2.5,  5,    10, 60};
+    httpLatency.Add(labels, kBuckets).Observe(seconds);
   }
 
   void retire(const std::string& id, uint64_t attempt) {
@@ -675,11 +785,33 @@ http::Router CoordinatorService::Impl::routes() {
     store.countRuns();  // the store answers
     return http::Response::json(200, {{"status", "ready"}, {"nodes", pool.size()}, {"idle_nodes", pool.idle()}});
   });
-  add("GET", "/metrics", [this](const http::Request&) {
-    return http::Response::text(200, api::basicMetrics(store.countByState(), pool.size(), pool.idle()),
-                                "text/plain; version=0.0.4; charset=utf-8");
+  obs::addMetricsRoute(router, metrics);
+  add("GET", "/api/v1/runs/{id}/live", [this](const http::Request& req) {
+    const RunRecord r = requireRun(req.param("id"));
+    json j;
+    if (auto observer = observerOf(r.id)) {
+      j = observer->live();
+    } else {  // not watched by this process (it ended before it started, or long ago)
+      const bool done = r.state == RunState::Succeeded;
+      j = {{"progress", {{"ratio", done ? 1.0 : 0.0}}}, {"series", json::array()}, {"wafer", nullptr}};
+    }
+    j["id"] = r.id;
+    j["state"] = toString(r.state);
+    return http::Response::json(200, j);
+  });
+  // Prometheus HTTP service discovery (http_sd_configs): the pool nodes that serve /metrics.
+  add("GET", "/api/v1/prometheus/targets", [this](const http::Request&) {
+    json groups = json::array();
+    for (const auto& n : pool.nodes()) {
+      if (n.metricsUrl.empty()) continue;
+      std::string target = n.metricsUrl;
+      if (target.rfind("http://", 0) == 0) target = target.substr(7);
+      groups.push_back({{"targets", {target}}, {"labels", {{"node", n.name}, {"wafersim_process", "node"}}}});
+    }
+    return http::Response::json(200, groups);
   });
   add("GET", "/api/v1/openapi.json", [](const http::Request&) { return http::Response::json(200, api::openApi()); });
+  addWebRoutes(router, findWebDist(options.webDir));  // the live page: / and /static/{name}
   return router;
 }
 
@@ -689,6 +821,9 @@ CoordinatorService::CoordinatorService(ServiceOptions options) : impl_(std::make
   http.port = impl_->options.httpPort;
   http.maxBodyBytes = impl_->options.maxBodyBytes;
   http.threads = impl_->options.httpThreads;
+  http.onRequest = [impl = impl_.get()](const http::Request& req, int status, double seconds) {
+    impl->countRequest(req, status, seconds);
+  };
   http::Router router = impl_->routes();
   impl_->routeList = router.routes();
   impl_->server = std::make_unique<http::Server>(http, std::move(router));

@@ -43,6 +43,7 @@ struct ServiceOptions {
   uint32_t maxNodesPerRun = 256;
   size_t maxSweepPoints = 10000;
   uint32_t heartbeatTimeoutMs = 3000;
+  std::string webDir;                  // the built live page ("": found as web_assets.h says)
 };
 
 class CoordinatorService {

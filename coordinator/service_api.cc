@@ -114,7 +114,7 @@ json operation(const std::string& summary, const std::vector<int>& statuses, boo
   json op{{"summary", summary}, {"responses", json::object()}};
   for (int s : statuses) {
     const std::string description = s < 300 ? "success" : s == 404 ? "no such resource" : s == 409 ? "conflict"
-                                    : s == 413 ? "body too large" : "bad request";
+                                    : s == 413 ? "body too large" : s == 503 ? "unavailable" : "bad request";
     op["responses"][std::to_string(s)] = {{"description", description}};
   }
   if (body)
@@ -321,21 +321,6 @@ std::string contentTypeOf(const std::string& name) {
   return "application/octet-stream";
 }
 
-std::string basicMetrics(const std::vector<std::pair<RunState, int64_t>>& runsByState, size_t nodes, size_t idleNodes) {
-  std::ostringstream out;
-  out << "# HELP wafersim_runs Runs in the job store by state.\n# TYPE wafersim_runs gauge\n";
-  for (const auto& [state, n] : runsByState) out << "wafersim_runs{state=\"" << toString(state) << "\"} " << n << "\n";
-  out << "# HELP wafersim_nodes_registered Nodes registered with the coordinator.\n"
-         "# TYPE wafersim_nodes_registered gauge\nwafersim_nodes_registered "
-      << nodes << "\n";
-  out << "# HELP wafersim_nodes_busy Nodes running a partition of a run.\n# TYPE wafersim_nodes_busy gauge\n"
-         "wafersim_nodes_busy "
-      << (nodes - std::min(nodes, idleNodes)) << "\n";
-  out << "# HELP wafersim_build_info The wafersim build.\n# TYPE wafersim_build_info gauge\n"
-         "wafersim_build_info{version=\"0.1.0\"} 1\n";
-  return out.str();
-}
-
 json openApi() {
   json paths = json::object();
   paths["/api/v1/runs"]["post"] = operation(
@@ -366,7 +351,16 @@ json openApi() {
   paths["/api/v1/openapi.json"]["get"] = operation("This document.", {200});
   paths["/healthz"]["get"] = operation("Liveness.", {200});
   paths["/readyz"]["get"] = operation("Readiness: the job store answers and the control socket is bound.", {200});
-  paths["/metrics"]["get"] = operation("Prometheus metrics.", {200});
+  paths["/metrics"]["get"] = operation("Prometheus metrics (docs/metrics.md).", {200});
+  paths["/api/v1/runs/{id}/live"]["get"] = operation(
+      "A run's live view: progress, one point per epoch of simulated time (throughput, latency, KV occupancy) and "
+      "the wafer (die busy, link utilization) over the last epoch (docs/metrics.md).",
+      {200, 404}, false, {"id"});
+  paths["/api/v1/prometheus/targets"]["get"] =
+      operation("Prometheus HTTP service discovery: the pool nodes that serve /metrics.", {200});
+  paths["/"]["get"] = operation("The live page (HTML); 503 when it was not built (web/).", {200, 503});
+  paths["/static/{name}"]["get"] =
+      operation("The live page's scripts and styles, by plain file name.", {200, 404, 503}, false, {"name"});
   return {{"openapi", "3.0.3"},
           {"info",
            {{"title", "wafersim coordinator API"},

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coordinator/http_server.h"
+#include "obs/http_server.h"
 #include "coordinator/job_store.h"
 
 namespace wafersim::api {
@@ -68,8 +68,6 @@ nlohmann::json toJson(const Table& table, const std::string& sweepId);
 bool plainFileName(const std::string& name);
 std::string contentTypeOf(const std::string& name);  // by extension
 
-// The service's own gauges in Prometheus text format (the observability issue adds the rest).
-std::string basicMetrics(const std::vector<std::pair<RunState, int64_t>>& runsByState, size_t nodes, size_t idleNodes);
 
 // The OpenAPI 3 document of every route (the test checks it against the router's).
 nlohmann::json openApi();

@@ -1,11 +1,15 @@
 // wafersim-node: a worker process. Started by `wafersim run --nodes N` on this machine (one-shot,
 // with a rank), by `wafersim serve` or a cluster launcher for the coordinator's node pool (--pool),
 // or by srun / a Kubernetes indexed job with the rank taken from the environment.
+#include <unistd.h>
+
 #include <cstdio>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
 #include "nodes/node_runtime.h"
+#include "obs/metrics.h"
 #include "sim/error.h"
 
 int main(int argc, char** argv) {
@@ -27,6 +31,10 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-timeout-ms", options.heartbeatTimeoutMs,
                  "coordinator silence that counts as lost, once it has answered")
       ->check(CLI::Range(100, 600000));
+  std::string metricsAddress;
+  app.add_option("--metrics", metricsAddress,
+                 "serve Prometheus metrics at HOST:PORT/metrics (port 0: any free one; docs/metrics.md)")
+      ->envname("WAFERSIM_METRICS");
   CLI11_PARSE(app, argc, argv);
   if (options.rank < 0 && !options.pool) options.rank = wafersim::rankFromEnvironment();
   if (options.rank < 0 && !options.pool) {
@@ -36,6 +44,20 @@ int main(int argc, char** argv) {
     return wafersim::kNodeBadConfig;
   }
   try {
+    wafersim::obs::MetricsRegistry metrics("node");
+    std::optional<wafersim::obs::MetricsServer> server;
+    if (!metricsAddress.empty()) {
+      server.emplace(metricsAddress, metrics);
+      options.metrics = &metrics;
+      // What the coordinator lists for Prometheus: a wildcard address names no host to reach.
+      options.metricsUrl = server->url();
+      if (options.metricsUrl.find("//0.0.0.0:") != std::string::npos) {
+        char host[256] = {};
+        gethostname(host, sizeof host - 1);
+        options.metricsUrl = "http://" + std::string(host) + ":" + std::to_string(server->port());
+      }
+      std::fprintf(stderr, "wafersim-node: metrics at %s/metrics\n", server->url().c_str());
+    }
     return wafersim::runNode(options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "wafersim-node %s: %s\n", options.name.c_str(), e.what());

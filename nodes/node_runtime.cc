@@ -17,6 +17,8 @@
 #include "scenario/scenario.h"
 #include "models/model_catalog.h"
 #include "nodes/zmq_transport.h"
+#include "obs/metrics.h"
+#include "obs/run_observer.h"
 #include "placement/placement_client.h"
 #include "protocol/codec.h"
 #include "sim/error.h"
@@ -28,11 +30,31 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The node's own figures on its /metrics (docs/metrics.md).
+class NodeMetrics final : public prometheus::Collectable {
+ public:
+  explicit NodeMetrics(std::string node) : node_(std::move(node)) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    obs::FamilySet out;
+    const obs::Labels l = {{"node", node_}};
+    out.counter("wafersim_node_runs_total", "Runs this node has served.", l, static_cast<double>(runsServed.load()));
+    out.gauge("wafersim_node_busy", "1 while a run holds this node.", l, busy.load() ? 1 : 0);
+    out.counter("wafersim_node_rejected_messages_total", "Control messages refused: malformed, unexpected or stale.",
+                l, static_cast<double>(rejected.load()));
+    return out.take();
+  }
+  std::atomic<bool> busy{false};
+  std::atomic<uint64_t> runsServed{0}, rejected{0};
+
+ private:
+  std::string node_;
+};
+
 // The simulation thread of one run: builds the assigned partition, waits for start, runs,
 // reports, and holds the peer sockets open until the run is released everywhere.
 void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::socket_t& data,
               const proto::AssignMessage& assign, const std::string& runId, std::stop_token stop,
-              RunProgress* progress) {
+              obs::RunObserver* observer) {
   zmq::socket_t control(context, zmq::socket_type::pair);
   control.set(zmq::sockopt::linger, 1000);
   control.connect(controlEndpoint);
@@ -52,8 +74,10 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
     graph.validate(registry);
     validatePartitioning(graph, map);
     const RunOptions& run = assign.options;
+    observer->attach(graph, assign.partitionCount, run.end, 0, scenario.metricsMaxSeries);
     Partition partition(graph, registry, map, self,
-                        PartitionOptions{run.seed, run.lookahead, run.checker, run.digest, stop, progress});
+                        PartitionOptions{run.seed, run.lookahead, run.checker, run.digest, stop, &observer->progress(),
+                                         observer, scenario.run.observeEvery});
     sendControl(proto::ReadyMessage{self, static_cast<uint32_t>(partition.results().size())});
 
     // Wait for start (or an abort) from the I/O thread.
@@ -72,6 +96,7 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
     }
 
     ZmqTransport transport(context, self, assign.dataEndpoints, data, control, runId);
+    transport.setLive(observer->progress().partition(self));
     auto strategy = makeSyncStrategy(run.sync);
     proto::ResultsMessage results;
     results.report.id = self;
@@ -151,13 +176,19 @@ int runNode(const NodeOptions& options) {
                                   name,
                                   std::max(1u, std::thread::hardware_concurrency()),
                                   physicalMemoryBytes(),
-                                  options.pool};
+                                  options.pool,
+                                  options.metricsUrl};
   coordinator.send(encoder.encode(rank, hello), zmq::send_flags::none);
+
+  auto nodeMetrics = std::make_shared<NodeMetrics>(name);
+  if (options.metrics) options.metrics->add(nodeMetrics);
+  std::atomic<bool>* busy = &nodeMetrics->busy;
+  std::atomic<uint64_t>* runsServed = &nodeMetrics->runsServed;
 
   // The run in progress, if any.
   std::optional<std::thread> sim;
   std::optional<std::stop_source> stop;
-  std::unique_ptr<RunProgress> progress;  // read by the heartbeats
+  std::shared_ptr<obs::RunObserver> observer;  // the run's: read by the heartbeats and /metrics
   std::string runId;
   std::atomic<bool> simDone{false};
   bool resultsSent = false;
@@ -194,7 +225,9 @@ int runNode(const NodeOptions& options) {
     sim.reset();
     control.reset();
     stop.reset();
-    progress.reset();
+    if (options.metrics) options.metrics->remove(observer.get());
+    observer.reset();
+    busy->store(false);
     runId.clear();
     simDone = false;
   };
@@ -258,12 +291,16 @@ int runNode(const NodeOptions& options) {
           runId = about;
           resultsSent = false;
           stop.emplace();
-          progress = std::make_unique<RunProgress>();
+          observer = std::make_shared<obs::RunObserver>(obs::RunObserverOptions{
+              .runId = runId, .node = name, .exportEngine = true, .exportModel = false, .forward = true});
+          if (options.metrics) options.metrics->add(observer);
+          busy->store(true);
+          runsServed->fetch_add(1);
           const std::string controlEndpoint = "inproc://wafersim-control-" + std::to_string(++runsHere);
           control.emplace(context, zmq::socket_type::pair);
           control->set(zmq::sockopt::linger, 0);
           control->bind(controlEndpoint);
-          sim.emplace([&, a = std::move(*assign), id = runId, token = stop->get_token(), p = progress.get(),
+          sim.emplace([&, a = std::move(*assign), id = runId, token = stop->get_token(), p = observer.get(),
                        endpoint = controlEndpoint] {
             simulate(context, endpoint, data, a, id, token, p);
             simDone = true;
@@ -312,6 +349,13 @@ int runNode(const NodeOptions& options) {
         if (decoded && decoded->kind() == proto::Envelope::RESULTS) {
           resultsSent = true;
           exitCode = kNodeOk;
+          if (observer) {  // the samples up to the final one go ahead of the results
+            proto::HeartbeatMessage beat{++heartbeatSeq, systemClockNs()};
+            beat.events = observer->progress().events.load(std::memory_order_relaxed);
+            beat.simulatedTimePs = observer->progress().simulatedPs.load(std::memory_order_relaxed);
+            beat.samples = observer->takeForwarded();
+            coordinator.send(encoder.encodeFor(rank, runId, beat), zmq::send_flags::none);
+          }
         }
         if (decoded && decoded->kind() == proto::Envelope::FAILURE) exitCode = kNodeRunFailed;
         coordinator.send(std::move(frame), zmq::send_flags::none);  // already an envelope of this run
@@ -319,11 +363,13 @@ int runNode(const NodeOptions& options) {
       }
     }
 
+    nodeMetrics->rejected.store(rejects.total() + staleMessages, std::memory_order_relaxed);
     if (now - lastSent >= heartbeatInterval) {
       proto::HeartbeatMessage beat{++heartbeatSeq, systemClockNs()};
-      if (progress) {
-        beat.events = progress->events.load(std::memory_order_relaxed);
-        beat.simulatedTimePs = progress->simulatedPs.load(std::memory_order_relaxed);
+      if (observer) {
+        beat.events = observer->progress().events.load(std::memory_order_relaxed);
+        beat.simulatedTimePs = observer->progress().simulatedPs.load(std::memory_order_relaxed);
+        beat.samples = observer->takeForwarded();
       }
       coordinator.send(encoder.encodeFor(rank, runId, beat), zmq::send_flags::none);
       lastSent = now;

@@ -14,12 +14,17 @@
 // A run ends for the node with release (done everywhere) or abort; the node then waits for the
 // next assignment. Shutdown ends the process. A one-shot node (pool = false) exits when it loses
 // the coordinator; a pool node says hello again and waits for it to come back.
+// Each run is watched by an obs::RunObserver: engine figures on the node's /metrics, model samples
+// sent to the coordinator with the heartbeats (observing never changes the run).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 namespace wafersim {
+namespace obs {
+class MetricsRegistry;
+}
 
 struct NodeOptions {
   std::string coordinator;             // "tcp://host:port" of the coordinator's control socket
@@ -29,6 +34,10 @@ struct NodeOptions {
   std::string bindHost = "127.0.0.1";  // interface for this node's data socket
   int registrationTimeoutMs = 30000;   // how long to wait for the coordinator's first word
   int heartbeatTimeoutMs = 3000;       // silence of the coordinator that counts as lost, once heard
+  // Where this node's Prometheus metrics go (its runs' engine figures, runs served, busy, refused
+  // messages: docs/metrics.md); null: none. Borrowed; outlives runNode.
+  obs::MetricsRegistry* metrics = nullptr;
+  std::string metricsUrl;  // "http://host:port" of that /metrics, told to the coordinator in hello
 };
 
 enum NodeExit : int {

@@ -46,6 +46,8 @@ void ZmqTransport::send(PartitionId to, EventBatch& batch) {
   WAFERSIM_ASSERT(to < pending_.size() && to != self_, self_, to);
   pending_[to].push_back(encoder_.encode(self_, batch));
   eventsSent_ += batch.events.size();
+  bytesSent_ += pending_[to].back().size();
+  if (live_) live_->bytesSent.store(bytesSent_, std::memory_order_relaxed);
   batch.events.clear();  // the frame holds a copy; the vector keeps its capacity for the next batch
 }
 

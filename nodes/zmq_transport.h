@@ -29,6 +29,7 @@
 #include <zmq.hpp>
 
 #include "protocol/codec.h"
+#include "sim/run_progress.h"
 #include "sim/transport.h"
 
 namespace wafersim {
@@ -43,6 +44,8 @@ class ZmqTransport final : public Transport {
   ~ZmqTransport() override;
 
   PartitionId self() const override { return self_; }
+  // Where the bytes of the batches sent go (the partition's live slot, run_progress.h); may be null.
+  void setLive(PartitionProgress* live) { live_ = live; }
   uint32_t partitionCount() const override { return static_cast<uint32_t>(endpoints_.size()); }
   void send(PartitionId to, EventBatch& batch) override;
   bool receive(EventBatch& out, Wait wait) override;
@@ -94,6 +97,8 @@ class ZmqTransport final : public Transport {
   bool terminated_ = false;
   uint64_t idleEpoch_ = 0;
   uint64_t eventsSent_ = 0;
+  uint64_t bytesSent_ = 0;
+  PartitionProgress* live_ = nullptr;
   uint64_t eventsReceived_ = 0;
 };
 

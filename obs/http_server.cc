@@ -1,4 +1,4 @@
-// The coordinator's HTTP/1.1 server (see http_server.h for the contract).
+// The HTTP/1.1 server of every wafersim process (see http_server.h for the contract).
 //
 // Choices the header leaves open, made here:
 //   - Trailing slash: tolerated. One trailing '/' is ignored when matching, so "/api/v1/runs/"
@@ -26,7 +26,7 @@
 //     is written, with the handler's time; also for the refusals above (method and target as far
 //     as parsed, 0 s). Its exceptions are swallowed.
 //   - stop() must not be called from a handler (it joins the server's threads).
-#include "coordinator/http_server.h"
+#include "obs/http_server.h"
 
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
@@ -315,6 +315,7 @@ Response Router::dispatch(Request& request) const {
       if (matches(route, segments) && (!best || moreSpecific(route, *best))) best = &route;
     }
     if (!best) return Response::error(404, "not_found", "no route for " + request.method + " " + request.path);
+    request.route = best->pattern;
 
     const Route* chosen = nullptr;
     std::string allow;

@@ -1,5 +1,6 @@
-// The coordinator's HTTP/1.1 server (Boost.Beast on Boost.Asio): a Router of (method, pattern)
-// routes with path parameters, and a Server that accepts connections on a pool of threads.
+// The HTTP/1.1 server of every wafersim process (Boost.Beast on Boost.Asio): the coordinator's API
+// and page, and /metrics everywhere. A Router of (method, pattern) routes with path parameters, and
+// a Server that accepts connections on a pool of threads.
 //
 // Contract:
 //   - Handlers run on the server's threads, concurrently; they must be thread-safe.
@@ -35,6 +36,7 @@ struct Request {
   std::map<std::string, std::string> query;   // percent-decoded query parameters (last one wins)
   std::map<std::string, std::string> headers; // names lower-cased
   std::map<std::string, std::string> params;  // path parameters of the matched route
+  std::string route;                          // the matched route's pattern ("/api/v1/runs/{id}"), or ""
   std::string body;
   std::string remote;                         // "127.0.0.1:53122"
 

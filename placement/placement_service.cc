@@ -1,5 +1,8 @@
 #include "placement/placement_service.h"
 
+#include <algorithm>
+#include <array>
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -171,6 +174,8 @@ struct PlacementService::State {
   uint64_t nextJob = 1;
 
   std::atomic<uint64_t> requests{0}, decisions{0}, applied{0}, kept{0}, deadlines{0}, memoHits{0}, rejected{0};
+  std::array<std::atomic<uint64_t>, std::size(PlacementService::kDecisionBounds) + 1> decisionBuckets{};
+  std::atomic<uint64_t> decisionMicrosSum{0};
 
   template <typename... Args>
   void log(const Args&... args) {
@@ -200,6 +205,12 @@ struct PlacementService::State {
     reply.epoch = job.key.second;
     ++decisions;
     ++(reply.applied() ? applied : kept);
+    const double seconds = static_cast<double>(reply.decisionMicros) * 1e-6;
+    const auto bucket = std::upper_bound(std::begin(PlacementService::kDecisionBounds),
+                                         std::end(PlacementService::kDecisionBounds), seconds) -
+                        std::begin(PlacementService::kDecisionBounds);
+    ++decisionBuckets[static_cast<size_t>(bucket)];
+    decisionMicrosSum += reply.decisionMicros;
     log("run ", job.key.first, " epoch ", job.key.second, ": ", job.policy, " ", proto::toString(reply.outcome),
         " after ", reply.decisionMicros / 1000.0, " ms for ", job.waiters.size(), " asker(s): ", reply.decision.reason);
     zmq::message_t frame = encoder.encode(proto::kPlacementServiceSender, reply);
@@ -391,8 +402,11 @@ void PlacementService::run(const std::atomic<bool>& stop) {
 
 PlacementService::Stats PlacementService::stats() const {
   const State& s = *state_;
-  return {s.requests.load(), s.decisions.load(), s.applied.load(), s.kept.load(),
-          s.deadlines.load(), s.memoHits.load(), s.rejected.load()};
+  Stats out{s.requests.load(), s.decisions.load(), s.applied.load(), s.kept.load(),
+            s.deadlines.load(), s.memoHits.load(), s.rejected.load(), {}, 0};
+  for (const auto& b : s.decisionBuckets) out.decisionBuckets.push_back(b.load());
+  out.decisionSeconds = static_cast<double>(s.decisionMicrosSum.load()) * 1e-6;
+  return out;
 }
 
 std::string PlacementService::rejectSummary() const { return state_->rejects.summary(); }

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "protocol/placement_messages.h"
 
@@ -72,7 +73,12 @@ class PlacementService {
     uint64_t deadlines = 0;  // of kept: past the deadline
     uint64_t memoHits = 0;   // requests answered from the cache or by joining a question in flight
     uint64_t rejected = 0;   // frames refused
+    // Wall time per decision: counts in [kDecisionBounds[i-1], kDecisionBounds[i]) seconds, the
+    // last one everything above; and their sum.
+    std::vector<uint64_t> decisionBuckets;
+    double decisionSeconds = 0;
   };
+  static constexpr double kDecisionBounds[] = {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30};
   Stats stats() const;
   std::string rejectSummary() const;  // "malformed=2 invalid-content=1"; read after run() returned
 

@@ -11,10 +11,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
+#include "obs/metrics.h"
 #include "placement/placement_client.h"
 #include "placement/placement_service.h"
 
@@ -24,6 +26,27 @@ std::atomic<bool> stopRequested{false};  // lock-free: safe to set from a signal
 static_assert(std::atomic<bool>::is_always_lock_free);
 
 extern "C" void onSignal(int) { stopRequested.store(true); }
+
+// The service's figures on /metrics (docs/metrics.md).
+std::vector<prometheus::MetricFamily> collectMetrics(const wafersim::placement::PlacementService::Stats& s) {
+  wafersim::obs::FamilySet out;
+  const char* requests = "Frames received, and of the questions decided: applied, kept, past the deadline.";
+  out.counter("wafersim_placement_requests_total", requests, {{"kind", "received"}}, static_cast<double>(s.requests));
+  out.counter("wafersim_placement_requests_total", requests, {{"kind", "applied"}}, static_cast<double>(s.applied));
+  out.counter("wafersim_placement_requests_total", requests, {{"kind", "kept"}}, static_cast<double>(s.kept));
+  out.counter("wafersim_placement_requests_total", requests, {{"kind", "deadline"}}, static_cast<double>(s.deadlines));
+  out.counter("wafersim_placement_requests_total", requests, {{"kind", "memoized"}}, static_cast<double>(s.memoHits));
+  out.counter("wafersim_placement_rejected_messages_total", "Frames refused: malformed or not a placement request.", {},
+              static_cast<double>(s.rejected));
+  std::vector<double> upper(std::begin(wafersim::placement::PlacementService::kDecisionBounds),
+                            std::end(wafersim::placement::PlacementService::kDecisionBounds));
+  std::vector<uint64_t> cumulative;
+  uint64_t running = 0;
+  for (size_t i = 0; i < upper.size(); ++i) cumulative.push_back(running += s.decisionBuckets[i]);
+  out.histogram("wafersim_placement_decision_seconds", "Wall time of one placement decision.", {}, upper, cumulative,
+                s.decisions, s.decisionSeconds);
+  return out.take();
+}
 
 }  // namespace
 
@@ -46,6 +69,10 @@ int main(int argc, char** argv) {
   app.add_option("--cache-mib", cacheMiB, "memory for remembered replies, MiB")->capture_default_str();
   app.add_flag("--quiet", quiet, "no log line per decision");
   std::string coordinator, advertise;
+  std::string metricsAddress;
+  app.add_option("--metrics", metricsAddress,
+                 "serve Prometheus metrics at HOST:PORT/metrics (port 0: any free one; docs/metrics.md)")
+      ->envname("WAFERSIM_METRICS");
   app.add_option("--coordinator", coordinator,
                  "register with this coordinator's control endpoint (tcp://host:port), so its runs share this service")
       ->envname("WAFERSIM_COORDINATOR");
@@ -88,6 +115,14 @@ int main(int argc, char** argv) {
     wafersim::placement::PlacementService service(options);
     std::printf("wafersim-placement listening on %s\n", service.endpoint().c_str());
     std::fflush(stdout);
+    wafersim::obs::MetricsRegistry metrics("placement");
+    std::optional<wafersim::obs::MetricsServer> metricsServer;
+    const auto serviceMetrics = wafersim::obs::makeCollectable([&service] { return collectMetrics(service.stats()); });
+    if (!metricsAddress.empty()) {
+      metrics.add(serviceMetrics);
+      metricsServer.emplace(metricsAddress, metrics);
+      std::fprintf(stderr, "wafersim-placement: metrics at %s/metrics\n", metricsServer->url().c_str());
+    }
     std::thread registration;
     if (!coordinator.empty()) {
       if (advertise.empty()) advertise = wafersim::placement::advertisedEndpoint(service.endpoint());

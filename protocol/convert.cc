@@ -293,6 +293,7 @@ void toWire(const HelloMessage& in, Hello::Builder out) {
   out.setCores(in.cores);
   out.setMemoryBytes(in.memoryBytes);
   out.setPool(in.pool);
+  out.setMetricsUrl(in.metricsUrl);
 }
 
 void fromWire(Hello::Reader in, HelloMessage& out) {
@@ -306,6 +307,7 @@ void fromWire(Hello::Reader in, HelloMessage& out) {
   out.cores = in.getCores();
   out.memoryBytes = in.getMemoryBytes();
   out.pool = in.getPool();
+  out.metricsUrl = textToString(in.getMetricsUrl());
 }
 
 void toWire(const AssignMessage& in, Assign::Builder out) {
@@ -412,6 +414,64 @@ void toWire(const HeartbeatMessage& in, Heartbeat::Builder out) {
   out.setWallTimeNs(in.wallTimeNs);
   out.setEvents(in.events);
   out.setSimulatedTimePs(in.simulatedTimePs);
+  if (in.samples.empty()) return;
+  auto samples = out.initSamples(static_cast<unsigned>(in.samples.size()));
+  for (unsigned i = 0; i < in.samples.size(); ++i) {
+    const wafersim::PartitionSample& s = in.samples[i];
+    auto w = samples[i];
+    w.setPartition(s.partition);
+    w.setAtPs(s.atPs);
+    w.setWallNs(s.wallNs);
+    w.setFinal(s.final);
+    auto energy = w.initEnergyPj(static_cast<unsigned>(s.energyPj.size()));
+    unsigned k = 0;
+    for (const auto& [name, v] : s.energyPj) {
+      energy[k].setName(name);
+      energy[k++].setValue(v);
+    }
+    w.setStaticMicrowatts(s.staticMicrowatts);
+    w.setRequestsFinished(s.requestsFinished);
+    w.setOutputTokens(s.outputTokens);
+    w.setPrefillTokens(s.prefillTokens);
+    w.setTrainSteps(s.trainSteps);
+    w.setTrainedTokens(s.trainedTokens);
+    w.setMigrationBytes(s.migrationBytes);
+    w.setPlacements(s.placements);
+    w.setExpertBusiestPs(s.expertBusiestPs);
+    w.setExpertSumPs(s.expertSumPs);
+    w.setExpertDies(s.expertDies);
+    w.setHasHost(s.hasHost);
+    w.setWaiting(s.waiting);
+    w.setRunning(s.running);
+    w.setKvTokens(s.kvTokens);
+    w.setKvCapacity(s.kvCapacity);
+    auto busy = w.initDieBusyPs(static_cast<unsigned>(s.dieBusyPs.size()));
+    k = 0;
+    for (const auto& [key, v] : s.dieBusyPs) {
+      busy[k].setComponent(key.first);
+      busy[k].setName(key.second);
+      busy[k++].setValue(v);
+    }
+    auto links = w.initLinkBytes(static_cast<unsigned>(s.linkBytes.size()));
+    k = 0;
+    for (const auto& [key, v] : s.linkBytes) {
+      links[k].setComponent(key.first);
+      links[k].setIndex(key.second);
+      links[k++].setValue(v);
+    }
+    auto hists = w.initHistograms(static_cast<unsigned>(s.histograms.size()));
+    k = 0;
+    for (const auto& [name, h] : s.histograms) {
+      auto hw = hists[k++];
+      hw.setName(name);
+      auto bounds = hw.initBounds(static_cast<unsigned>(h.bounds.size()));
+      for (unsigned j = 0; j < h.bounds.size(); ++j) bounds.set(j, h.bounds[j]);
+      auto counts = hw.initCounts(static_cast<unsigned>(h.counts.size()));
+      for (unsigned j = 0; j < h.counts.size(); ++j) counts.set(j, h.counts[j]);
+      hw.setCount(h.count);
+      hw.setSum(h.sum);
+    }
+  }
 }
 
 void fromWire(Heartbeat::Reader in, HeartbeatMessage& out) {
@@ -419,6 +479,52 @@ void fromWire(Heartbeat::Reader in, HeartbeatMessage& out) {
   out.wallTimeNs = in.getWallTimeNs();
   out.events = in.getEvents();
   out.simulatedTimePs = in.getSimulatedTimePs();
+  constexpr unsigned kMaxSamples = 256, kMaxEntries = 1u << 16;
+  WAFERSIM_REQUIRE(in.getSamples().size() <= kMaxSamples, "heartbeat: ", in.getSamples().size(),
+                   " samples (at most ", kMaxSamples, ")");
+  out.samples.clear();
+  for (auto w : in.getSamples()) {
+    wafersim::PartitionSample s;
+    s.partition = w.getPartition();
+    s.atPs = w.getAtPs();
+    s.wallNs = w.getWallNs();
+    s.final = w.getFinal();
+    WAFERSIM_REQUIRE(s.atPs >= 0, "heartbeat: a sample at negative time ", s.atPs);
+    WAFERSIM_REQUIRE(w.getEnergyPj().size() <= 64 && w.getDieBusyPs().size() <= kMaxEntries &&
+                         w.getLinkBytes().size() <= kMaxEntries && w.getHistograms().size() <= 16,
+                     "heartbeat: a sample with too many entries");
+    for (auto e : w.getEnergyPj()) s.energyPj[textToString(e.getName())] = e.getValue();
+    s.staticMicrowatts = w.getStaticMicrowatts();
+    s.requestsFinished = w.getRequestsFinished();
+    s.outputTokens = w.getOutputTokens();
+    s.prefillTokens = w.getPrefillTokens();
+    s.trainSteps = w.getTrainSteps();
+    s.trainedTokens = w.getTrainedTokens();
+    s.migrationBytes = w.getMigrationBytes();
+    s.placements = w.getPlacements();
+    s.expertBusiestPs = w.getExpertBusiestPs();
+    s.expertSumPs = w.getExpertSumPs();
+    s.expertDies = w.getExpertDies();
+    s.hasHost = w.getHasHost();
+    s.waiting = w.getWaiting();
+    s.running = w.getRunning();
+    s.kvTokens = w.getKvTokens();
+    s.kvCapacity = w.getKvCapacity();
+    for (auto b : w.getDieBusyPs()) s.dieBusyPs[{b.getComponent(), textToString(b.getName())}] = b.getValue();
+    for (auto l : w.getLinkBytes()) s.linkBytes[{l.getComponent(), l.getIndex()}] = l.getValue();
+    for (auto h : w.getHistograms()) {
+      wafersim::PartitionSample::Hist hist;
+      for (int64_t b : h.getBounds()) hist.bounds.push_back(b);
+      for (uint64_t c : h.getCounts()) hist.counts.push_back(c);
+      WAFERSIM_REQUIRE(hist.bounds.size() <= 4096 && hist.counts.size() == hist.bounds.size() + 1,
+                       "heartbeat: histogram ", textToString(h.getName()), " has ", hist.counts.size(),
+                       " counts for ", hist.bounds.size(), " bounds (want bounds + 1)");
+      hist.count = h.getCount();
+      hist.sum = h.getSum();
+      s.histograms[textToString(h.getName())] = std::move(hist);
+    }
+    out.samples.push_back(std::move(s));
+  }
 }
 
 void toWire(const QuiescenceMessage& in, Quiescence::Builder out) {

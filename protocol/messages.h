@@ -37,6 +37,7 @@ struct HelloMessage {
   uint32_t cores = 0;
   uint64_t memoryBytes = 0;
   bool pool = false;       // serves the pool and re-registers (false: one-shot, exits with its coordinator)
+  std::string metricsUrl;  // "http://host:port" of the node's /metrics, or ""
   bool operator==(const HelloMessage&) const = default;
 };
 
@@ -74,6 +75,7 @@ struct HeartbeatMessage {
   int64_t wallTimeNs = 0;  // system clock, ns since the Unix epoch; diagnostics only
   uint64_t events = 0;          // a node in a run: committed so far
   int64_t simulatedTimePs = 0;  // a node in a run: the latest committed event time
+  std::vector<wafersim::PartitionSample> samples;  // a node in a run: model samples since the last beat
   bool operator==(const HeartbeatMessage&) const = default;
 };
 

@@ -74,6 +74,10 @@ struct Hello {
   pool @9 :Bool;
   # true: the node serves the pool until told to shut down, and registers again when it loses the
   # coordinator; false: a one-shot node that exits with its coordinator.
+
+  metricsUrl @10 :Text;
+  # "http://host:port" where the node serves /metrics, or empty (the coordinator lists it for
+  # Prometheus's HTTP service discovery).
 }
 
 enum SyncKind {
@@ -144,7 +148,58 @@ struct Heartbeat {
   events @2 :UInt64;
   simulatedTimePs @3 :Int64;
   # A node in a run (Envelope.runId): its partition's progress so far, events committed and the
-  # latest committed event time (sim/partition.h RunProgress). Observing only.
+  # latest committed event time (sim/run_progress.h RunProgress). Observing only.
+
+  samples @4 :List(PartitionSample);
+  # A node in a run: the model samples its partition took since its last heartbeat (at most 256,
+  # the oldest dropped), for the coordinator's metrics and live view (sim/observer.h).
+}
+
+struct PartitionSample {
+  partition @0 :UInt32;
+  atPs @1 :Int64;
+  wallNs @2 :Int64;
+  final @3 :Bool;
+  energyPj @4 :List(NamedValue);
+  staticMicrowatts @5 :Float64;
+  requestsFinished @6 :Float64;
+  outputTokens @7 :Float64;
+  prefillTokens @8 :Float64;
+  trainSteps @9 :Float64;
+  trainedTokens @10 :Float64;
+  migrationBytes @11 :Float64;
+  placements @12 :Float64;
+  expertBusiestPs @13 :Float64;
+  expertSumPs @14 :Float64;
+  expertDies @15 :Float64;
+  hasHost @16 :Bool;
+  waiting @17 :Float64;
+  running @18 :Float64;
+  kvTokens @19 :Float64;
+  kvCapacity @20 :Float64;
+  dieBusyPs @21 :List(KeyedValue);   # component, engine name, value
+  linkBytes @22 :List(KeyedValue);   # component (router), index (port), value
+  histograms @23 :List(SampleHistogram);
+}
+
+struct NamedValue {
+  name @0 :Text;
+  value @1 :Float64;
+}
+
+struct KeyedValue {
+  component @0 :UInt32;
+  name @1 :Text;
+  index @2 :UInt32;
+  value @3 :Float64;
+}
+
+struct SampleHistogram {
+  name @0 :Text;
+  bounds @1 :List(Int64);
+  counts @2 :List(UInt64);
+  count @3 :UInt64;
+  sum @4 :Int64;
 }
 
 struct Quiescence {

@@ -126,7 +126,8 @@ Scenario parseScenario(const std::string& text, const std::string& source, const
   }
   if (YAML::Node sim = root["simulation"]; sim && !sim.IsNull()) {
     checkKeys(source, sim, "simulation",
-              {"partitions", "partitioner", "partition_map", "sync", "lookahead", "end", "seed", "checker", "digest"});
+              {"partitions", "partitioner", "partition_map", "sync", "lookahead", "end", "seed", "checker", "digest",
+               "metrics_epoch", "metrics_max_series"});
     auto field = [&](const char* key, auto&& apply) {
       YAML::Node n = sim[key];
       if (!n) return;
@@ -176,6 +177,17 @@ Scenario parseScenario(const std::string& text, const std::string& source, const
     field("digest", [&](const std::string& v) {
       p.set("digest", v);
       s.run.digest = p.boolean("digest");
+    });
+    field("metrics_epoch", [&](const std::string& v) {
+      const Duration d = parseDuration(v);
+      WAFERSIM_REQUIRE(d > Duration::zero(), "must be positive, got ", v);
+      s.run.observeEvery = d;
+    });
+    field("metrics_max_series", [&](const std::string& v) {
+      p.set("metrics_max_series", v);
+      const int64_t n = p.integer("metrics_max_series");
+      WAFERSIM_REQUIRE(n >= 1 && n <= 4096, "must be between 1 and 4096, got ", v);
+      s.metricsMaxSeries = static_cast<uint32_t>(n);
     });
   }
   if (s.partitioner == "pinned" && s.partitionMapFile.empty())

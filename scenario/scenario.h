@@ -39,7 +39,8 @@ struct Scenario {
   uint32_t partitions = 1;
   std::string partitioner = "metis";
   std::string partitionMapFile;  // with partitioner "pinned", resolved relative to the scenario file
-  RunOptions run;
+  RunOptions run;  // run.observeEvery: simulation.metrics_epoch (docs/metrics.md)
+  uint32_t metricsMaxSeries = 64;  // simulation.metrics_max_series: dies and links labelled one by one
 };
 
 // `overrides` are "dotted.path=value" strings applied to the document before it is checked.

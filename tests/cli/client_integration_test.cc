@@ -1,7 +1,6 @@
 // The `wafersim` command as the service's client (cli/client.h), against an embedded service with
 // a real node: submit and watch, sweep and table, status, results, cancel, and a clear error for a
 // server that is not there.
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
@@ -11,28 +10,16 @@
 #include <gtest/gtest.h>
 
 #include "tests/coordinator/service_support.h"
+#include "tests/support.h"
 
 namespace wafersim::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-struct Output {
-  int code = -1;
-  std::string text;  // stdout and stderr
-};
+using Output = CommandOutput;
 
-Output wafersim(const std::string& args) {
-  const std::string command = binaryDir() + "/cli/wafersim " + args + " 2>&1";
-  Output out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buffer[4096];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.text.append(buffer, n);
-  const int status = ::pclose(pipe);
-  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+Output wafersim(const std::string& args) { return runCommand(binaryDir() + "/cli/wafersim " + args); }
 
 class Client : public ::testing::Test {
  protected:

@@ -147,13 +147,6 @@ TEST(ServiceApi, TimesAreIso8601InUtc) {
   EXPECT_EQ(isoTime(1'700'000'000'123'000'000), "2023-11-14T22:13:20.123Z");
 }
 
-TEST(ServiceApi, MetricsAreInPrometheusTextFormat) {
-  const std::string text = basicMetrics({{RunState::Pending, 3}, {RunState::Running, 1}}, 4, 3);
-  EXPECT_THAT(text, HasSubstr("wafersim_runs{state=\"PENDING\"} 3\n"));
-  EXPECT_THAT(text, HasSubstr("wafersim_nodes_busy 1\n"));
-  EXPECT_THAT(text, HasSubstr("# TYPE wafersim_nodes_registered gauge\n"));
-}
-
 TEST(ServiceApi, NotFoundBecomesA404) {
   const http::Handler h = guarded([](const http::Request&) -> http::Response { throw NotFound("no run r-1"); });
   http::Request request;

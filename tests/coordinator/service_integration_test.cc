@@ -322,7 +322,7 @@ TEST_F(Service, EveryRouteIsInTheOpenApiDocumentAndEveryPathInItIsARoute) {
     }
   EXPECT_EQ(call(url_, "GET", "/readyz").status, 200);
   const Reply metrics = call(url_, "GET", "/metrics");
-  EXPECT_THAT(metrics.text, HasSubstr("wafersim_runs{state=\"PENDING\"}"));
+  EXPECT_THAT(metrics.text, HasSubstr("wafersim_service_runs{state=\"PENDING\"}"));
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-// The coordinator's HTTP server and client (coordinator/http_server.h, http_client.h): a real
+// The coordinator's HTTP server and client (obs/http_server.h, http_client.h): a real
 // Server on 127.0.0.1, port 0, driven by the client and, where the client cannot produce the
 // request (malformed lines, oversized headers, NUL bytes), by raw sockets. No test sleeps: every
 // wait is bounded by a client timeout or a socket receive timeout.
-#include "coordinator/http_server.h"
+#include "obs/http_server.h"
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>

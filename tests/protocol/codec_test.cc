@@ -72,6 +72,41 @@ TEST(ProtocolCodec, HeartbeatsCarryProgress) {
   EXPECT_EQ(back, beat);
 }
 
+TEST(ProtocolCodec, HeartbeatsCarryModelSamples) {
+  HeartbeatMessage beat{4, 99, 1000, 2000};
+  wafersim::PartitionSample s;
+  s.partition = 1;
+  s.atPs = 1'000'000'000;
+  s.wallNs = 12345;
+  s.final = true;
+  s.energyPj = {{"compute", 1.5e12}, {"link", 3.0}};
+  s.staticMicrowatts = 1e8;
+  s.requestsFinished = 16;
+  s.outputTokens = 128;
+  s.hasHost = true;
+  s.kvTokens = 300;
+  s.kvCapacity = 1e6;
+  s.dieBusyPs = {{{3, "xpu"}, 5e8}, {{4, "pim"}, 1e8}};
+  s.linkBytes = {{{7, 2}, 4096}};
+  s.histograms["ttft_ps"] = {{10, 20}, {1, 2, 3}, 6, 90};
+  beat.samples = {s, s};
+  beat.samples[1].partition = 0;
+  EXPECT_EQ(roundTrip(beat), beat);
+}
+
+TEST(ProtocolCodec, AHeartbeatWithAMalformedSampleIsRejected) {
+  HeartbeatMessage beat{4, 99, 1000, 2000};
+  wafersim::PartitionSample s;
+  s.histograms["ttft_ps"] = {{10, 20}, {1, 2}, 3, 0};  // counts must be bounds + 1
+  beat.samples = {s};
+  Encoder encoder(1);
+  RejectCounter rejects;
+  auto decoded = tryDecode(encoder.encode(1, beat), rejects);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_FALSE(tryRead<HeartbeatMessage>(*decoded, rejects).has_value());
+  EXPECT_EQ(rejects.total(), 1u);
+}
+
 TEST(ProtocolCodec, AssignRoundTrips) {
   AssignMessage in = sampleAssign();
   AssignMessage out = roundTrip(in, kCoordinatorSender);

@@ -1,0 +1,40 @@
+// Small helpers every kind of test uses: running a command line and reading what it printed, and
+// reading a file of the source tree (an example scenario).
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace wafersim::testing {
+
+struct CommandOutput {
+  int code = -1;     // the exit code; -1 when it did not exit normally
+  std::string text;  // stdout and stderr
+};
+
+// Runs `command` through /bin/sh with stderr joined to stdout (tests pass fixed words and quoted
+// paths, never user text).
+inline CommandOutput runCommand(const std::string& command) {
+  CommandOutput out;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return out;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.text.append(buffer, n);
+  const int status = ::pclose(pipe);
+  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+// A file of the source tree by its path there ("examples/quickstart.yaml"); "" when unreadable.
+inline std::string sourceFileText(const std::string& relative) {
+  std::ifstream in(std::string(WAFERSIM_SOURCE_DIR) + "/" + relative);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace wafersim::testing

@@ -774,7 +774,8 @@ http::Router CoordinatorService::Impl::routes() {
       nodes.push_back({{"name", n.name}, {"hostname", n.hostname}, {"pid", n.pid}, {"cores", n.cores},
                        {"memory_bytes", n.memoryBytes}, {"pool", n.pool}, {"state", n.runId.empty() ? "idle" : "busy"},
                        {"run", n.runId.empty() ? json(nullptr) : json(n.runId)}, {"partition", n.partition},
-                       {"silent_s", n.silentSeconds}, {"runs_served", n.runsServed}});
+                       {"silent_s", n.silentSeconds}, {"runs_served", n.runsServed},
+                       {"data_endpoint", n.dataEndpoint}, {"metrics_url", n.metricsUrl.empty() ? json(nullptr) : json(n.metricsUrl)}});
     const std::string placement =
         options.placementEndpoint.empty() ? pool.placementEndpoint() : options.placementEndpoint;
     return http::Response::json(

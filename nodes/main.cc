@@ -49,9 +49,11 @@ int main(int argc, char** argv) {
     if (!metricsAddress.empty()) {
       server.emplace(metricsAddress, metrics);
       options.metrics = &metrics;
-      // What the coordinator lists for Prometheus: a wildcard address names no host to reach.
+      // What the coordinator lists for Prometheus: a wildcard address names no host to reach, so
+      // a node bound to one advertises its host name.
       options.metricsUrl = server->url();
-      if (options.metricsUrl.find("//0.0.0.0:") != std::string::npos) {
+      const std::string bound = wafersim::obs::parseHostPort(metricsAddress, "--metrics").first;
+      if (bound == "0.0.0.0" || bound == "::" || bound == "[::]") {
         char host[256] = {};
         gethostname(host, sizeof host - 1);
         options.metricsUrl = "http://" + std::string(host) + ":" + std::to_string(server->port());

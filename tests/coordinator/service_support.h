@@ -83,7 +83,7 @@ inline nlohmann::json waitFor(const std::string& url, const std::string& id, con
   nlohmann::json run;
   while (std::chrono::steady_clock::now() < until) {
     const double left = std::chrono::duration<double>(until - std::chrono::steady_clock::now()).count();
-    const int slice = std::max(1, std::min(30, static_cast<int>(left)));
+    const int slice = std::max(1, std::min(20, static_cast<int>(left)));  // under the client's 30 s timeout
     run = call(url, "GET", "/api/v1/runs/" + id + "?wait=" + what + "&timeout_s=" + std::to_string(slice)).body;
     const std::string state = run.value("state", "");
     if (state != "PENDING" && (what == "running" || state != "RUNNING")) return run;

@@ -1,0 +1,117 @@
+// Helpers of the deployment recipes' tests (deploy/kubernetes, deploy/slurm): a temporary folder
+// removed at the end, a free loopback port, the processes whose command line holds a string, and
+// the tools found on the PATH.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/deploy/promtool.h"
+#include "tests/support.h"
+
+namespace wafersim::testing {
+
+inline std::filesystem::path sourcePath(const std::string& relative) {
+  return std::filesystem::path(WAFERSIM_SOURCE_DIR) / relative;
+}
+inline std::filesystem::path binaryPath(const std::string& relative) {
+  return std::filesystem::path(WAFERSIM_BINARY_DIR) / relative;
+}
+
+// A fresh folder under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix) {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base && *base ? base : "/tmp") + "/" + prefix + "-XXXXXX";
+    std::vector<char> buffer(pattern.begin(), pattern.end());
+    buffer.push_back('\0');
+    if (::mkdtemp(buffer.data())) path_ = buffer.data();
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice; 0 if none).
+inline int freePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+    port = ntohs(address.sin_port);
+  ::close(fd);
+  return port;
+}
+
+// True when something accepts TCP connections on 127.0.0.1:port.
+inline bool listening(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  const bool open = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return open;
+}
+
+// The pids of the processes whose command line (arguments joined by spaces) contains `text`.
+inline std::vector<int> processesWith(const std::string& text) {
+  std::vector<int> pids;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (char& c : line)
+      if (c == '\0') c = ' ';
+    if (line.find(text) != std::string::npos && std::stoi(name) != ::getpid()) pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+// The full path of a program on the PATH, or "" when there is none.
+inline std::string onPath(const std::string& program) {
+  const CommandOutput out = runCommand("command -v " + program);
+  if (out.code != 0) return "";
+  std::string path = out.text.substr(0, out.text.find('\n'));
+  return path.empty() || path[0] != '/' ? "" : path;
+}
+
+inline std::string fileText(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+inline void writeText(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+}  // namespace wafersim::testing

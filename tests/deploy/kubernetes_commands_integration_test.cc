@@ -167,11 +167,13 @@ class LoopbackCluster {
                                                                 {"wafersim-node", "nodes/wafersim-node"},
                                                                 {"wafersim-placement", "placement/wafersim-placement"}};
     EXPECT_TRUE(executables.count(words.at(0))) << words[0];
-    words[0] = binaryPath(executables.at(words[0])).string();
     for (auto& w : words) {
       for (const auto& [name, value] : env) w = replaceAll(w, "$(" + name + ")", value);
       w = mapPaths(mapAddresses(w, p), p);
     }
+    // The build tree's program, put in after the mapping: the build tree may itself be under a path
+    // the manifests mount (a clone in /tmp, where the pods mount a scratch /tmp).
+    words[0] = binaryPath(executables.at(c["command"][0].as<std::string>())).string();
     return words;
   }
 

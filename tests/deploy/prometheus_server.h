@@ -29,18 +29,23 @@ inline const char* kPrometheus = "/usr/bin/prometheus";
 
 // `count` distinct free loopback ports (all held open while choosing, then released).
 inline std::vector<uint16_t> freePorts(size_t count) {
+  // Below the kernel's ephemeral range (32768 and up by default): a port freed here must not be
+  // taken meanwhile by a process that binds port 0 (the service's nodes do, for their sockets).
   std::vector<int> fds;
   std::vector<uint16_t> ports;
-  for (size_t i = 0; i < count; ++i) {
+  const uint16_t first = static_cast<uint16_t>(20000 + (::getpid() % 1000) * 12);
+  for (uint16_t port = first; ports.size() < count && port < 32000; ++port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ports.push_back(ntohs(addr.sin_port));
-    fds.push_back(fd);
+    addr.sin_port = htons(port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      ports.push_back(port);
+      fds.push_back(fd);
+    } else {
+      ::close(fd);
+    }
   }
   for (int fd : fds) ::close(fd);
   return ports;

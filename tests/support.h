@@ -4,10 +4,12 @@
 
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace wafersim::testing {
 
@@ -35,6 +37,19 @@ inline std::string sourceFileText(const std::string& relative) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// Checks `done` every `pace` until it holds or `limit` passes; whether it held. For states with no
+// event to wait on (another process's answer, its exit): the pace only spaces the checks.
+template <typename F>
+bool pollUntil(std::chrono::milliseconds limit, F done,
+               std::chrono::milliseconds pace = std::chrono::milliseconds(100)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(pace);
+  }
+  return true;
 }
 
 }  // namespace wafersim::testing

@@ -38,16 +38,6 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-template <typename F>
-bool pollUntil(std::chrono::milliseconds limit, F done) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
-}
-
 // GET http://127.0.0.1:port/path: the status code (0 when nothing answered) and the body.
 std::pair<int, std::string> httpGet(int port, const std::string& path) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

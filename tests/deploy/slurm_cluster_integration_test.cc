@@ -32,17 +32,6 @@ std::string slurmProblem() {
   return "";
 }
 
-// Polls `done` every 100 ms until it holds or `limit` passes.
-template <typename F>
-bool pollUntil(std::chrono::milliseconds limit, F done) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
-}
-
 // slurmctld and one slurmd on this host, for this test only. The clients (sbatch, srun, ...)
 // reach it through SLURM_CONF, set in this process's environment and so in every child's.
 class LocalSlurm {

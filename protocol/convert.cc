@@ -6,6 +6,7 @@
 
 #include <capnp/any.h>
 
+#include "protocol/curve_keys.h"
 #include "sim/error.h"
 
 namespace wafersim::proto {
@@ -294,6 +295,7 @@ void toWire(const HelloMessage& in, Hello::Builder out) {
   out.setMemoryBytes(in.memoryBytes);
   out.setPool(in.pool);
   out.setMetricsUrl(in.metricsUrl);
+  out.setCurveKey(in.curveKey);
 }
 
 void fromWire(Hello::Reader in, HelloMessage& out) {
@@ -308,6 +310,8 @@ void fromWire(Hello::Reader in, HelloMessage& out) {
   out.memoryBytes = in.getMemoryBytes();
   out.pool = in.getPool();
   out.metricsUrl = textToString(in.getMetricsUrl());
+  out.curveKey = textToString(in.getCurveKey());
+  WAFERSIM_REQUIRE(out.curveKey.empty() || isZ85Key(out.curveKey), "hello: curveKey is not a 40-character Z85 key");
 }
 
 void toWire(const AssignMessage& in, Assign::Builder out) {
@@ -321,6 +325,8 @@ void toWire(const AssignMessage& in, Assign::Builder out) {
   textListToWire(in.dataEndpoints, out.initDataEndpoints(static_cast<unsigned>(in.dataEndpoints.size())));
   out.setHeartbeatIntervalMs(in.heartbeatIntervalMs);
   out.setHeartbeatTimeoutMs(in.heartbeatTimeoutMs);
+  textListToWire(in.dataKeys, out.initDataKeys(static_cast<unsigned>(in.dataKeys.size())));
+  out.setPlacementKey(in.placementKey);
 }
 
 void fromWire(Assign::Reader in, AssignMessage& out) {
@@ -345,6 +351,14 @@ void fromWire(Assign::Reader in, AssignMessage& out) {
                    " data endpoints for ", out.partitionCount, " partitions");
   out.heartbeatIntervalMs = in.getHeartbeatIntervalMs();
   out.heartbeatTimeoutMs = in.getHeartbeatTimeoutMs();
+  textListFromWire(in.getDataKeys(), out.dataKeys);
+  WAFERSIM_REQUIRE(out.dataKeys.empty() || out.dataKeys.size() == out.partitionCount, "assign: ", out.dataKeys.size(),
+                   " data keys for ", out.partitionCount, " partitions");
+  for (size_t k = 0; k < out.dataKeys.size(); ++k)
+    WAFERSIM_REQUIRE(isZ85Key(out.dataKeys[k]), "assign: data key ", k, " is not a 40-character Z85 key");
+  out.placementKey = textToString(in.getPlacementKey());
+  WAFERSIM_REQUIRE(out.placementKey.empty() || isZ85Key(out.placementKey),
+                   "assign: placementKey is not a 40-character Z85 key");
 }
 
 void toWire(const ReadyMessage& in, Ready::Builder out) {

@@ -38,6 +38,7 @@ struct HelloMessage {
   uint64_t memoryBytes = 0;
   bool pool = false;       // serves the pool and re-registers (false: one-shot, exits with its coordinator)
   std::string metricsUrl;  // "http://host:port" of the node's /metrics, or ""
+  std::string curveKey;    // the sender's CURVE public key (Z85), or "": no CURVE
   bool operator==(const HelloMessage&) const = default;
 };
 
@@ -51,6 +52,8 @@ struct AssignMessage {
   std::vector<std::string> dataEndpoints;  // indexed by partition; size() == partitionCount
   uint32_t heartbeatIntervalMs = 0;
   uint32_t heartbeatTimeoutMs = 0;
+  std::vector<std::string> dataKeys;    // CURVE: indexed by partition (size() == partitionCount), or empty
+  std::string placementKey;             // CURVE: the placement service's public key, or ""
 };
 
 struct ReadyMessage {

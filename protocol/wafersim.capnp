@@ -78,6 +78,11 @@ struct Hello {
   metricsUrl @10 :Text;
   # "http://host:port" where the node serves /metrics, or empty (the coordinator lists it for
   # Prometheus's HTTP service discovery).
+
+  curveKey @11 :Text;
+  # The sender's CURVE public key (40 Z85 characters, protocol/curve_keys.h), or empty: it runs
+  # without CURVE. A node's data socket and a placement service's socket serve with this key, so
+  # that the coordinator can hand it to their clients (Assign). Public keys are not secret.
 }
 
 enum SyncKind {
@@ -124,6 +129,14 @@ struct Assign {
 
   heartbeatIntervalMs @7 :UInt32;
   heartbeatTimeoutMs @8 :UInt32;
+
+  dataKeys @9 :List(Text);
+  # With CURVE: every node's data-socket public key (Hello.curveKey), indexed by partition like
+  # dataEndpoints; empty without CURVE. Each is 40 Z85 characters.
+
+  placementKey @10 :Text;
+  # With CURVE: the public key of the placement service the run's nodes ask (params.mapping.service),
+  # or empty.
 }
 
 struct Ready {

@@ -15,6 +15,8 @@
 # - docker-compose and yamllint are for the static checks of docker-compose.yml and every YAML
 #   file (tests/deploy/); debootstrap for deploy/image/build-rootfs.sh (the image without Docker);
 #   prometheus (its server and promtool) for the metrics tests; chromium for the page's.
+# - clang and libclang-rt-14-dev (libFuzzer, the sanitizers' runtimes) for the fuzz preset's
+#   harnesses and bench/fuzz.sh; the corpus replay test needs only g++.
 set -euo pipefail
 
 build=(
@@ -30,6 +32,7 @@ tests=(
   prometheus chromium
   docker-compose yamllint debootstrap
   slurm-wlm
+  clang libclang-rt-14-dev
 )
 
 missingOf() {

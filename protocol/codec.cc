@@ -167,6 +167,10 @@ tl::expected<DecodedMessage, Rejection> decodeWords(std::unique_ptr<DecodedMessa
       return reject(rejects, RejectReason::Malformed,
                     "message reads as " + std::to_string(readWords) + " words from a " +
                         std::to_string(words.size()) + "-word frame (aliased pointers)");
+    // Every receive loop reads the run id (DecodedMessage::runId) before anything else, outside
+    // tryRead: a runId pointer that is not text (a struct, a list of words, no NUL) must be
+    // refused here, or its getter throws kj::Exception in the caller (found by fuzz_control_message).
+    if (root.hasRunId()) root.getRunId();
     return DecodedMessage(std::move(storage), root);
   } catch (const kj::Exception& e) {
     return reject(rejects, RejectReason::Malformed, e.getDescription().cStr());

@@ -143,8 +143,13 @@ class WaferAlloPred final : public Policy {
         });
         if (candidates.size() > maxSplit) candidates.resize(maxSplit);
         std::fill(started.begin(), started.end(), 0);
-        for (double left = tokens[e]; left > 0; left -= block) {
-          const double n = std::min(block, left);
+        // At most kMaxBlocks blocks per expert: a step of 2^60 tokens (a hostile request's
+        // tokensPerStep) would otherwise loop for ever, as `left -= block` stops changing `left`
+        // past 2^53 blocks (found by fuzz_placement_message). Real steps are far below the cap.
+        constexpr double kMaxBlocks = 1e5;
+        const double step = std::max(block, tokens[e] / kMaxBlocks);
+        for (double left = tokens[e]; left > 0; left -= step) {
+          const double n = std::min(step, left);
           uint32_t best = UINT32_MAX;
           double bestFinish = 0, bestAdd = 0;
           for (uint32_t c : candidates) {

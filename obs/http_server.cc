@@ -174,7 +174,9 @@ Response Response::json(int status, const nlohmann::json& body) {
   Response response;
   response.status = status;
   response.contentType = "application/json";
-  response.body = body.dump();
+  // Bodies echo request bytes too (a 404's "no run <id>"): replace what is not UTF-8 rather than
+  // throw, which turned GET /api/v1/runs/%FF into a 500 (found by fuzz_http_request).
+  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return response;
 }
 

@@ -38,6 +38,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <csetjmp>
 #include <numeric>
 #include <optional>
 
@@ -301,8 +302,33 @@ void callback(glp_tree* tree, void* info) {
 
 struct GlpProblem {
   glp_prob* lp = glp_create_prob();
-  ~GlpProblem() { glp_delete_prob(lp); }
+  ~GlpProblem() {
+    if (lp) glp_delete_prob(lp);
+  }
 };
+
+// GLPK answers a failed internal check (an assertion in its simplex on badly scaled numbers, such
+// as a subnormal link bandwidth in a request) by calling the error hook and then abort(), which
+// took the whole placement service down (found by fuzz_placement_message). The hook jumps back to
+// the call instead; the thread's GLPK environment (thread-local, with every problem object of this
+// thread, `prob` the only one) is then freed and the policy refuses the problem.
+extern "C" void jumpOutOfGlpk(void* info) { std::longjmp(*static_cast<std::jmp_buf*>(info), 1); }
+
+template <typename Call>
+int guardedGlpk(GlpProblem& prob, const char* what, Call&& call) {
+  std::jmp_buf env;
+  if (setjmp(env) != 0) {
+    glp_error_hook(nullptr, nullptr);
+    prob.lp = nullptr;  // freed with the environment
+    glp_free_env();
+    fail(ErrorKind::InvalidConfig, "placement policy hd_node_balance: GLPK failed in ", what,
+         " (numbers too badly scaled to solve)");
+  }
+  glp_error_hook(jumpOutOfGlpk, &env);
+  const int ret = call();
+  glp_error_hook(nullptr, nullptr);
+  return ret;
+}
 
 // A lower bound on the full MILP's objective: perfect balance of compute and of reads, and every
 // expert's (and pair's) traffic counted once, spread evenly (the LP relaxation reaches it on equal dies).
@@ -433,7 +459,10 @@ std::vector<double> solveLayer(const Layer& L, const Params& o, double& gap, uin
         if (at(e, i) >= 0) put(colP + at(e, i), 1.0);
     }
   }
-  glp_load_matrix(lp, int(ia.size()) - 1, ia.data(), ja.data(), ar.data());
+  guardedGlpk(prob, "glp_load_matrix", [&] {
+    glp_load_matrix(lp, int(ia.size()) - 1, ia.data(), ja.data(), ar.data());
+    return 0;
+  });
 
   // The warm start as column values (t_comp, t_comm at their smallest feasible values).
   std::vector<double> x(size_t(cols) + 1, 0.0);
@@ -448,12 +477,15 @@ std::vector<double> solveLayer(const Layer& L, const Params& o, double& gap, uin
   x[size_t(colComp)] = warm.tComp() * (1 + 1e-9);
   x[size_t(colComm)] = warm.tComm() * (1 + 1e-9);
 
-  glp_scale_prob(lp, GLP_SF_AUTO);
+  guardedGlpk(prob, "glp_scale_prob", [&] {
+    glp_scale_prob(lp, GLP_SF_AUTO);
+    return 0;
+  });
   glp_smcp smcp;
   glp_init_smcp(&smcp);
   smcp.msg_lev = GLP_MSG_OFF;
   smcp.meth = GLP_DUALP;
-  const int lpStatus = glp_simplex(lp, &smcp);
+  const int lpStatus = guardedGlpk(prob, "glp_simplex", [&] { return glp_simplex(lp, &smcp); });
   if (lpStatus == 0 && (glp_get_status(lp) == GLP_NOFEAS || glp_get_status(lp) == GLP_INFEAS))
     fail(ErrorKind::InvalidConfig, "placement policy hd_node_balance: a layer's experts cannot be placed under the "
          "dies' room and the load cap (load_cap=false relaxes the latter)");
@@ -470,7 +502,7 @@ std::vector<double> solveLayer(const Layer& L, const Params& o, double& gap, uin
   iocp.mip_gap = realOr(o, "mip_gap", 0.05);
   iocp.cb_func = callback;
   iocp.cb_info = &st;
-  const int ret = glp_intopt(lp, &iocp);
+  const int ret = guardedGlpk(prob, "glp_intopt", [&] { return glp_intopt(lp, &iocp); });
   nodes = static_cast<uint64_t>(st.nodes);
   const int status = glp_mip_status(lp);
   std::vector<double> P(size_t{E} * D, 0.0);

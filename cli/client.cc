@@ -17,6 +17,7 @@
 
 #include "coordinator/http_client.h"
 #include "coordinator/run.h"
+#include "coordinator/service_api.h"
 #include "models/model_catalog.h"
 #include "scenario/scenario.h"
 #include "sim/error.h"
@@ -26,6 +27,12 @@ namespace {
 
 using nlohmann::json;
 
+// Every request carries the token when there is one (reads too: a service may protect them).
+void authorize(const ClientOptions& options, http::ClientRequest& request) {
+  const std::string token = apiToken(options);
+  if (!token.empty()) request.headers["Authorization"] = "Bearer " + token;
+}
+
 // A reply's JSON, or an Error carrying the service's own message.
 json call(const ClientOptions& options, const std::string& method, const std::string& target, const json& body = nullptr,
           int* status = nullptr) {
@@ -33,6 +40,7 @@ json call(const ClientOptions& options, const std::string& method, const std::st
   request.method = method;
   request.target = target;
   if (!body.is_null()) request.body = body.dump();
+  authorize(options, request);
   const http::ClientResponse response = http::request(serverUrl(options), request);
   if (status) *status = response.status;
   json reply;
@@ -128,8 +136,11 @@ size_t downloadFiles(const ClientOptions& options, const std::string& id, const 
   size_t count = 0;
   for (const auto& f : files["files"]) {
     const std::string name = f["name"].get<std::string>();
+    // The name comes from the server: it must not lead out of the folder.
+    if (!api::plainFileName(name)) fail(ErrorKind::InvalidConfig, "the service listed a file named \"", name, "\": not a plain file name");
     http::ClientRequest request;
     request.target = "/api/v1/runs/" + id + "/files/" + name;
+    authorize(options, request);
     const http::ClientResponse response = http::request(serverUrl(options), request);
     if (response.status != 200) fail(ErrorKind::Disconnected, "downloading ", name, ": HTTP ", response.status);
     std::ofstream(std::filesystem::path(outDir) / name, std::ios::binary) << response.body;
@@ -154,6 +165,28 @@ std::string serverUrl(const ClientOptions& options) {
   if (!options.server.empty()) return options.server;
   if (const char* env = std::getenv("WAFERSIM_SERVER"); env && *env) return env;
   return "http://127.0.0.1:8080";
+}
+
+std::string apiToken(const ClientOptions& options) {
+  std::string file = options.tokenFile;
+  if (file.empty()) {
+    if (const char* env = std::getenv("WAFERSIM_TOKEN"); env && *env) return env;
+    if (const char* env = std::getenv("WAFERSIM_TOKEN_FILE"); env && *env) file = env;
+  }
+  if (file.empty()) return "";
+  std::ifstream in(file);
+  if (!in) fail(ErrorKind::InvalidConfig, "token file ", file, ": cannot be read");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string word, last;
+    while (words >> word) {
+      if (last.empty() && word[0] == '#') break;
+      last = word;
+    }
+    if (!last.empty()) return last;
+  }
+  fail(ErrorKind::InvalidConfig, "token file ", file, ": holds no token");
 }
 
 int submit(const ClientOptions& options, const SubmitArgs& args, std::stop_token stop) {
@@ -340,6 +373,7 @@ int table(const ClientOptions& options, const std::string& sweepId, bool csv) {
     http::ClientRequest request;
     request.target = "/api/v1/sweeps/" + sweepId + "/table";
     request.headers["Accept"] = "text/csv";
+    authorize(options, request);
     const http::ClientResponse response = http::request(serverUrl(options), request);
     if (response.status != 200) fail(ErrorKind::InvalidConfig, "HTTP ", response.status, ": ", response.body);
     std::fwrite(response.body.data(), 1, response.body.size(), stdout);

@@ -11,9 +11,14 @@
 namespace wafersim::cli {
 
 struct ClientOptions {
-  std::string server;  // "http://host:port"; "" -> WAFERSIM_SERVER, else http://127.0.0.1:8080
+  std::string server;     // "http://host:port"; "" -> WAFERSIM_SERVER, else http://127.0.0.1:8080
+  std::string tokenFile;  // the API token (docs/security.md); "" -> WAFERSIM_TOKEN, else WAFERSIM_TOKEN_FILE
 };
 std::string serverUrl(const ClientOptions& options);
+// The bearer token to send, or "" for none. A token file holds the token alone or "ROLE NAME TOKEN"
+// lines (the service's own api-tokens file): the first entry's last word. Throws Error{InvalidConfig}
+// naming a file that cannot be read or holds no token.
+std::string apiToken(const ClientOptions& options);
 
 struct SubmitArgs {
   std::string file;

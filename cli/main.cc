@@ -29,6 +29,7 @@
 #include "coordinator/partitioner.h"
 #include "coordinator/run.h"
 #include "coordinator/run_report.h"
+#include "coordinator/service_flags.h"
 #include "coordinator/web_assets.h"
 #include "coordinator/study.h"
 #include "scenario/scenario.h"
@@ -38,6 +39,7 @@
 #include "obs/metrics.h"
 #include "obs/run_observer.h"
 #include "placement/policy.h"
+#include "protocol/curve_keys.h"
 #include "sim/energy_report.h"
 #include "sim/error.h"
 #include "sim/simulation.h"
@@ -232,6 +234,7 @@ int serveCommand(ServiceOptions options, const std::string& http, uint32_t nodes
   std::printf("wafersim serve: API %s, control %s, placement %s, %u local node(s), data %s\n", service.url().c_str(),
               service.controlEndpoint().c_str(), service.placementEndpoint().c_str(), nodes, options.dataDir.c_str());
   std::printf("  submit with: wafersim submit SCENARIO --server %s\n", service.url().c_str());
+  printAccess("wafersim serve", options);
   std::fflush(stdout);
   std::mutex m;
   std::condition_variable cv;
@@ -242,6 +245,14 @@ int serveCommand(ServiceOptions options, const std::string& http, uint32_t nodes
   }
   std::printf("wafersim serve: stopping (runs in progress are re-queued for the next start)\n");
   service.stop();
+  return 0;
+}
+
+// `wafersim keygen PREFIX`: a CURVE key pair in PREFIX.key and PREFIX.pub (protocol/curve_keys.h).
+int keygenCommand(const std::string& prefix) {
+  const auto [key, pub] = proto::writeCurveKeyFiles(prefix, proto::generateCurveKeyPair());
+  std::printf("wrote %s (secret, mode 0600) and %s (public: %s)\n", key.c_str(), pub.c_str(),
+              proto::readCurvePublicKey(pub).c_str());
   return 0;
 }
 
@@ -276,6 +287,11 @@ int main(int argc, char** argv) {
   run->add_flag("--no-launch", noLaunch, "with --nodes: wait for nodes started elsewhere (srun, kubectl) to connect");
   run->add_option("--heartbeat-timeout-ms", flags.heartbeatTimeoutMs, "fail the run when a node is silent this long")
       ->check(CLI::Range(100u, 600000u));
+  run->add_option("--curve-key", flags.curve.keyFile,
+                  "with --nodes: CURVE between this process, its nodes and its placement service, with this key "
+                  "pair file (wafersim keygen; mode 0600)");
+  run->add_option("--curve-allow", flags.curve.allowFile,
+                  "with --curve-key: more client public keys to accept, one per line (the key's own is always)");
   std::string metricsAddress;
   run->add_option("--metrics", metricsAddress,
                   "serve Prometheus metrics at HOST:PORT/metrics while the run lasts (port 0: any; docs/metrics.md)");
@@ -314,13 +330,25 @@ int main(int argc, char** argv) {
   serve->add_option("--nodes", serveNodes, "local wafersim-node processes")->check(CLI::Range(0u, 1024u))->capture_default_str();
   serve->add_option("--max-retries", serviceOptions.maxRetries, "re-queues of a run lost with its node")
       ->capture_default_str();
+  addAccessFlags(*serve, serviceOptions);
   serve->add_option("--web-dir", serviceOptions.webDir,
                     "the built live page served at / (default $WAFERSIM_WEB_DIR, the build's web/dist, or ../share/wafersim/web)");
+  serve->add_option("--curve-key", serviceOptions.curve.keyFile,
+                    "CURVE on the control socket, the nodes and the placement service, with this key pair file "
+                    "(wafersim keygen; mode 0600; docs/deploy.md)");
+  serve->add_option("--curve-allow", serviceOptions.curve.allowFile,
+                    "with --curve-key: the client public keys accepted, one per line (the key's own is always)");
+  std::string keyPrefix;
+  auto* keygen = app.add_subcommand("keygen", "Write a CURVE key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
+  keygen->add_option("prefix", keyPrefix, "output path without extension, e.g. keys/coordinator")->required();
 
   // Clients of a service.
   cli::ClientOptions client;
   auto addServer = [&](CLI::App* cmd) {
     cmd->add_option("--server", client.server, "the service's URL (default $WAFERSIM_SERVER or http://127.0.0.1:8080)");
+    cmd->add_option("--token-file", client.tokenFile,
+                    "the API token: the token alone, or the service's api-tokens file (default $WAFERSIM_TOKEN, "
+                    "then $WAFERSIM_TOKEN_FILE; docs/security.md)");
   };
   cli::SubmitArgs submitArgs;
   auto addSubmitArgs = [&](CLI::App* cmd, cli::SubmitArgs& a) {
@@ -396,6 +424,7 @@ int main(int argc, char** argv) {
     if (validate->parsed()) return validateCommand(file, overrides);
     if (describe->parsed()) return describeCommand(what, json);
     if (serve->parsed()) return serveCommand(serviceOptions, http, serveNodes);
+    if (keygen->parsed()) return keygenCommand(keyPrefix);
     if (submitCmd->parsed()) return cli::submit(client, submitArgs, stop);
     if (sweepCmd->parsed()) return cli::sweep(client, sweepArgs, stop);
     if (statusCmd->parsed()) return cli::status(client, id);

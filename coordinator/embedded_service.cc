@@ -20,6 +20,7 @@ struct EmbeddedService::Impl {
   std::unique_ptr<CoordinatorService> service;
   std::unique_ptr<LocalLauncher> launcher;
   std::string logDir;
+  proto::CurveFiles curve;  // the service's, for the nodes it starts
   mutable std::mutex mutex;  // guards launcher
   std::atomic<bool> stopping{false};
   std::thread supervisor;
@@ -27,12 +28,14 @@ struct EmbeddedService::Impl {
 };
 
 EmbeddedService::EmbeddedService(ServiceOptions options, uint32_t nodes) : impl_(std::make_unique<Impl>()) {
-  impl_->placement = std::make_unique<LocalPlacementService>();
+  impl_->placement = std::make_unique<LocalPlacementService>(options.curve);
   if (options.placementEndpoint.empty()) options.placementEndpoint = impl_->placement->endpoint();
   impl_->logDir = (std::filesystem::path(options.dataDir) / "nodes").string();
   impl_->service = std::make_unique<CoordinatorService>(options);
   impl_->launcher = std::make_unique<LocalLauncher>(findNodeBinary());
-  impl_->launcher->start(LaunchSpec{nodes, impl_->service->controlEndpoint(), true, "local-", impl_->logDir, "127.0.0.1"});
+  impl_->curve = options.curve;
+  impl_->launcher->start(
+      LaunchSpec{nodes, impl_->service->controlEndpoint(), true, "local-", impl_->logDir, "127.0.0.1", impl_->curve});
   impl_->service->start();
   impl_->supervisor = std::thread([this] {
     while (!impl_->stopping.load()) {
@@ -43,7 +46,8 @@ EmbeddedService::EmbeddedService(ServiceOptions options, uint32_t nodes) : impl_
           std::fprintf(stderr, "wafersim serve: node %s ended (%s); starting a replacement\n", name.c_str(), how.c_str());
           impl_->service->pool().nodeLost(name, "node " + name + " (" + how + ")");
           try {
-            impl_->launcher->start(LaunchSpec{1, impl_->service->controlEndpoint(), true, "local-", impl_->logDir, "127.0.0.1"});
+            impl_->launcher->start(LaunchSpec{1, impl_->service->controlEndpoint(), true, "local-", impl_->logDir,
+                                              "127.0.0.1", impl_->curve});
           } catch (const std::exception& e) {
             std::fprintf(stderr, "wafersim serve: cannot start a replacement node: %s\n", e.what());
           }

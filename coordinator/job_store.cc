@@ -62,7 +62,8 @@ bool isFinal(RunState state) {
 
 namespace {
 
-constexpr int64_t kSchemaVersion = 1;
+// 2: runs and sweeps have an owner (the token name that submitted them).
+constexpr int64_t kSchemaVersion = 2;
 constexpr int kBusyTimeoutMs = 5000;
 
 constexpr std::array<RunState, 6> kAllStates = {RunState::Pending,   RunState::Running,   RunState::Succeeded,
@@ -77,7 +78,8 @@ constexpr const char* kCreateSchema[] = {
     " labels TEXT NOT NULL,"
     " concurrency INTEGER NOT NULL,"
     " cancelled INTEGER NOT NULL,"
-    " created_ns INTEGER NOT NULL)",
+    " created_ns INTEGER NOT NULL,"
+    " owner TEXT NOT NULL DEFAULT '')",
     "CREATE TABLE IF NOT EXISTS runs ("
     " id TEXT PRIMARY KEY NOT NULL,"
     " seq INTEGER NOT NULL UNIQUE,"
@@ -102,7 +104,8 @@ constexpr const char* kCreateSchema[] = {
     " started_ns INTEGER NOT NULL,"
     " finished_ns INTEGER NOT NULL,"
     " summary TEXT,"
-    " digest TEXT NOT NULL)",
+    " digest TEXT NOT NULL,"
+    " owner TEXT NOT NULL DEFAULT '')",
     "CREATE INDEX IF NOT EXISTS runs_state_seq ON runs(state, seq)",
     "CREATE INDEX IF NOT EXISTS runs_sweep_index ON runs(sweep_id, sweep_index)",
     "CREATE INDEX IF NOT EXISTS runs_identity_state ON runs(identity, state)",
@@ -112,8 +115,8 @@ constexpr const char* kCreateSchema[] = {
 constexpr const char* kRunColumns =
     "id, seq, body_hash, sweep_id, sweep_index, request, point, labels, identity, nodes, use_cache,"
     " wall_limit_seconds, state, reason, message, cached, cached_from, attempts, created_ns, started_ns,"
-    " finished_ns, summary, digest";
-constexpr const char* kSweepColumns = "id, seq, body_hash, request, labels, concurrency, cancelled, created_ns";
+    " finished_ns, summary, digest, owner";
+constexpr const char* kSweepColumns = "id, seq, body_hash, request, labels, concurrency, cancelled, created_ns, owner";
 
 std::string selectRuns(const char* tail) { return std::string("SELECT ") + kRunColumns + " FROM runs " + tail; }
 std::string selectSweeps(const char* tail) {
@@ -296,6 +299,7 @@ RunRecord readRun(const Statement& s) {
   r.finishedNs = s.integer(20);
   r.summary = s.json(21, what);
   r.digest = s.text(22);
+  r.owner = s.text(23);
   return r;
 }
 
@@ -310,6 +314,7 @@ SweepRecord readSweep(const Statement& s) {
   w.concurrency = static_cast<uint32_t>(s.integer(5));
   w.cancelled = s.integer(6) != 0;
   w.createdNs = s.integer(7);
+  w.owner = s.text(8);
   return w;
 }
 
@@ -351,9 +356,9 @@ void insertRunRow(Database& db, RunRecord& run) {
   Statement s(db,
               "INSERT INTO runs (id, seq, body_hash, sweep_id, sweep_index, request, point, labels, identity, nodes,"
               " use_cache, wall_limit_seconds, state, reason, message, cached, cached_from, attempts, created_ns,"
-              " started_ns, finished_ns, summary, digest)"
+              " started_ns, finished_ns, summary, digest, owner)"
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
-              " ?21, ?22, ?23)");
+              " ?21, ?22, ?23, ?24)");
   s.text(1, run.id).integer(2, run.seq).text(3, run.bodyHash);
   if (run.sweepId.empty()) {
     s.null(4);
@@ -370,7 +375,7 @@ void insertRunRow(Database& db, RunRecord& run) {
   } else {
     s.text(22, summary);
   }
-  s.text(23, run.digest);
+  s.text(23, run.digest).text(24, run.owner);
   try {
     s.run();
   } catch (const Error&) {
@@ -431,8 +436,13 @@ JobStore::JobStore(const std::filesystem::path& dataDir) : impl_(std::make_uniqu
       fail(ErrorKind::InvalidConfig, "job store ", file, ": schema_version ", *version, " is not one this build knows (",
            kSchemaVersion, ")");
     for (const char* sql : kCreateSchema) Statement(impl_->db, sql).run();
-    if (!version)
+    if (!version) {
       Statement(impl_->db, "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)").integer(1, kSchemaVersion).run();
+    } else if (*version == 1) {  // version 1 had no owners: its runs and sweeps belong to nobody (admin only)
+      Statement(impl_->db, "ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''").run();
+      Statement(impl_->db, "ALTER TABLE sweeps ADD COLUMN owner TEXT NOT NULL DEFAULT ''").run();
+      Statement(impl_->db, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'").integer(1, kSchemaVersion).run();
+    }
     tx.commit();
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Internal) throw Error(ErrorKind::InvalidConfig, e.what());
@@ -482,8 +492,8 @@ JobStore::InsertedSweep JobStore::insertSweep(SweepRecord sweep, std::vector<Run
   }
   sweep.seq = nextSeq(impl_->db, "sweeps");
   Statement(impl_->db,
-            "INSERT INTO sweeps (id, seq, body_hash, request, labels, concurrency, cancelled, created_ns)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+            "INSERT INTO sweeps (id, seq, body_hash, request, labels, concurrency, cancelled, created_ns, owner)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
       .text(1, sweep.id)
       .integer(2, sweep.seq)
       .text(3, sweep.bodyHash)
@@ -492,6 +502,7 @@ JobStore::InsertedSweep JobStore::insertSweep(SweepRecord sweep, std::vector<Run
       .integer(6, sweep.concurrency)
       .integer(7, sweep.cancelled ? 1 : 0)
       .integer(8, sweep.createdNs)
+      .text(9, sweep.owner)
       .run();
   for (size_t i = 0; i < points.size(); ++i) {
     if (findRun(impl_->db, points[i].id))

@@ -53,6 +53,7 @@ struct RunRecord {
   nlohmann::json summary;         // summary.json of a SUCCEEDED run, else null
   std::string digest;             // results digest of a SUCCEEDED run
   int64_t seq = 0;                // insertion order (assigned by the store)
+  std::string owner;              // the name of the token that submitted it ("": none, or access off)
 };
 
 struct SweepRecord {
@@ -64,6 +65,7 @@ struct SweepRecord {
   bool cancelled = false;
   int64_t createdNs = 0;
   int64_t seq = 0;
+  std::string owner;              // the name of the token that submitted it
 };
 
 struct RunFilter {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "protocol/curve_keys.h"
+
 namespace wafersim {
 
 struct LaunchSpec {
@@ -17,6 +19,7 @@ struct LaunchSpec {
   std::string namePrefix = "local-";  // pool nodes' names
   std::string logDir;         // "": nodes inherit this process's stdout and stderr; else LOGDIR/<name>.log
   std::string metricsHost;    // nodes serve /metrics on this host at any free port ("": no metrics)
+  proto::CurveFiles curve;    // CURVE key files, passed on by path (never the keys themselves)
 };
 
 class Launcher {

@@ -44,6 +44,15 @@ std::string findSiblingBinary(const std::string& name, const std::string& buildF
 
 std::string findNodeBinary() { return findSiblingBinary("wafersim-node", "nodes"); }
 
+void appendCurveArguments(std::vector<std::string>& argv, const proto::CurveFiles& curve) {
+  if (!curve.enabled()) return;
+  // Absolute: the child may run elsewhere (its working directory is ours today, but nothing says so).
+  auto absolute = [](const std::string& path) { return std::filesystem::absolute(path).lexically_normal().string(); };
+  argv.insert(argv.end(), {"--curve-key", absolute(curve.keyFile)});
+  if (!curve.allowFile.empty()) argv.insert(argv.end(), {"--curve-allow", absolute(curve.allowFile)});
+  if (!curve.serverKeyFile.empty()) argv.insert(argv.end(), {"--coordinator-key", absolute(curve.serverKeyFile)});
+}
+
 LocalLauncher::LocalLauncher(std::string nodeBinary) : binary_(std::move(nodeBinary)) {}
 
 LocalLauncher::~LocalLauncher() { killAll(); }
@@ -57,6 +66,7 @@ void LocalLauncher::start(const LaunchSpec& spec) {
     if (spec.pool) child.argv.insert(child.argv.end(), {"--pool", "--name", name});
     else child.argv.insert(child.argv.end(), {"--node", std::to_string(k)});
     if (!spec.metricsHost.empty()) child.argv.insert(child.argv.end(), {"--metrics", spec.metricsHost + ":0"});
+    appendCurveArguments(child.argv, spec.curve);
     child.processGroup = group_;  // 0 for the first node: it leads a new group
     int log = -1;
     if (!spec.logDir.empty()) {

@@ -57,6 +57,10 @@ std::string findNodeBinary();
 // '_'), beside this executable, or ../<folder>/<name> in the build tree.
 std::string findSiblingBinary(const std::string& name, const std::string& buildFolder);
 
+// Appends --curve-key, --curve-allow and --coordinator-key for the files `curve` names (paths only:
+// keys never appear on a command line).
+void appendCurveArguments(std::vector<std::string>& argv, const proto::CurveFiles& curve);
+
 // "exited with code 3", "was killed by signal 9".
 std::string describeWaitStatus(int status);
 

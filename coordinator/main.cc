@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "coordinator/service.h"
+#include "coordinator/service_flags.h"
 #include "sim/error.h"
 
 int main(int argc, char** argv) {
@@ -31,6 +32,13 @@ int main(int argc, char** argv) {
   // No envname: findWebDist() reads WAFERSIM_WEB_DIR itself.
   app.add_option("--web-dir", options.webDir,
                  "the built live page served at / (default $WAFERSIM_WEB_DIR, the build's web/dist, or ../share/wafersim/web)");
+  app.add_option("--curve-key", options.curve.keyFile,
+                 "CURVE on the control socket with this key pair file (wafersim keygen; mode 0600; docs/deploy.md)")
+      ->envname("WAFERSIM_CURVE_KEY");
+  app.add_option("--curve-allow", options.curve.allowFile,
+                 "with --curve-key: the node and placement public keys accepted, one per line (the key's own is always)")
+      ->envname("WAFERSIM_CURVE_ALLOW");
+  wafersim::addAccessFlags(app, options);
   CLI11_PARSE(app, argc, argv);
   const auto colon = http.rfind(':');
   if (colon == std::string::npos) {
@@ -51,6 +59,7 @@ int main(int argc, char** argv) {
     service.start();
     std::printf("wafersim-coordinator: API %s, control %s, data %s\n", service.url().c_str(),
                 service.controlEndpoint().c_str(), options.dataDir.c_str());
+    wafersim::printAccess("wafersim-coordinator", options);
     std::fflush(stdout);
     int signal = 0;
     sigwait(&set, &signal);

@@ -15,7 +15,11 @@ std::string makeRunId() {
   return id;
 }
 
-NodeCoordinator::NodeCoordinator(const std::string& bind) : pool_(std::make_unique<NodePool>(bind)) {}
+NodeCoordinator::NodeCoordinator(const std::string& bind, std::shared_ptr<const proto::CurveSecurity> curve) {
+  PoolOptions options;
+  options.curve = std::move(curve);
+  pool_ = std::make_unique<NodePool>(bind, std::move(options));
+}
 
 NodeCoordinator::~NodeCoordinator() = default;
 
@@ -48,6 +52,7 @@ RunReport NodeCoordinator::run(const NodeRunOptions& options) {
   run.run = options.run;
   run.watchdog = options.watchdog;
   run.onHeartbeat = options.onHeartbeat;
+  run.placementKey = options.placementKey;
   return pool_->run(run);
 }
 

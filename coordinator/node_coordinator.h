@@ -31,18 +31,22 @@ struct NodeRunOptions {
   // local node process died) or nothing.
   std::function<std::optional<std::string>(const std::vector<bool>& finished)> watchdog;
   std::function<void(uint32_t partition, const proto::HeartbeatMessage& beat)> onHeartbeat;  // PoolRun's
+  std::string placementKey;  // PoolRun's
 };
 
 class NodeCoordinator {
  public:
-  // Binds the control socket, e.g. "tcp://127.0.0.1:*" (an ephemeral port) or "tcp://*:5555".
-  explicit NodeCoordinator(const std::string& bind = "tcp://127.0.0.1:*");
+  // Binds the control socket, e.g. "tcp://127.0.0.1:*" (an ephemeral port) or "tcp://*:5555";
+  // with `curve`, a CURVE server (PoolOptions::curve).
+  explicit NodeCoordinator(const std::string& bind = "tcp://127.0.0.1:*",
+                           std::shared_ptr<const proto::CurveSecurity> curve = nullptr);
   ~NodeCoordinator();
   NodeCoordinator(const NodeCoordinator&) = delete;
   NodeCoordinator& operator=(const NodeCoordinator&) = delete;
 
   // The endpoint nodes connect to ("tcp://127.0.0.1:41234").
   const std::string& endpoint() const { return pool_->endpoint(); }
+  NodePool& pool() { return *pool_; }
 
   // Runs to completion. Throws Error naming the node and the reason when the run fails; every
   // node has been told to abort and to exit by then.

@@ -17,6 +17,7 @@
 #include <zmq_addon.hpp>
 
 #include "protocol/codec.h"
+#include "protocol/curve_auth.h"
 #include "sim/error.h"
 #include "sim/wall_timer.h"
 
@@ -65,6 +66,8 @@ struct NodePool::Impl {
   PoolOptions options;
   zmq::context_t context{1};
   zmq::socket_t router{context, zmq::socket_type::router};
+  std::unique_ptr<proto::ZapAuthenticator> zap;  // with CURVE; before the router's bind
+  std::shared_ptr<prometheus::Collectable> authMetrics;  // zap's, kept for the process's registry
   std::string endpoint;
   int wakeFd = -1;
   proto::Encoder encoder{0};
@@ -75,6 +78,7 @@ struct NodePool::Impl {
   // Placement services registered like nodes (hello with capability "placement"): name ->
   // (endpoint, last heard). Shared by every run; not nodes: never assigned a partition.
   std::map<std::string, std::pair<std::string, Clock::time_point>> placements;
+  std::map<std::string, std::string> placementKeys;  // name -> its CURVE public key (with CURVE)
   std::map<std::string, std::shared_ptr<Session>> sessions;
   std::deque<std::function<void()>> commands;  // run on the I/O thread
   Counters counters;
@@ -167,8 +171,14 @@ struct NodePool::Impl {
       logReject(identity, "hello names the node \"" + hello->name + "\"");
       return;
     }
+    if (options.curve && hello->curveKey.empty()) {  // its data socket could not be reached
+      ++counters.rejected;
+      logReject(identity, "hello without a CURVE key on a CURVE control socket");
+      return;
+    }
     if (std::find(hello->capabilities.begin(), hello->capabilities.end(), "placement") != hello->capabilities.end()) {
       placements[identity] = {hello->dataEndpoint, Clock::now()};
+      placementKeys[identity] = hello->curveKey;
       notifyChange();
       return;
     }
@@ -347,7 +357,7 @@ struct NodePool::Impl {
   void startSession(const std::shared_ptr<Session>& s) {
     const PoolRun& r = s->request;
     const auto n = static_cast<uint32_t>(r.nodes.size());
-    std::vector<std::string> endpoints(n);
+    std::vector<std::string> endpoints(n), dataKeys;
     for (uint32_t k = 0; k < n; ++k) {
       auto it = nodes.find(r.nodes[k]);
       if (it == nodes.end() || it->second.runId != r.runId) {
@@ -359,6 +369,13 @@ struct NodePool::Impl {
         return;
       }
       endpoints[k] = it->second.hello.dataEndpoint;
+      if (options.curve) dataKeys.push_back(it->second.hello.curveKey);
+    }
+    std::string placementKey;
+    if (options.curve) {
+      placementKey = r.placementKey;
+      if (placementKey.empty() && !placementKeys.empty()) placementKey = placementKeys.begin()->second;
+      if (placementKey.empty()) placementKey = options.curve->own.publicKey;
     }
     sessions[r.runId] = s;
     s->assigned = Clock::now();
@@ -368,8 +385,9 @@ struct NodePool::Impl {
       node.busy = true;
       node.partition = k;
       node.lastHeard = Clock::now();
-      proto::AssignMessage assign{r.scenarioText, r.overrides, n, k, r.map.of, r.run,
-                                  endpoints, options.heartbeatIntervalMs, options.heartbeatTimeoutMs};
+      proto::AssignMessage assign{r.scenarioText, r.overrides, n,        k,
+                                  r.map.of,       r.run,       endpoints, options.heartbeatIntervalMs,
+                                  options.heartbeatTimeoutMs, dataKeys, placementKey};
       sendRun(*s, k, assign);
     }
   }
@@ -393,8 +411,14 @@ struct NodePool::Impl {
       }
     }
     for (const auto& [name, reason] : silent) dropNode(name, reason);
-    for (auto it = placements.begin(); it != placements.end();)
-      it = now - it->second.second > std::chrono::milliseconds(options.heartbeatTimeoutMs) ? placements.erase(it) : std::next(it);
+    for (auto it = placements.begin(); it != placements.end();) {
+      if (now - it->second.second <= std::chrono::milliseconds(options.heartbeatTimeoutMs)) {
+        ++it;
+        continue;
+      }
+      placementKeys.erase(it->first);
+      it = placements.erase(it);
+    }
     std::vector<std::pair<std::string, std::string>> stopped;
     for (const auto& [id, s] : sessions) {
       if (s->request.run.stop.stop_requested()) stopped.emplace_back(id, "run cancelled");
@@ -453,6 +477,11 @@ NodePool::NodePool(const std::string& bind, PoolOptions options) : impl_(std::ma
   router.set(zmq::sockopt::linger, 1000);
   router.set(zmq::sockopt::router_mandatory, 1);
   router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::DecodeLimits{}.maxFrameBytes));
+  if (const auto& curve = impl_->options.curve) {
+    impl_->zap = std::make_unique<proto::ZapAuthenticator>(impl_->context, curve->allowed);
+    impl_->authMetrics = impl_->zap->metrics({"control"});
+    proto::makeCurveServer(router, *curve, "control");
+  }
   try {
     router.bind(bind);
   } catch (const zmq::error_t& e) {
@@ -621,6 +650,20 @@ void NodePool::nodeLost(const std::string& name, const std::string& reason) {
   impl_->post([this, name, reason] { impl_->dropNode(name, reason); });
 }
 
+void NodePool::removeNode(const std::string& name, const std::string& reason) {
+  std::promise<void> done;
+  auto future = done.get_future();
+  impl_->post([this, &name, &reason, &done] {
+    if (impl_->nodes.count(name)) {
+      std::fprintf(stderr, "wafersim: %s removed: %s\n", describeNode(name).c_str(), reason.c_str());
+      impl_->sendTo(name, impl_->encoder.encode(proto::kCoordinatorSender, proto::ShutdownMessage{}));
+      impl_->dropNode(name, reason);
+    }
+    done.set_value();
+  });
+  future.wait();
+}
+
 void NodePool::shutdownNodes() {
   std::promise<void> sent;
   auto future = sent.get_future();
@@ -641,6 +684,12 @@ bool NodePool::waitForPlacement(std::chrono::milliseconds timeout) const {
   std::unique_lock<std::mutex> lock(impl_->mutex);
   return impl_->changed.wait_for(lock, timeout, [&] { return !impl_->placements.empty(); });
 }
+
+std::shared_ptr<prometheus::Collectable> NodePool::authMetrics() const {
+  return impl_->authMetrics;
+}
+
+uint64_t NodePool::authRefused() const { return impl_->zap ? impl_->zap->refused("control") : 0; }
 
 NodePool::Counters NodePool::counters() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);

@@ -33,9 +33,14 @@
 #include <string>
 #include <vector>
 
+#include "protocol/curve_keys.h"
 #include "protocol/messages.h"
 #include "sim/partition_map.h"
 #include "sim/simulation.h"
+
+namespace prometheus {
+class Collectable;
+}
 
 namespace wafersim {
 
@@ -45,6 +50,9 @@ struct PoolOptions {
   uint32_t readyTimeoutMs = 300000;  // from assignment to every node ready (building a large system)
   // Called (from the pool's thread) whenever a node registers, leaves or becomes free.
   std::function<void()> onChange;
+  // CURVE on the control socket (protocol/curve_auth.h): only clients with an allowed key get in,
+  // and assignments carry the nodes' data keys. Null: plaintext.
+  std::shared_ptr<const proto::CurveSecurity> curve;
 };
 
 // What GET /api/v1/nodes shows of one node.
@@ -79,6 +87,10 @@ struct PoolRun {
   // Called on the pool's thread for each heartbeat of one of the run's nodes (its partition's
   // progress and model samples, for an observer); quick, must not throw. May be empty.
   std::function<void(uint32_t partition, const proto::HeartbeatMessage& beat)> onHeartbeat;
+  // With CURVE: the public key of the placement service the run's nodes ask; "": the key of the
+  // one registered with the pool, else the pool's own (a service started with the coordinator's
+  // key files).
+  std::string placementKey;
 };
 
 class NodePool {
@@ -132,6 +144,8 @@ class NodePool {
 
   // A node known to be gone (its local process died): dropped at once, failing its run.
   void nodeLost(const std::string& name, const std::string& reason);
+  // Tells the node to exit and drops it from the pool at once (failing its run, if it has one).
+  void removeNode(const std::string& name, const std::string& reason);
   // Tells every registered node to exit (one-shot runs; the service's shutdown).
   void shutdownNodes();
 
@@ -139,6 +153,11 @@ class NodePool {
   // --coordinator), or "" when none is.
   std::string placementEndpoint() const;
   bool waitForPlacement(std::chrono::milliseconds timeout) const;  // until one has registered
+
+  // wafersim_zmq_auth_*_total{socket="control"} for the process's /metrics (held by the pool, as
+  // long as it lives); null without CURVE.
+  std::shared_ptr<prometheus::Collectable> authMetrics() const;
+  uint64_t authRefused() const;  // CURVE clients refused on the control socket (0 without CURVE)
 
   struct Counters {
     uint64_t rejected = 0;       // undecodable, from unknown peers, unexpected kinds

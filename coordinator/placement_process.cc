@@ -19,10 +19,11 @@ namespace wafersim {
 
 std::string findPlacementBinary() { return findSiblingBinary("wafersim-placement", "placement"); }
 
-LocalPlacementService::LocalPlacementService() {
+LocalPlacementService::LocalPlacementService(const proto::CurveFiles& curve) {
   const std::string binary = findPlacementBinary();
   ChildSpec child;
   child.argv = {binary, "--bind", "tcp://127.0.0.1:*", "--quiet"};
+  appendCurveArguments(child.argv, curve);
   // Its first line: "wafersim-placement listening on ENDPOINT".
   const StartedChild started = spawnAndReadFirstLine(child, std::chrono::seconds(10));
   pid_ = started.pid;

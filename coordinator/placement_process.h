@@ -7,11 +7,15 @@
 
 #include <string>
 
+#include "protocol/curve_keys.h"
+
 namespace wafersim {
 
 class LocalPlacementService {
  public:
-  LocalPlacementService();  // starts it and reads its endpoint; throws Error naming what failed
+  // Starts it (with these CURVE key files, when enabled) and reads its endpoint; throws Error naming
+  // what failed.
+  explicit LocalPlacementService(const proto::CurveFiles& curve = {});
   ~LocalPlacementService();
   LocalPlacementService(const LocalPlacementService&) = delete;
   LocalPlacementService& operator=(const LocalPlacementService&) = delete;

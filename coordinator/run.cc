@@ -49,11 +49,15 @@ std::function<void(uint32_t, const proto::HeartbeatMessage&)> forwardHeartbeat(o
 RunReport runOnLocalNodes(const RunSpec& spec, const std::string& runId, const std::vector<std::string>& overrides,
                           const PartitionMap& map, const RunOptions& run) {
   const DistributedFlags& flags = spec.flags;
-  NodeCoordinator coordinator(flags.listen);
+  NodeCoordinator coordinator(flags.listen, proto::loadCurveSecurity(flags.curve));
   std::optional<LocalLauncher> launcher;
   if (flags.launch) {
     launcher.emplace(findNodeBinary());
-    launcher->start(flags.nodes, coordinator.endpoint());
+    LaunchSpec launch;
+    launch.count = flags.nodes;
+    launch.coordinator = coordinator.endpoint();
+    launch.curve = flags.curve;
+    launcher->start(launch);
   } else if (spec.log) {
     spec.log("  waiting for " + std::to_string(flags.nodes) + " nodes: wafersim-node --coordinator " +
              coordinator.endpoint() + " --node <rank>");
@@ -133,9 +137,12 @@ RunOutcome executeRun(const RunSpec& spec) {
   const bool onNodes = spec.flags.nodes > 0 || spec.pool != nullptr;
   const uint32_t nodeCount = spec.pool ? static_cast<uint32_t>(spec.poolNodes.size()) : spec.flags.nodes;
   if (onNodes) s.partitions = nodeCount;
-  // The run's own placement client, for a scenario that names a service.
-  SystemGraph graph = catalog.build(s.model, s.modelParams, s.source + ": params",
-                                    BuildContext{s.run.seed, placement::makeRemoteDecider()});
+  // The run's own placement client, for a scenario that names a service (with CURVE: a service with
+  // this process's key, or the coordinator key its files name).
+  const auto curve = proto::loadCurveSecurity(spec.flags.curve);
+  SystemGraph graph = catalog.build(
+      s.model, s.modelParams, s.source + ": params",
+      BuildContext{s.run.seed, placement::makeRemoteDecider({curve, curve ? curve->coordinatorKey : ""})});
   graph.validate(registry);
   const PartitionPlan plan = partitionScenario(s, graph);
   const PartitionMap& map = plan.map;
@@ -176,7 +183,7 @@ RunOutcome executeRun(const RunSpec& spec) {
         (!s.modelParams.has("mapping.service") || s.modelParams.text("mapping.service").empty())) {
       std::string endpoint = spec.placementEndpoint;
       if (endpoint.empty()) {
-        placementService.emplace();
+        placementService.emplace(spec.flags.curve);
         endpoint = placementService->endpoint();
       }
       nodeOverrides.push_back("params.mapping.service=" + endpoint);

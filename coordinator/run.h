@@ -33,6 +33,9 @@ struct DistributedFlags {
   std::string listen = "tcp://127.0.0.1:*";
   bool launch = true;         // start the nodes here; otherwise wait for them to connect
   uint32_t heartbeatTimeoutMs = 3000;
+  // CURVE between this process, its nodes and its placement service (key files; the processes
+  // started here get the same paths). Off: plaintext.
+  proto::CurveFiles curve;
 };
 
 struct RunSpec {

@@ -17,6 +17,8 @@
 #include <stop_token>
 #include <thread>
 
+#include <unistd.h>
+
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 
@@ -27,6 +29,7 @@
 #include "coordinator/job_store.h"
 #include "coordinator/node_coordinator.h"
 #include "coordinator/run.h"
+#include "coordinator/run_bounds.h"
 #include "coordinator/service_api.h"
 #include "coordinator/sweep.h"
 #include "coordinator/web_assets.h"
@@ -78,6 +81,7 @@ struct CoordinatorService::Impl {
   ServiceOptions options;
   fs::path data;
   JobStore store;
+  AccessControl access;
   NodePool pool;
   std::unique_ptr<http::Server> server;
   std::vector<std::pair<std::string, std::string>> routeList;
@@ -98,6 +102,16 @@ struct CoordinatorService::Impl {
           .Name("wafersim_http_request_duration_seconds")
           .Help("API request latency by route, method and status (long polls wait up to their timeout).")
           .Register(metrics.registry());
+  prometheus::Family<prometheus::Counter>& authRefused =
+      prometheus::BuildCounter()
+          .Name("wafersim_http_auth_refused_total")
+          .Help("API requests refused for their credential: missing, invalid (401) or forbidden (403).")
+          .Register(metrics.registry());
+  prometheus::Family<prometheus::Counter>& runsRefused =
+      prometheus::BuildCounter()
+          .Name("wafersim_service_runs_refused_total")
+          .Help("Submissions refused before they were stored, by reason (a file outside the allowed folders, a per-run bound).")
+          .Register(metrics.registry());
   std::shared_ptr<prometheus::Collectable> serviceMetrics;
   std::atomic<uint64_t> cacheHits{0};
   static constexpr size_t kKeptObservers = 32;
@@ -115,11 +129,14 @@ struct CoordinatorService::Impl {
       : options(std::move(o)),
         data(options.dataDir),
         store((fs::create_directories(data), data)),
-        pool(options.control, PoolOptions{250, options.heartbeatTimeoutMs, 300000, [this] { nudge(); }}) {
+        access(options.access, data),
+        pool(options.control, PoolOptions{250, options.heartbeatTimeoutMs, 300000, [this] { nudge(); },
+                                          proto::loadCurveSecurity(options.curve)}) {
     fs::create_directories(data / "runs");
     fs::create_directories(data / "files");
     serviceMetrics = obs::makeCollectable([this] { return collectService(); });
     metrics.add(serviceMetrics);
+    if (auto auth = pool.authMetrics()) metrics.add(auth);  // the pool keeps it
     buildIdentity();  // hashes this executable (tens of MB) now, not in the first request
     const auto requeued =
         store.requeueAllRunning("COORDINATOR_RESTART", "the coordinator restarted while the run was in progress");
@@ -140,9 +157,71 @@ struct CoordinatorService::Impl {
 
   // ---- submissions ----
 
+  // A submission refused by the service's rules rather than the scenario's validator: a file outside
+  // the allowed folders, a per-run bound. `code` is the error body's code (and the metric's reason).
+  struct Refusal : Error {
+    std::string code;
+    Refusal(std::string c, const std::string& message) : Error(ErrorKind::InvalidConfig, message), code(std::move(c)) {}
+  };
+
+  // The folders a scenario may read from, resolved (symlinks and all): DATA/files and fileDirs.
+  std::vector<fs::path> allowedDirs() const {
+    std::vector<fs::path> dirs;
+    std::error_code ec;
+    dirs.push_back(fs::weakly_canonical(data / "files", ec));
+    for (const auto& d : options.fileDirs) dirs.push_back(fs::weakly_canonical(d, ec));
+    return dirs;
+  }
+
+  // `path` (absolute, from scenarioFiles) once every symlink is resolved must lie inside an allowed
+  // folder: "..", absolute names and links out of the folder are all refused the same way.
+  void requireAllowedFile(const std::string& key, const std::string& path) const {
+    std::error_code ec;
+    const fs::path real = fs::weakly_canonical(path, ec);
+    if (!ec && path.find('\0') == std::string::npos)
+      for (const fs::path& dir : allowedDirs()) {
+        const auto [d, r] = std::mismatch(dir.begin(), dir.end(), real.begin(), real.end());
+        if (d == dir.end() && r != real.end()) return;
+      }
+    std::string allowed;
+    for (const fs::path& dir : allowedDirs()) allowed += (allowed.empty() ? "" : ", ") + dir.string();
+    throw Refusal("file_not_allowed", key + ": " + path + " is outside the folders this service reads scenario files from (" +
+                                          allowed + ")");
+  }
+
+  void requireWithinBounds(const SystemGraph& graph, uint64_t fileBytes, uint32_t nodes) const {
+    const uint64_t components = graph.components().size();
+    if (options.maxComponentsPerRun > 0 && components > options.maxComponentsPerRun)
+      throw Refusal("run_too_large", "the run has " + std::to_string(components) +
+                                         " simulated components; this service allows at most " +
+                                         std::to_string(options.maxComponentsPerRun) + " a run (maxComponentsPerRun)");
+    const uint64_t bound = options.maxMemoryBytesPerRun > 0 ? options.maxMemoryBytesPerRun : machineMemoryBytes();
+    const uint64_t perNode =
+        RunMemoryModel::kBaselineBytes + estimateRunMemoryBytes(graph, fileBytes) / std::max<uint32_t>(1, nodes);
+    if (bound > 0 && perNode > bound)
+      throw Refusal("run_too_large", "the run needs an estimated " + std::to_string(perNode >> 20) +
+                                         " MiB a node; this service allows at most " + std::to_string(bound >> 20) +
+                                         " MiB a run (memory estimate: docs/security.md)");
+  }
+
+  static uint64_t machineMemoryBytes() {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(size) : 0;
+  }
+
+  // The wall-clock limit a run gets: its own, bounded by the service's.
+  double wallLimitFor(double asked) const {
+    if (options.maxWallLimitSeconds <= 0) return asked;
+    if (asked > options.maxWallLimitSeconds)
+      throw Refusal("run_too_large", "wall_limit_s " + std::to_string(asked) + " is over this service's bound of " +
+                                         std::to_string(options.maxWallLimitSeconds) + " s (maxWallLimitSeconds)");
+    return asked > 0 ? asked : options.maxWallLimitSeconds;
+  }
+
   // Checks a submission's scenario and works out what the run is: the identity and its parts.
   struct Checked {
     std::string scenarioText;
+    std::vector<std::string> overrides;  // as given, with relative files anchored in DATA/files
     std::string identity;
     json resolved;
   };
@@ -152,24 +231,47 @@ struct CoordinatorService::Impl {
     registerBuiltinModels(catalog);
     Scenario s = parseScenario(scenarioText, "scenario", overrides);
     s.modelParams.setBaseDir((data / "files").string());
+    // A submission has no working directory: a relative file given with "set" is in DATA/files, as
+    // one in the scenario is, and the run is stored with it anchored there.
+    std::vector<std::string> anchored = overrides;
+    for (std::string& o : anchored) {
+      const size_t eq = o.find('=');
+      if (eq == std::string::npos || o.compare(0, 7, "params.") != 0) continue;
+      const std::string name = o.substr(7, eq - 7), value = o.substr(eq + 1);
+      for (const ParamSpec& p : catalog.get(s.model).params)
+        if (p.name == name && p.type == ParamType::Path && !value.empty() && fs::path(value).is_relative()) {
+          o = o.substr(0, eq + 1) + (data / "files" / value).lexically_normal().string();
+          s.modelParams.set(name, o.substr(eq + 1));
+        }
+    }
     if (!s.partitionMapFile.empty() && fs::path(s.partitionMapFile).is_relative())
       s.partitionMapFile = (data / "files" / s.partitionMapFile).string();
+    // A run's placement service is the pool's: a scenario may not send nodes to another endpoint.
+    if (s.modelParams.has("mapping.service") && !s.modelParams.text("mapping.service").empty())
+      throw Refusal("file_not_allowed", "params.mapping.service: a submitted run uses the service's placement "
+                                         "service; naming another endpoint is not allowed");
+    const auto files = scenarioFiles(s, catalog);
+    uint64_t fileBytes = 0;
+    for (const auto& [key, path] : files) {
+      requireAllowedFile(key, path);
+      WAFERSIM_REQUIRE(fs::is_regular_file(path), key, ": no such file: ", path);
+      fileBytes += fs::file_size(path);
+    }
     if (build) {
       ComponentRegistry registry;
       registerBuiltinComponents(registry);
       SystemGraph graph = catalog.build(s.model, s.modelParams, "scenario: params", s.run.seed);
       graph.validate(registry);
+      requireWithinBounds(graph, fileBytes, nodes);
     }
     Checked c;
     c.scenarioText = scenarioText;
+    c.overrides = anchored;
     c.resolved = resolvedScenario(s, catalog);
     Sha256 h;
     h.update(c.resolved.dump());
     h.update("\nnodes=" + std::to_string(nodes));
-    for (const auto& [key, path] : scenarioFiles(s, catalog)) {
-      WAFERSIM_REQUIRE(fs::is_regular_file(path), key, ": no such file: ", path);
-      h.update("\n" + key + "=" + sha256File(path));
-    }
+    for (const auto& [key, path] : files) h.update("\n" + key + "=" + sha256File(path));
     h.update("\nbuild=" + buildIdentity());
     c.identity = h.finishHex();
     return c;
@@ -193,7 +295,15 @@ struct CoordinatorService::Impl {
     return true;
   }
 
-  http::Response submitRun(const http::Request& req) {
+  // A refusal's answer: 400 with its code (the scenario's own errors: "invalid_scenario").
+  http::Response refused(const Error& e, const std::string& prefix = "") {
+    std::string code = "invalid_scenario";
+    if (auto* r = dynamic_cast<const Refusal*>(&e)) code = r->code;
+    if (code != "invalid_scenario") runsRefused.Add({{"reason", code}}).Increment();
+    return http::Response::json(400, api::errorBody(400, code, prefix + e.what()));
+  }
+
+  http::Response submitRun(const http::Request& req, const Principal& who) {
     const api::RunSubmission sub = api::parseRunSubmission(req.body, options.maxNodesPerRun);
     RunRecord r;
     r.id = sub.id.empty() ? makeRunId() : sub.id;
@@ -202,18 +312,20 @@ struct CoordinatorService::Impl {
     r.labels = sub.labels;
     r.nodes = sub.nodes;
     r.useCache = sub.cache;
-    r.wallLimitSeconds = sub.wallLimitSeconds;
     r.createdNs = systemClockNs();
+    r.owner = access.enabled() ? who.name : "";
     if (!sub.id.empty())  // an idempotent resubmission is answered before any work
       if (auto existing = store.run(sub.id)) return resubmitted(*existing, sub.bodyHash);
     Checked c;
     try {
+      r.wallLimitSeconds = wallLimitFor(sub.wallLimitSeconds);
       c = check(sub.scenarioText, sub.overrides, sub.nodes, true);
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::InvalidConfig) throw;
-      return http::Response::json(400, api::errorBody(400, "invalid_scenario", e.what()));
+      return refused(e);
     }
     r.identity = c.identity;
+    r.request["set"] = c.overrides;
     answerFromCache(r, r.createdNs);
     auto inserted = store.insertRun(r);
     if (!inserted.inserted) return resubmitted(inserted.run, sub.bodyHash);
@@ -228,7 +340,7 @@ struct CoordinatorService::Impl {
     return http::Response::json(200, runJson(existing));
   }
 
-  http::Response submitSweep(const http::Request& req) {
+  http::Response submitSweep(const http::Request& req, const Principal& who) {
     const api::SweepSubmission sub = api::parseSweepSubmission(req.body, options.maxNodesPerRun);
     if (!sub.id.empty())
       if (auto existing = store.sweep(sub.id)) {
@@ -252,6 +364,13 @@ struct CoordinatorService::Impl {
     sweep.labels = sub.labels;
     sweep.concurrency = sub.concurrency;
     sweep.createdNs = systemClockNs();
+    sweep.owner = access.enabled() ? who.name : "";
+    double wallLimit = 0;
+    try {
+      wallLimit = wallLimitFor(sub.wallLimitSeconds);
+    } catch (const Error& e) {
+      return refused(e);
+    }
     std::vector<RunRecord> runs;
     for (size_t i = 0; i < points.size(); ++i) {
       std::vector<std::string> overrides = sub.overrides;
@@ -261,22 +380,21 @@ struct CoordinatorService::Impl {
         c = check(sub.scenarioText, overrides, sub.nodes, i == 0);
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::InvalidConfig) throw;
-        return http::Response::json(
-            400, api::errorBody(400, "invalid_scenario", "sweep point " + std::to_string(i) + " (" +
-                                                             points[i].values.dump() + "): " + e.what()));
+        return refused(e, "sweep point " + std::to_string(i) + " (" + points[i].values.dump() + "): ");
       }
       RunRecord r;
       r.id = sweep.id + "-" + std::to_string(i);
       r.bodyHash = sub.bodyHash;
       r.sweepId = sweep.id;
       r.sweepIndex = static_cast<int64_t>(i);
-      r.request = {{"scenario", sub.scenarioText}, {"set", overrides}, {"nodes", sub.nodes}};
+      r.request = {{"scenario", sub.scenarioText}, {"set", c.overrides}, {"nodes", sub.nodes}};
       r.point = points[i].values;
       r.labels = sub.labels;
       r.identity = c.identity;
       r.nodes = sub.nodes;
       r.useCache = sub.cache;
-      r.wallLimitSeconds = sub.wallLimitSeconds;
+      r.wallLimitSeconds = wallLimit;
+      r.owner = sweep.owner;
       r.createdNs = sweep.createdNs;
       answerFromCache(r, r.createdNs);
       runs.push_back(std::move(r));
@@ -484,6 +602,7 @@ struct CoordinatorService::Impl {
       spec.poolNodes = nodes;
       spec.placementEndpoint =
           options.placementEndpoint.empty() ? pool.placementEndpoint() : options.placementEndpoint;
+      spec.flags.curve = options.curve;  // a placement service the run starts gets the same keys
       spec.stop = stop;
       spec.log = log;
       const RunOutcome out = executeRun(spec);
@@ -601,6 +720,41 @@ struct CoordinatorService::Impl {
     return out.take();
   }
 
+  // The caller of `req` if it holds `need` or more; else the 401 (no valid token; with a
+  // WWW-Authenticate challenge) or 403 (too small a role) to answer, counted.
+  std::pair<std::optional<Principal>, std::optional<http::Response>> authorize(const http::Request& req, Role need) {
+    const std::string header = req.header("authorization");
+    const auto who = access.authenticate(header);
+    if (!who) {
+      const bool missing = header.empty();
+      authRefused.Add({{"reason", missing ? "missing" : "invalid"}}).Increment();
+      auto response = http::Response::json(
+          401, api::errorBody(401, "unauthorized",
+                              missing ? "this call needs a token: send \"Authorization: Bearer TOKEN\" (docs/security.md)"
+                                      : "the token is not one this service knows"));
+      response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"wafersim\"");
+      return {std::nullopt, std::move(response)};
+    }
+    if (who->role < need) {
+      authRefused.Add({{"reason", "forbidden"}}).Increment();
+      return {std::nullopt, http::Response::json(403, api::errorBody(403, "forbidden",
+                                                                    "this call needs the " + std::string(toString(need)) +
+                                                                        " role; " + who->name + " has " +
+                                                                        std::string(toString(who->role))))};
+    }
+    return {who, std::nullopt};
+  }
+
+  // A submitter acts on what it submitted; an admin on anything.
+  std::optional<http::Response> requireOwner(const Principal& who, const std::string& what, const std::string& owner) {
+    if (!access.enabled() || who.role >= Role::Admin || (!owner.empty() && owner == who.name)) return std::nullopt;
+    authRefused.Add({{"reason", "forbidden"}}).Increment();
+    return http::Response::json(
+        403, api::errorBody(403, "forbidden",
+                            what + " belongs to " + (owner.empty() ? std::string("no one") : owner) +
+                                "; acting on another's needs the admin role"));
+  }
+
   void countRequest(const http::Request& req, int status, double seconds) {
     const std::map<std::string, std::string> labels = {
         {"route", req.route.empty() ? "unmatched" : req.route}, {"method", req.method}, {"status", std::to_string(status)}};
@@ -654,11 +808,29 @@ struct CoordinatorService::Impl {
 
 http::Router CoordinatorService::Impl::routes() {
   http::Router router;
-  // Every handler answers 404 for an id it does not know (api::NotFound).
-  auto add = [&router](const std::string& method, const std::string& pattern, http::Handler handler) {
+  // Every handler answers 404 for an id it does not know (api::NotFound). Reads need a read token
+  // when reads are protected; `change` routes need the role they name (access.h).
+  auto add = [this, &router](const std::string& method, const std::string& pattern, http::Handler handler) {
+    router.add(method, pattern, api::guarded([this, handler = std::move(handler)](const http::Request& req) {
+      if (access.protectsReads())
+        if (auto refusal = authorize(req, Role::Read).second) return *refusal;
+      return handler(req);
+    }));
+  };
+  auto change = [this, &router](const std::string& method, const std::string& pattern, Role need,
+                                std::function<http::Response(const http::Request&, const Principal&)> handler) {
+    router.add(method, pattern, api::guarded([this, need, handler = std::move(handler)](const http::Request& req) {
+      auto [who, refusal] = authorize(req, need);
+      if (refusal) return *refusal;
+      return handler(req, *who);
+    }));
+  };
+  // Probes and the page's files: open to all (the page asks for a token when a call needs one).
+  auto open = [&router](const std::string& method, const std::string& pattern, http::Handler handler) {
     router.add(method, pattern, api::guarded(std::move(handler)));
   };
-  add("POST", "/api/v1/runs", [this](const http::Request& req) { return submitRun(req); });
+  change("POST", "/api/v1/runs", Role::Submit,
+         [this](const http::Request& req, const Principal& who) { return submitRun(req, who); });
   add("GET", "/api/v1/runs", [this](const http::Request& req) {
     RunFilter filter = api::parseRunFilter(req.query);
     json runs = json::array();
@@ -702,8 +874,9 @@ http::Router CoordinatorService::Impl::routes() {
       changeCv.wait_until(lock, deadline, [&] { return changes != seen || stopping; });
     }
   });
-  add("POST", "/api/v1/runs/{id}/cancel", [this](const http::Request& req) {
+  change("POST", "/api/v1/runs/{id}/cancel", Role::Submit, [this](const http::Request& req, const Principal& who) {
     const RunRecord r = requireRun(req.param("id"));
+    if (auto refusal = requireOwner(who, "run " + r.id, r.owner)) return *refusal;
     if (!cancelRun(r, "CANCELLED_BY_USER", "cancelled through the API"))
       return http::Response::json(409, api::errorBody(409, "conflict",
                                                       "run " + r.id + " has already ended (" + toString(r.state) + ")"));
@@ -745,7 +918,8 @@ http::Router CoordinatorService::Impl::routes() {
     bytes << in.rdbuf();
     return http::Response::text(200, bytes.str(), api::contentTypeOf(name));
   });
-  add("POST", "/api/v1/sweeps", [this](const http::Request& req) { return submitSweep(req); });
+  change("POST", "/api/v1/sweeps", Role::Submit,
+         [this](const http::Request& req, const Principal& who) { return submitSweep(req, who); });
   add("GET", "/api/v1/sweeps", [this](const http::Request&) {
     json sweeps = json::array();
     for (const auto& s : store.sweeps()) sweeps.push_back(sweepJson(s));
@@ -761,8 +935,9 @@ http::Router CoordinatorService::Impl::routes() {
       return http::Response::text(200, api::toCsv(table), "text/csv; charset=utf-8");
     return http::Response::json(200, api::toJson(table, s.id));
   });
-  add("POST", "/api/v1/sweeps/{id}/cancel", [this](const http::Request& req) {
+  change("POST", "/api/v1/sweeps/{id}/cancel", Role::Submit, [this](const http::Request& req, const Principal& who) {
     const SweepRecord s = requireSweep(req.param("id"));
+    if (auto refusal = requireOwner(who, "sweep " + s.id, s.owner)) return *refusal;
     store.cancelSweep(s.id);
     for (const auto& r : store.sweepRuns(s.id)) cancelRun(r, "SWEEP_CANCELLED", "the sweep was cancelled");
     nudge();
@@ -781,8 +956,21 @@ http::Router CoordinatorService::Impl::routes() {
     return http::Response::json(
         200, {{"nodes", nodes}, {"control", pool.endpoint()}, {"placement", placement.empty() ? json(nullptr) : json(placement)}});
   });
-  add("GET", "/healthz", [](const http::Request&) { return http::Response::json(200, {{"status", "ok"}}); });
-  add("GET", "/readyz", [this](const http::Request&) {
+  // An idle node told to exit and dropped from the pool (a busy one: 409, cancel its run first).
+  change("POST", "/api/v1/nodes/{name}/remove", Role::Admin, [this](const http::Request& req, const Principal& who) {
+    const std::string name = req.param("name");
+    for (const auto& n : pool.nodes()) {
+      if (n.name != name) continue;
+      if (!n.runId.empty())
+        return http::Response::json(409, api::errorBody(409, "conflict", describeNode(name) + " is in run " + n.runId +
+                                                                             "; cancel the run first"));
+      pool.removeNode(name, "removed through the API by " + who.name);
+      return http::Response::json(202, {{"node", name}, {"state", "removed"}});
+    }
+    throw api::NotFound("no node " + name);
+  });
+  open("GET", "/healthz", [](const http::Request&) { return http::Response::json(200, {{"status", "ok"}}); });
+  open("GET", "/readyz", [this](const http::Request&) {
     store.countRuns();  // the store answers
     return http::Response::json(200, {{"status", "ready"}, {"nodes", pool.size()}, {"idle_nodes", pool.idle()}});
   });
@@ -822,6 +1010,7 @@ CoordinatorService::CoordinatorService(ServiceOptions options) : impl_(std::make
   http.port = impl_->options.httpPort;
   http.maxBodyBytes = impl_->options.maxBodyBytes;
   http.threads = impl_->options.httpThreads;
+  http.rateLimit = impl_->options.rateLimit;
   http.onRequest = [impl = impl_.get()](const http::Request& req, int status, double seconds) {
     impl->countRequest(req, status, seconds);
   };

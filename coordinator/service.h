@@ -19,6 +19,14 @@
 //
 // Files: DATA/jobs.sqlite, DATA/runs/<run id>/ (results folder and log.txt), DATA/files/ (where
 // relative file names in submitted scenarios resolve; on a cluster, a shared volume).
+//
+// Access (access.h, docs/security.md): every call that changes state needs a bearer token with the
+// role for it (401 without a valid token, 403 with too small a role; nothing changes either way),
+// reads too when ServiceOptions::access.protectReads. /healthz, /readyz, /metrics and the page's
+// files are always open. A submitter cancels only what it submitted; an admin cancels anything and
+// drains nodes. Requests are rate-limited per client address (429). A scenario's files must lie in
+// DATA/files or a folder of ServiceOptions::fileDirs once symlinks are resolved, and a run must fit
+// the per-run bounds (components, memory estimate, wall-clock limit): the refusal names the bound.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +35,9 @@
 #include <utility>
 #include <vector>
 
+#include "coordinator/access.h"
 #include "coordinator/node_pool.h"
+#include "obs/rate_limiter.h"
 
 namespace wafersim {
 
@@ -44,6 +54,16 @@ struct ServiceOptions {
   size_t maxSweepPoints = 10000;
   uint32_t heartbeatTimeoutMs = 3000;
   std::string webDir;                  // the built live page ("": found as web_assets.h says)
+  AccessOptions access;                // tokens and roles (access.h); on by default
+  http::RateLimit rateLimit{50, 100};  // requests a second per client address, and the burst
+  std::vector<std::string> fileDirs;   // folders, besides DATA/files, a scenario may read files from
+  // Per-run bounds, so that one submission cannot take the pool (0: none).
+  uint64_t maxComponentsPerRun = 1u << 20;
+  uint64_t maxMemoryBytesPerRun = 0;   // 0: the coordinator machine's memory
+  double maxWallLimitSeconds = 0;      // 0: none; else a run's limit, and the largest it may ask
+  // CURVE on the control socket (protocol/curve_auth.h, docs/deploy.md): key files, never keys.
+  // Placement services and nodes this process starts get the same files. Off: plaintext.
+  proto::CurveFiles curve;
 };
 
 class CoordinatorService {

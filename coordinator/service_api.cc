@@ -114,7 +114,9 @@ json operation(const std::string& summary, const std::vector<int>& statuses, boo
   json op{{"summary", summary}, {"responses", json::object()}};
   for (int s : statuses) {
     const std::string description = s < 300 ? "success" : s == 404 ? "no such resource" : s == 409 ? "conflict"
-                                    : s == 413 ? "body too large" : s == 503 ? "unavailable" : "bad request";
+                                    : s == 413 ? "body too large" : s == 503 ? "unavailable"
+                                    : s == 401 ? "no valid bearer token" : s == 403 ? "the token's role does not allow it"
+                                    : "bad request";
     op["responses"][std::to_string(s)] = {{"description", description}};
   }
   if (body)
@@ -228,6 +230,7 @@ json runView(const RunRecord& r) {
          {"finished", time(r.finishedNs)},
          {"wall_limit_s", r.wallLimitSeconds},
          {"set", r.request.value("set", json::array())},
+         {"owner", r.owner.empty() ? json(nullptr) : json(r.owner)},
          {"cursor", std::to_string(r.seq)}};
   if (r.sweepIndex >= 0) {
     j["point"] = r.point;
@@ -250,6 +253,7 @@ json sweepView(const SweepRecord& s) {
          {"labels", s.labels},
          {"concurrency", s.concurrency},
          {"cancelled", s.cancelled},
+         {"owner", s.owner.empty() ? json(nullptr) : json(s.owner)},
          {"created", isoTime(s.createdNs)}};
   for (const char* part : {"grid", "zip", "random"})
     if (s.request.contains(part)) j[part] = s.request[part];
@@ -324,30 +328,36 @@ std::string contentTypeOf(const std::string& name) {
 json openApi() {
   json paths = json::object();
   paths["/api/v1/runs"]["post"] = operation(
-      "Submit a run: {scenario, set, nodes, id, labels, cache, wall_limit_s}. Idempotent on id.", {200, 201, 400, 409, 413},
-      true);
+      "Submit a run: {scenario, set, nodes, id, labels, cache, wall_limit_s}. Idempotent on id. Role: submit.",
+      {200, 201, 400, 401, 403, 409, 413}, true);
   paths["/api/v1/runs"]["get"] = operation("List runs (query: state, label=k=v, sweep, limit, after).", {200, 400});
   paths["/api/v1/runs/{id}"]["get"] = operation(
       "A run: state, reason, message, times, progress, summary. ?wait=running|ended&timeout_s=N answers once the "
       "run has started (or ended), or after N seconds (at most 60).",
       {200, 400, 404}, false, {"id"});
   paths["/api/v1/runs/{id}/cancel"]["post"] =
-      operation("Cancel a pending or running run.", {202, 404, 409}, false, {"id"});
+      operation("Cancel a pending or running run. Role: submit (its own runs) or admin.", {202, 401, 403, 404, 409},
+                false, {"id"});
   paths["/api/v1/runs/{id}/logs"]["get"] = operation("The run's log (text).", {200, 404}, false, {"id"});
   paths["/api/v1/runs/{id}/files"]["get"] = operation("The files of the run's results folder.", {200, 404}, false, {"id"});
   paths["/api/v1/runs/{id}/files/{name}"]["get"] =
       operation("One file of the results folder (summary.json, results.json, requests.csv, ...).", {200, 400, 404}, false,
                 {"id", "name"});
   paths["/api/v1/sweeps"]["post"] = operation(
-      "Submit a sweep: a run submission plus grid, zip or random over --set keys, and concurrency.",
-      {200, 201, 400, 409, 413}, true);
+      "Submit a sweep: a run submission plus grid, zip or random over --set keys, and concurrency. Role: submit.",
+      {200, 201, 400, 401, 403, 409, 413}, true);
   paths["/api/v1/sweeps"]["get"] = operation("List sweeps.", {200});
   paths["/api/v1/sweeps/{id}"]["get"] = operation("A sweep with its runs counted by state.", {200, 404}, false, {"id"});
   paths["/api/v1/sweeps/{id}/table"]["get"] = operation(
       "One row per point: the varied keys and every summary.json figure (JSON, or CSV with Accept: text/csv).",
       {200, 404}, false, {"id"});
-  paths["/api/v1/sweeps/{id}/cancel"]["post"] = operation("Cancel a sweep's pending and running points.", {202, 404}, false, {"id"});
+  paths["/api/v1/sweeps/{id}/cancel"]["post"] = operation(
+      "Cancel a sweep's pending and running points. Role: submit (its own sweeps) or admin.", {202, 401, 403, 404}, false,
+      {"id"});
   paths["/api/v1/nodes"]["get"] = operation("Registered nodes: capacity, state, the run each is in.", {200});
+  paths["/api/v1/nodes/{name}/remove"]["post"] = operation(
+      "Tell an idle node to exit and drop it from the pool (409 while it is in a run). Role: admin.",
+      {202, 401, 403, 404, 409}, false, {"name"});
   paths["/api/v1/openapi.json"]["get"] = operation("This document.", {200});
   paths["/healthz"]["get"] = operation("Liveness.", {200});
   paths["/readyz"]["get"] = operation("Readiness: the job store answers and the control socket is bound.", {200});
@@ -361,7 +371,9 @@ json openApi() {
   paths["/"]["get"] = operation("The live page (HTML); 503 when it was not built (web/).", {200, 503});
   paths["/static/{name}"]["get"] =
       operation("The live page's scripts and styles, by plain file name.", {200, 404, 503}, false, {"name"});
+  json security = {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}};
   return {{"openapi", "3.0.3"},
+          {"components", {{"securitySchemes", security}}},
           {"info",
            {{"title", "wafersim coordinator API"},
             {"version", "1"},

@@ -35,12 +35,28 @@ int main(int argc, char** argv) {
   app.add_option("--metrics", metricsAddress,
                  "serve Prometheus metrics at HOST:PORT/metrics (port 0: any free one; docs/metrics.md)")
       ->envname("WAFERSIM_METRICS");
+  wafersim::proto::CurveFiles curve;
+  app.add_option("--curve-key", curve.keyFile,
+                 "CURVE: this node's key pair file (wafersim keygen; mode 0600); without it, plaintext")
+      ->envname("WAFERSIM_CURVE_KEY");
+  app.add_option("--curve-allow", curve.allowFile,
+                 "CURVE: the peers' public keys this node's data socket accepts, one per line (its own is always)")
+      ->envname("WAFERSIM_CURVE_ALLOW");
+  app.add_option("--coordinator-key", curve.serverKeyFile,
+                 "CURVE: the coordinator's public key file (.pub; default: this node's own key, one key pair for all)")
+      ->envname("WAFERSIM_COORDINATOR_KEY");
   CLI11_PARSE(app, argc, argv);
   if (options.rank < 0 && !options.pool) options.rank = wafersim::rankFromEnvironment();
   if (options.rank < 0 && !options.pool) {
     std::fprintf(stderr,
                  "wafersim-node: no rank: pass --node, set JOB_COMPLETION_INDEX, SLURM_PROCID or "
                  "OMPI_COMM_WORLD_RANK, or serve a pool with --pool\n");
+    return wafersim::kNodeBadConfig;
+  }
+  try {
+    options.curve = wafersim::proto::loadCurveSecurity(curve);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wafersim-node: %s\n", e.what());
     return wafersim::kNodeBadConfig;
   }
   try {

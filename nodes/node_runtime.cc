@@ -21,6 +21,7 @@
 #include "obs/run_observer.h"
 #include "placement/placement_client.h"
 #include "protocol/codec.h"
+#include "protocol/curve_auth.h"
 #include "sim/error.h"
 #include "sim/lifecycle.h"
 #include "sim/wall_timer.h"
@@ -54,7 +55,7 @@ class NodeMetrics final : public prometheus::Collectable {
 // reports, and holds the peer sockets open until the run is released everywhere.
 void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::socket_t& data,
               const proto::AssignMessage& assign, const std::string& runId, std::stop_token stop,
-              obs::RunObserver* observer) {
+              obs::RunObserver* observer, const std::shared_ptr<const proto::CurveSecurity>& curve) {
   zmq::socket_t control(context, zmq::socket_type::pair);
   control.set(zmq::sockopt::linger, 1000);
   control.connect(controlEndpoint);
@@ -69,7 +70,8 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
     registerBuiltinModels(catalog);
     Scenario scenario = parseScenario(assign.scenario, "assigned scenario", assign.overrides);
     SystemGraph graph = catalog.build(scenario.model, scenario.modelParams, "assigned scenario: params",
-                                      BuildContext{scenario.run.seed, placement::makeRemoteDecider()});
+                                      BuildContext{scenario.run.seed,
+                                                   placement::makeRemoteDecider({curve, assign.placementKey})});
     PartitionMap map{assign.partitionCount, assign.partitionMap};
     graph.validate(registry);
     validatePartitioning(graph, map);
@@ -95,7 +97,7 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
       }
     }
 
-    ZmqTransport transport(context, self, assign.dataEndpoints, data, control, runId);
+    ZmqTransport transport(context, self, assign.dataEndpoints, data, control, runId, curve, assign.dataKeys);
     transport.setLive(observer->progress().partition(self));
     auto strategy = makeSyncStrategy(run.sync);
     proto::ResultsMessage results;
@@ -147,7 +149,17 @@ int runNode(const NodeOptions& options) {
                              : std::string(host) + "-" + std::to_string(::getpid());
   const uint32_t rank = options.rank >= 0 ? static_cast<uint32_t>(options.rank) : 0;
 
+  // With CURVE: the context's ZAP handler, before any CURVE server socket of it binds.
+  std::unique_ptr<proto::ZapAuthenticator> zap;
+  std::shared_ptr<prometheus::Collectable> authMetrics;
+  if (options.curve) {
+    zap = std::make_unique<proto::ZapAuthenticator>(context, options.curve->allowed);
+    authMetrics = zap->metrics({"data"});
+    if (options.metrics) options.metrics->add(authMetrics);
+  }
+
   zmq::socket_t data(context, zmq::socket_type::pull);
+  if (options.curve) proto::makeCurveServer(data, *options.curve, "data");
   data.set(zmq::sockopt::linger, 0);
   data.set(zmq::sockopt::rcvhwm, 0);
   data.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::DecodeLimits{}.maxFrameBytes));
@@ -164,10 +176,11 @@ int runNode(const NodeOptions& options) {
   coordinator.set(zmq::sockopt::routing_id, name);
   coordinator.set(zmq::sockopt::linger, 1000);
   coordinator.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::DecodeLimits{}.maxFrameBytes));
+  if (options.curve) proto::makeCurveClient(coordinator, *options.curve, options.curve->coordinatorKey);
   coordinator.connect(options.coordinator);
 
   proto::Encoder encoder(0);
-  const proto::HelloMessage hello{proto::kProtocolVersion,
+  proto::HelloMessage hello{proto::kProtocolVersion,
                                   rank,
                                   {"window", "null", "multi-run"},
                                   dataEndpoint,
@@ -178,6 +191,7 @@ int runNode(const NodeOptions& options) {
                                   physicalMemoryBytes(),
                                   options.pool,
                                   options.metricsUrl};
+  if (options.curve) hello.curveKey = options.curve->own.publicKey;
   coordinator.send(encoder.encode(rank, hello), zmq::send_flags::none);
 
   auto nodeMetrics = std::make_shared<NodeMetrics>(name);
@@ -280,6 +294,8 @@ int runNode(const NodeOptions& options) {
           if (!assign) refused = assign.error().describe();
           else if (about.empty()) refused = "the assignment names no run";
           else if (sim) refused = "this node is busy with run " + runId;
+          else if (options.curve && assign->dataKeys.size() != assign->partitionCount)
+            refused = "CURVE is on here but the assignment carries no data keys for the peers";
           if (!refused.empty()) {
             coordinator.send(encoder.encodeFor(rank, about,
                                                proto::FailureMessage{ErrorKind::InvalidConfig,
@@ -302,7 +318,7 @@ int runNode(const NodeOptions& options) {
           control->bind(controlEndpoint);
           sim.emplace([&, a = std::move(*assign), id = runId, token = stop->get_token(), p = observer.get(),
                        endpoint = controlEndpoint] {
-            simulate(context, endpoint, data, a, id, token, p);
+            simulate(context, endpoint, data, a, id, token, p, options.curve);
             simDone = true;
           });
           continue;

@@ -19,7 +19,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "protocol/curve_keys.h"
 
 namespace wafersim {
 namespace obs {
@@ -38,6 +41,11 @@ struct NodeOptions {
   // messages: docs/metrics.md); null: none. Borrowed; outlives runNode.
   obs::MetricsRegistry* metrics = nullptr;
   std::string metricsUrl;  // "http://host:port" of that /metrics, told to the coordinator in hello
+  // CURVE (protocol/curve_auth.h), loaded from the node's key files; null: plaintext. With it the
+  // node is a CURVE client of the coordinator (curve->coordinatorKey) and of the placement service
+  // and its peers (keys from the assignment), and its data socket a CURVE server that lets in only
+  // curve->allowed; refusals are counted on its /metrics (socket "data").
+  std::shared_ptr<const proto::CurveSecurity> curve;
 };
 
 enum NodeExit : int {

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "protocol/curve_auth.h"
 #include "sim/error.h"
 
 namespace wafersim {
@@ -13,16 +14,21 @@ constexpr int kPollSliceMs = 100;  // how often a blocked wait re-checks for abo
 }  // namespace
 
 ZmqTransport::ZmqTransport(zmq::context_t& context, PartitionId self, std::vector<std::string> endpoints,
-                           zmq::socket_t& data, zmq::socket_t& control, std::string runId)
+                           zmq::socket_t& data, zmq::socket_t& control, std::string runId,
+                           std::shared_ptr<const proto::CurveSecurity> curve, std::vector<std::string> keys)
     : context_(context),
       self_(self),
       runId_(std::move(runId)),
       endpoints_(std::move(endpoints)),
+      curve_(std::move(curve)),
+      keys_(std::move(keys)),
       data_(data),
       control_(control),
       peers_(endpoints_.size()),
       pending_(endpoints_.size()) {
   WAFERSIM_REQUIRE(self_ < endpoints_.size(), "partition ", self_, " of ", endpoints_.size());
+  WAFERSIM_REQUIRE(!curve_ || keys_.size() == endpoints_.size(), "CURVE: ", keys_.size(), " peer keys for ",
+                   endpoints_.size(), " partitions");
   encoder_.setRunId(runId_);
 }
 
@@ -37,6 +43,7 @@ zmq::socket_t& ZmqTransport::peer(PartitionId to) {
     slot->set(zmq::sockopt::linger, 2000);
     slot->set(zmq::sockopt::sndhwm, 0);
     slot->set(zmq::sockopt::immediate, 0);
+    if (curve_) proto::makeCurveClient(*slot, *curve_, keys_[to]);
     slot->connect(endpoints_[to]);
   }
   return *slot;

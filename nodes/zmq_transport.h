@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@
 #include <zmq.hpp>
 
 #include "protocol/codec.h"
+#include "protocol/curve_keys.h"
 #include "sim/run_progress.h"
 #include "sim/transport.h"
 
@@ -39,8 +41,11 @@ class ZmqTransport final : public Transport {
   // `data` is this node's bound PULL socket; `control` the simulation end of the control pair.
   // `endpoints[p]` is partition p's data endpoint. `runId` names the run: frames that name another
   // (late ones of an earlier run on the same data socket) are dropped and counted as stale.
+  // With `curve`, peer sockets are CURVE clients of the peers' data sockets, whose public keys are
+  // `keys[p]` (Assign.dataKeys).
   ZmqTransport(zmq::context_t& context, PartitionId self, std::vector<std::string> endpoints, zmq::socket_t& data,
-               zmq::socket_t& control, std::string runId = "");
+               zmq::socket_t& control, std::string runId = "",
+               std::shared_ptr<const proto::CurveSecurity> curve = nullptr, std::vector<std::string> keys = {});
   ~ZmqTransport() override;
 
   PartitionId self() const override { return self_; }
@@ -80,6 +85,8 @@ class ZmqTransport final : public Transport {
   const std::string runId_;
   uint64_t staleFrames_ = 0;
   const std::vector<std::string> endpoints_;
+  const std::shared_ptr<const proto::CurveSecurity> curve_;
+  const std::vector<std::string> keys_;
   zmq::socket_t& data_;
   zmq::socket_t& control_;
   std::vector<std::optional<zmq::socket_t>> peers_;

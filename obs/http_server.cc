@@ -47,6 +47,7 @@
 #include <cctype>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "sim/error.h"
@@ -369,7 +370,14 @@ namespace {
 struct ServerState {
   ServerOptions options;
   Router router;
+  mutable RateLimiter limiter;  // thread-safe; the one thing connections change
 };
+
+std::string rateText(double perSecond) {
+  std::ostringstream out;
+  out << perSecond;
+  return out.str();
+}
 
 std::string_view toStd(beast::string_view text) { return {text.data(), text.size()}; }
 
@@ -471,6 +479,15 @@ class Session : public std::enable_shared_from_this<Session> {
     request.remote = remote_;
     version_ = message.version();
     const auto begin = std::chrono::steady_clock::now();
+    unsigned retryAfter = 0;
+    if (!state_.limiter.admit(clientOf(remote_), begin, &retryAfter)) {
+      Response refused = Response::error(429, "too_many_requests",
+                                         "more than " + rateText(state_.options.rateLimit.perSecond) +
+                                             " requests a second from " + clientOf(remote_) + "; retry after " +
+                                             std::to_string(retryAfter) + " s");
+      refused.headers.emplace_back("Retry-After", std::to_string(retryAfter));
+      return send(request, std::move(refused), message.keep_alive(), 0.0);
+    }
     Response response = state_.router.dispatch(request);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
     send(request, std::move(response), message.keep_alive(), seconds);
@@ -566,7 +583,7 @@ struct Server::Impl {
   uint16_t port = 0;
   std::string url;
 
-  Impl(ServerOptions options, Router router) : state{std::move(options), std::move(router)} {
+  Impl(ServerOptions options, Router router) : state{options, std::move(router), RateLimiter(options.rateLimit)} {
     const ServerOptions& o = state.options;
     WAFERSIM_REQUIRE(o.threads >= 1, "ServerOptions::threads must be at least 1");
     WAFERSIM_REQUIRE(o.idleTimeout.count() > 0, "ServerOptions::idleTimeout must be positive");

@@ -10,6 +10,8 @@
 //     Every error body is JSON: {"error": {"status": 404, "code": "not_found", "message": "..."}}.
 //   - A request whose body exceeds ServerOptions::maxBodyBytes gets 413 and the connection is
 //     closed; a malformed request line or header gets 400; neither stops the server.
+//   - With ServerOptions::rateLimit set, a client over its rate gets 429 "too_many_requests" with a
+//     Retry-After header, before its request is routed; the connection stays open.
 //   - Path parameters never contain '/' once decoded ("%2F" in a segment is refused with 400), so
 //     a {name} can be checked as a plain file name by the handler.
 #pragma once
@@ -26,6 +28,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "obs/rate_limiter.h"
 
 namespace wafersim::http {
 
@@ -86,6 +90,9 @@ struct ServerOptions {
   size_t maxBodyBytes = 8u << 20;  // larger bodies: 413
   unsigned threads = 4;
   std::chrono::milliseconds idleTimeout{30000};  // a connection silent this long is closed
+  // Requests per client address (rate_limiter.h); a request over it gets 429 with Retry-After,
+  // before routing. Off by default.
+  RateLimit rateLimit;
   // Called after every request with (request, response status, seconds taken); may be empty.
   std::function<void(const Request&, int status, double seconds)> onRequest;
 };

@@ -24,8 +24,13 @@ proto::PlacementReplyMessage kept(const std::string& runId, uint64_t epoch, std:
 }  // namespace
 
 PlacementClient::PlacementClient(std::string endpoint, std::chrono::milliseconds timeout, uint32_t retries,
-                                 uint32_t sender, zmq::context_t* context)
-    : endpoint_(std::move(endpoint)), timeout_(timeout), retries_(retries), sender_(sender), context_(context) {
+                                 uint32_t sender, zmq::context_t* context, proto::CurveClient curve)
+    : endpoint_(std::move(endpoint)),
+      timeout_(timeout),
+      retries_(retries),
+      sender_(sender),
+      curve_(std::move(curve)),
+      context_(context) {
   if (!context_) {
     ownContext_ = std::make_unique<zmq::context_t>(1);
     context_ = ownContext_.get();
@@ -54,6 +59,7 @@ proto::PlacementReplyMessage PlacementClient::exchange(zmq::message_t&& frame, c
       socket_.emplace(*context_, zmq::socket_type::req);
       socket_->set(zmq::sockopt::linger, 0);
       socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::DecodeLimits{}.maxFrameBytes));
+      curve_.apply(*socket_);
       socket_->connect(endpoint_);
     }
     zmq::message_t copy;
@@ -96,17 +102,18 @@ proto::PlacementReplyMessage PlacementClient::exchange(zmq::message_t&& frame, c
                   " tries of " + std::to_string(timeout_.count()) + " ms)");
 }
 
-RemoteDecider makeRemoteDecider() {
+RemoteDecider makeRemoteDecider(proto::CurveClient curve) {
   struct Clients {
     std::mutex mutex;
     std::map<std::pair<std::string, uint32_t>, std::unique_ptr<PlacementClient>> byEndpoint;
   };
   auto clients = std::make_shared<Clients>();
-  return [clients](const std::string& endpoint, uint32_t timeoutMs, const std::string& runId, uint64_t epoch,
+  return [clients, curve](const std::string& endpoint, uint32_t timeoutMs, const std::string& runId, uint64_t epoch,
                    const std::string& policy, const Params& options, const Problem& problem) {
     std::lock_guard<std::mutex> lock(clients->mutex);
     auto& client = clients->byEndpoint[{endpoint, timeoutMs}];
-    if (!client) client = std::make_unique<PlacementClient>(endpoint, std::chrono::milliseconds(timeoutMs));
+    if (!client)
+      client = std::make_unique<PlacementClient>(endpoint, std::chrono::milliseconds(timeoutMs), 2, 0, nullptr, curve);
     proto::PlacementReplyMessage reply = client->ask(runId, epoch, policy, options, problem);
     RemoteAnswer answer;
     answer.applied = reply.applied();
@@ -125,7 +132,7 @@ std::string advertisedEndpoint(const std::string& bound) {
 }
 
 void registerWithCoordinator(const std::string& coordinator, const std::string& advertise,
-                             const std::atomic<bool>& stop) {
+                             const std::atomic<bool>& stop, const std::shared_ptr<const proto::CurveSecurity>& curve) {
   using Clock = std::chrono::steady_clock;
   zmq::context_t context(1);
   zmq::socket_t socket(context, zmq::socket_type::dealer);
@@ -134,6 +141,7 @@ void registerWithCoordinator(const std::string& coordinator, const std::string& 
   const std::string name = "placement-" + std::string(host) + "-" + std::to_string(::getpid());
   socket.set(zmq::sockopt::routing_id, name);
   socket.set(zmq::sockopt::linger, 0);
+  if (curve) proto::makeCurveClient(socket, *curve, curve->coordinatorKey);
   socket.connect(coordinator);
   proto::Encoder encoder(0);
   proto::HelloMessage hello;
@@ -144,6 +152,7 @@ void registerWithCoordinator(const std::string& coordinator, const std::string& 
   hello.hostname = host;
   hello.name = name;
   hello.pool = true;
+  if (curve) hello.curveKey = curve->own.publicKey;
   socket.send(encoder.encode(0, hello), zmq::send_flags::none);
   auto lastHeard = Clock::now(), lastSent = Clock::now();
   uint64_t seq = 0;

@@ -26,6 +26,7 @@
 #include <zmq.hpp>
 
 #include "placement/problem.h"
+#include "protocol/curve_auth.h"
 #include "protocol/placement_messages.h"
 #include "protocol/reject_counter.h"
 #include "sim/params.h"
@@ -35,9 +36,9 @@ namespace wafersim::placement {
 class PlacementClient {
  public:
   // `sender`: this process's id in the envelopes (a node's rank). `context`: borrowed, must outlive
-  // the client; null: the client makes its own.
+  // the client; null: the client makes its own. `curve`: how to reach a CURVE service (its key).
   PlacementClient(std::string endpoint, std::chrono::milliseconds timeout, uint32_t retries = 2, uint32_t sender = 0,
-                  zmq::context_t* context = nullptr);
+                  zmq::context_t* context = nullptr, proto::CurveClient curve = {});
   ~PlacementClient();
   PlacementClient(const PlacementClient&) = delete;
   PlacementClient& operator=(const PlacementClient&) = delete;
@@ -60,6 +61,7 @@ class PlacementClient {
   std::chrono::milliseconds timeout_;
   uint32_t retries_;
   uint32_t sender_;
+  proto::CurveClient curve_;
   std::unique_ptr<zmq::context_t> ownContext_;
   zmq::context_t* context_;
   std::optional<zmq::socket_t> socket_;
@@ -69,14 +71,17 @@ class PlacementClient {
 
 // A run's own way to ask services (models' BuildContext::placement): one client per endpoint and
 // timeout, owned by the returned function (so by the run) and closed with it. Thread-safe: the
-// clients are used under a lock, one question at a time.
-RemoteDecider makeRemoteDecider();
+// clients are used under a lock, one question at a time. `curve`: the service's key (Assign's).
+RemoteDecider makeRemoteDecider(proto::CurveClient curve = {});
 
 // The placement service's side of the coordinator's node pool (coordinator/node_pool.h): says
 // hello (capability "placement", `advertise` as its endpoint) on `coordinator`, heartbeats, and
 // says hello again when the coordinator falls silent (a restart), until `stop`.
+// With `curve`, the hello carries this service's public key and the connection is a CURVE client
+// of the coordinator (curve->coordinatorKey).
 void registerWithCoordinator(const std::string& coordinator, const std::string& advertise,
-                             const std::atomic<bool>& stop);
+                             const std::atomic<bool>& stop,
+                             const std::shared_ptr<const proto::CurveSecurity>& curve = nullptr);
 // "tcp://0.0.0.0:5570" -> "tcp://<hostname>:5570"; other endpoints as they are.
 std::string advertisedEndpoint(const std::string& bound);
 

@@ -24,6 +24,7 @@
 
 #include "placement/policy.h"
 #include "protocol/codec.h"
+#include "protocol/curve_auth.h"
 #include "protocol/placement_convert.h"
 #include "sim/error.h"
 
@@ -164,6 +165,7 @@ struct PlacementService::State {
   ServiceOptions options;
   zmq::context_t context{1};
   zmq::socket_t router{context, zmq::socket_type::router};
+  std::unique_ptr<proto::ZapAuthenticator> zap;  // with CURVE
   proto::Encoder encoder{0};
   proto::RejectCounter rejects;
   std::shared_ptr<Completions> completions = std::make_shared<Completions>();
@@ -360,6 +362,10 @@ PlacementService::PlacementService(ServiceOptions options) : state_(std::make_un
   router.set(zmq::sockopt::linger, 0);
   router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::DecodeLimits{}.maxFrameBytes));
   router.set(zmq::sockopt::sndhwm, 0);
+  if (const auto& curve = state_->options.curve) {
+    state_->zap = std::make_unique<proto::ZapAuthenticator>(state_->context, curve->allowed);
+    proto::makeCurveServer(router, *curve, "placement");
+  }
   try {
     router.bind(state_->options.bind);
   } catch (const zmq::error_t& e) {
@@ -369,6 +375,10 @@ PlacementService::PlacementService(ServiceOptions options) : state_(std::make_un
 }
 
 PlacementService::~PlacementService() = default;
+
+std::shared_ptr<prometheus::Collectable> PlacementService::authMetrics() const {
+  return state_->zap ? state_->zap->metrics({"placement"}) : nullptr;
+}
 
 void PlacementService::run(const std::atomic<bool>& stop) {
   State& s = *state_;

@@ -32,7 +32,12 @@
 #include <string>
 #include <vector>
 
+#include "protocol/curve_keys.h"
 #include "protocol/placement_messages.h"
+
+namespace prometheus {
+class Collectable;
+}
 
 namespace wafersim::placement {
 
@@ -43,6 +48,9 @@ struct ServiceOptions {
   size_t cacheBytes = size_t{256} << 20;
   uint32_t workers = 4;  // policies running at once
   bool log = true;       // one line per decision on stderr
+  // CURVE (protocol/curve_auth.h): the socket serves with this key pair and lets in only the
+  // allowed client keys. Null: plaintext.
+  std::shared_ptr<const proto::CurveSecurity> curve;
 };
 
 // Runs the request's policy here and now, with no deadline: resolves the options against the
@@ -61,6 +69,8 @@ class PlacementService {
 
   // The bound endpoint, with the port resolved ("tcp://127.0.0.1:41234").
   const std::string& endpoint() const { return endpoint_; }
+  // wafersim_zmq_auth_*_total{socket="placement"}; null without CURVE.
+  std::shared_ptr<prometheus::Collectable> authMetrics() const;
 
   // Serves until `stop` becomes true (looked at least every 100 ms; a signal handler may set it).
   void run(const std::atomic<bool>& stop);

@@ -79,6 +79,16 @@ int main(int argc, char** argv) {
   app.add_option("--advertise", advertise,
                  "the endpoint runs reach this service at (default: the bound one, the host's name for a wildcard)")
       ->envname("WAFERSIM_PLACEMENT_ADVERTISE");
+  wafersim::proto::CurveFiles curve;
+  app.add_option("--curve-key", curve.keyFile,
+                 "CURVE: this service's key pair file (wafersim keygen; mode 0600); without it, plaintext")
+      ->envname("WAFERSIM_CURVE_KEY");
+  app.add_option("--curve-allow", curve.allowFile,
+                 "CURVE: the client (node) public keys accepted, one per line (this service's own is always)")
+      ->envname("WAFERSIM_CURVE_ALLOW");
+  app.add_option("--coordinator-key", curve.serverKeyFile,
+                 "CURVE, with --coordinator: the coordinator's public key file (default: this service's own key)")
+      ->envname("WAFERSIM_COORDINATOR_KEY");
   CLI11_PARSE(app, argc, argv);
   options.deadline = std::chrono::milliseconds(deadlineMs);
   options.cacheBytes = cacheMiB << 20;
@@ -112,21 +122,24 @@ int main(int argc, char** argv) {
     }
   } join{parentWatch};
   try {
+    options.curve = wafersim::proto::loadCurveSecurity(curve);
     wafersim::placement::PlacementService service(options);
     std::printf("wafersim-placement listening on %s\n", service.endpoint().c_str());
     std::fflush(stdout);
     wafersim::obs::MetricsRegistry metrics("placement");
     std::optional<wafersim::obs::MetricsServer> metricsServer;
     const auto serviceMetrics = wafersim::obs::makeCollectable([&service] { return collectMetrics(service.stats()); });
+    const auto authMetrics = service.authMetrics();  // held here: the registry holds it weakly
     if (!metricsAddress.empty()) {
       metrics.add(serviceMetrics);
+      if (authMetrics) metrics.add(authMetrics);
       metricsServer.emplace(metricsAddress, metrics);
       std::fprintf(stderr, "wafersim-placement: metrics at %s/metrics\n", metricsServer->url().c_str());
     }
     std::thread registration;
     if (!coordinator.empty()) {
       if (advertise.empty()) advertise = wafersim::placement::advertisedEndpoint(service.endpoint());
-      registration = std::thread([&] { wafersim::placement::registerWithCoordinator(coordinator, advertise, stopRequested); });
+      registration = std::thread([&] { wafersim::placement::registerWithCoordinator(coordinator, advertise, stopRequested, options.curve); });
     }
     service.run(stopRequested);
     stopRequested.store(true);

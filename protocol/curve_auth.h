@@ -17,8 +17,9 @@
 //     wafersim_zmq_auth_refused_total{socket} (docs/metrics.md). A client that does not speak CURVE
 //     at all, or expects another server key, fails the handshake before ZAP: libzmq drops it and
 //     no counter moves.
-//   - A client that gets refused keeps retrying at ZeroMQ's reconnect interval (every attempt is
-//     refused and counted); it never gets a message through.
+//   - A refused client never gets a message through. libzmq (4.3) does not reconnect a connection
+//     that ZAP refused: one refusal is counted per connection attempt, and the client stays out
+//     (a pool node waits, silent, until it is restarted with an allowed key).
 //
 // Thread ownership: the authenticator's thread owns its ZAP socket; counts may be read from any
 // thread. Destroy the authenticator before its context (a member declared after the context).

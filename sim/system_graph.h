@@ -61,6 +61,10 @@ class SystemGraph {
   const std::vector<LinkSpec>& links() const { return links_; }
   const std::vector<FabricSpec>& fabrics() const { return fabrics_; }
   const ComponentSpec& component(ComponentId id) const { return components_.at(id); }
+  // Run-time state a builder knows its model will hold beyond its components (the serving plan's
+  // per-step die-to-die routing matrices): the service's memory estimate counts it (run_bounds.h).
+  void addStateBytes(uint64_t bytes) { stateBytes_ += bytes; }
+  uint64_t stateBytes() const { return stateBytes_; }
   // Shared immutable data of the model (model_data.h), handed to every component it builds.
   ModelData& data() { return data_; }
   const ModelData& data() const { return data_; }
@@ -75,6 +79,7 @@ class SystemGraph {
   std::vector<LinkSpec> links_;
   std::vector<FabricSpec> fabrics_;
   ModelData data_;
+  uint64_t stateBytes_ = 0;
 };
 
 // "component lp[3] (synthetic.PholdLP)"

@@ -545,6 +545,12 @@ SystemGraph buildServing(const Params& p, const BuildContext& context) {
   members[0] = net.graph.addComponent("host", "moe.Host", {{"step_overhead", p.text("serving.step_overhead")}},
                                       /*expectedLoad=*/0.1);
   net.graph.addFabric("ctl", "ctl", members, p.duration("serving.command_latency"), /*expectedTraffic=*/0.01);
+  // Each live step plan holds a dies x dies token matrix per MoE layer, and two more under two-batch
+  // overlap (counted always); three plans were live at the peak of a 16x16 quick start (valgrind
+  // massif), four are counted (a calibration of the service's memory bound, bench_run_memory).
+  constexpr uint64_t kLivePlans = 4;
+  const uint64_t matrices = uint64_t{c.model.moeLayerCount()} * 3;
+  net.graph.addStateBytes(kLivePlans * matrices * dies * dies * sizeof(uint32_t));
   net.graph.data().put<ServingPlan>(kServingDataKey, plan);
   return std::move(net.graph);
 }

@@ -25,6 +25,7 @@ class Client : public ::testing::Test {
  protected:
   void SetUp() override {
     useBuildTreeBinaries();
+    useTestToken();
     service_ = std::make_unique<EmbeddedService>(serviceOptions(dir_.path / "data"), 1);
     service_->pool().waitForNodes(1, {}, std::chrono::seconds(30));
     server_ = " --server " + service_->url();
@@ -86,6 +87,28 @@ TEST_F(Client, ABadScenarioAndAMissingServerAreClearErrors) {
   const Output nobody = wafersim("status --server http://127.0.0.1:9");
   EXPECT_EQ(nobody.code, 1);
   EXPECT_THAT(nobody.text, HasSubstr("127.0.0.1:9"));
+}
+
+// The token: from WAFERSIM_TOKEN, --token-file (the token alone, or the service's api-tokens file),
+// WAFERSIM_TOKEN_FILE; without one a submission is refused with the service's reason.
+TEST_F(Client, ASubmissionNeedsTheTokenFromTheEnvironmentOrAFile) {
+  ::unsetenv("WAFERSIM_TOKEN");
+  const Output none = wafersim("submit " + scenario_ + server_);
+  EXPECT_NE(none.code, 0);
+  EXPECT_THAT(none.text, HasSubstr("needs a token"));
+  const std::string alone = (dir_.path / "token").string(), tokens = (dir_.path / "api-tokens").string();
+  std::ofstream(alone) << kAdminToken << "\n";
+  std::ofstream(tokens) << "# ROLE NAME TOKEN\nadmin tester " << kAdminToken << "\n";
+  EXPECT_EQ(wafersim("submit " + scenario_ + " --token-file " + alone + server_).code, 0);
+  EXPECT_EQ(wafersim("submit " + scenario_ + " --token-file " + tokens + server_).code, 0);
+  ::setenv("WAFERSIM_TOKEN_FILE", tokens.c_str(), 1);
+  EXPECT_EQ(wafersim("status" + server_).code, 0);
+  EXPECT_EQ(wafersim("submit " + scenario_ + server_).code, 0);
+  ::unsetenv("WAFERSIM_TOKEN_FILE");
+  const Output wrong = wafersim("submit " + scenario_ + " --token-file " + scenario_ + server_);
+  EXPECT_NE(wrong.code, 0);
+  EXPECT_THAT(wrong.text, HasSubstr("not one this service knows"));
+  useTestToken();
 }
 
 }  // namespace

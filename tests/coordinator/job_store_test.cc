@@ -182,7 +182,7 @@ TEST_F(JobStoreTest, CreatesTheDirectoryAndAWalDatabaseWithSchemaVersion1) {
   EXPECT_EQ(store.countRuns(), 0);
   EXPECT_THAT(store.sweeps(), IsEmpty());
   EXPECT_EQ(queryRaw(store.file(), "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(queryRaw(store.file(), "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+  EXPECT_EQ(queryRaw(store.file(), "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
   for (const char* index : {"runs_state_seq", "runs_sweep_index", "runs_identity_state"})
     EXPECT_EQ(queryRaw(store.file(), std::string("SELECT name FROM sqlite_master WHERE type = 'index' AND name = '") +
                                          index + "'"),
@@ -866,15 +866,38 @@ TEST_F(JobStoreTest, ANewerSchemaVersionIsRefused) {
     store.insertRun(makeRun("a"));
     file = store.file();
   }
-  execRaw(file, "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
+  execRaw(file, "UPDATE meta SET value = 3 WHERE key = 'schema_version'");
   const Error e = errorOf([&] { JobStore again(dir_); });
   EXPECT_EQ(e.kind(), ErrorKind::InvalidConfig);
   EXPECT_THAT(e.what(), HasSubstr(file.string()));
-  EXPECT_THAT(e.what(), HasSubstr("schema_version 2"));
-  EXPECT_THAT(e.what(), HasSubstr("this build's 1"));
+  EXPECT_THAT(e.what(), HasSubstr("schema_version 3"));
+  EXPECT_THAT(e.what(), HasSubstr("this build's 2"));
   // Refusing changed nothing.
-  EXPECT_EQ(queryRaw(file, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(queryRaw(file, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   EXPECT_EQ(queryRaw(file, "SELECT COUNT(*) FROM runs"), "1");
+}
+
+// A version-1 store (no owners) is upgraded in place: its runs and sweeps keep everything and
+// belong to nobody; new ones keep their owner.
+TEST_F(JobStoreTest, AVersionOneStoreGainsOwnersAndKeepsItsRuns) {
+  fs::path file;
+  {
+    JobStore store(dir_);
+    store.insertRun(makeRun("old"));
+    file = store.file();
+  }
+  // Back to version 1's tables: no owner columns.
+  execRaw(file, "ALTER TABLE runs DROP COLUMN owner");
+  execRaw(file, "ALTER TABLE sweeps DROP COLUMN owner");
+  execRaw(file, "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
+  JobStore store(dir_);
+  EXPECT_EQ(queryRaw(file, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  ASSERT_TRUE(store.run("old"));
+  EXPECT_EQ(store.run("old")->owner, "");
+  RunRecord mine = makeRun("new");
+  mine.owner = "alice";
+  store.insertRun(mine);
+  EXPECT_EQ(store.run("new")->owner, "alice");
 }
 
 TEST_F(JobStoreTest, APathUnderARegularFileIsInvalidConfigNamingThePath) {

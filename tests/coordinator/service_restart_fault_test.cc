@@ -73,6 +73,7 @@ std::vector<pid_t> childrenOf(pid_t parent) {
 }
 
 TEST(ServiceRestart, AKilledCoordinatorLosesNothingAndRequeuesWhatWasRunning) {
+  useTestToken();
   TempDir dir("wafersim-restart");
   std::vector<std::string> pendingIds;
   std::string runningId;

@@ -41,8 +41,21 @@ inline void useBuildTreeBinaries() {
   ::setenv("WAFERSIM_PLACEMENT_BINARY", (binaryDir() + "/placement/wafersim-placement").c_str(), 1);
 }
 
+// The services the tests start take this admin token (docs/security.md), and call() sends it
+// unless the call names its own Authorization header ("" for none).
+inline const std::string kAdminToken = "test-admin-token-0123456789";
+
+// For tests that start `wafersim serve` or `wafersim-coordinator` processes and run `wafersim`
+// clients: those processes take the test's admin token from the environment they inherit.
+inline void useTestToken() {
+  ::setenv("WAFERSIM_API_TOKENS", ("admin tester " + kAdminToken).c_str(), 1);
+  ::setenv("WAFERSIM_TOKEN", kAdminToken.c_str(), 1);
+}
+
 inline ServiceOptions serviceOptions(const std::filesystem::path& data) {
   ServiceOptions o;
+  o.access.environment = "admin tester " + kAdminToken;
+  o.rateLimit = {};  // tests call as fast as they like; the rate limit has its own test
   o.dataDir = data.string();
   o.httpHost = "127.0.0.1";
   o.httpPort = 0;
@@ -63,6 +76,8 @@ inline Reply call(const std::string& url, const std::string& method, const std::
   request.method = method;
   request.target = target;
   request.body = body;
+  if (!headers.count("Authorization")) headers["Authorization"] = "Bearer " + kAdminToken;
+  if (headers["Authorization"].empty()) headers.erase("Authorization");
   request.headers = std::move(headers);
   const http::ClientResponse response = http::request(url, request);
   Reply r;

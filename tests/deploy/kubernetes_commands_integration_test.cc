@@ -132,7 +132,7 @@ class LoopbackCluster {
         env[kv.first.as<std::string>()] = mapAddresses(kv.second.as<std::string>(), p);
     for (const auto& e : c["env"]) {
       const std::string name = str(e["name"]);
-      if (e["value"]) env[name] = str(e["value"]);
+      if (e["value"]) env[name] = mapPaths(str(e["value"]), p);
       const YAML::Node from = e["valueFrom"];
       if (!from) continue;
       if (const YAML::Node key = from["configMapKeyRef"])

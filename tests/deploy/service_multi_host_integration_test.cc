@@ -81,6 +81,7 @@ class Processes {
 
 TEST(MultiHost, ThreeNodesOnTheirOwnAddressesGiveTheDigestOfOneProcessAndRunASweep) {
   if (auto why = NetworkNamespaces::unavailable()) GTEST_SKIP() << "no multi-host test here: " << *why;
+  useTestToken();
   TempDir dir("wafersim-multi-host");
   NetworkNamespaces net(1 + kNodes);  // host 0: the coordinator; hosts 1..3: the nodes
   Processes processes(dir.path);

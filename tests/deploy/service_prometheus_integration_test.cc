@@ -93,6 +93,7 @@ TEST(ServicePrometheus, EveryDashboardQueryAnswersFromLiveProcesses) {
   if (!std::filesystem::exists(kPrometheus))
     GTEST_SKIP() << kPrometheus << " is not installed (Debian package prometheus; scripts/deps.sh installs it)";
   useBuildTreeBinaries();
+  useTestToken();
   const auto start = Clock::now();
   TempDir dir("wafersim-prometheus");
   const std::vector<uint16_t> ports = freePorts(5);

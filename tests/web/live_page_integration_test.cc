@@ -80,10 +80,13 @@ TEST_F(LivePage, WatchesARunAndCancelsItSortsAndPlotsASweep) {
 
   const DriverRun d = runDriver(tools_, "live_page.cjs",
                                 {"--url", url_, "--run", "watched", "--dies", "4", "--out", artifactsDir(), "--sweep",
-                                 "seeds", "--sweep-points", "3", "--ended-run", "finished", "--ended-state", "SUCCEEDED"},
+                                 "seeds", "--sweep-points", "3", "--ended-run", "finished", "--ended-state", "SUCCEEDED", "--token",
+                                 kAdminToken},
                                 std::chrono::seconds(180));
   EXPECT_EQ(d.exitCode, 0) << d.output;
-  for (const char* shot : {"live-runs.png", "live-sweep.png", "live-run.png", "live-cancelled.png", "live-no-live-view.png"})
+  EXPECT_THAT(d.output, HasSubstr("token: asked, a wrong one refused, the right one taken"));
+  for (const char* shot : {"live-runs.png", "live-sweep.png", "live-run.png", "live-token.png", "live-cancelled.png",
+                           "live-no-live-view.png"})
     EXPECT_THAT(d.output, HasSubstr("screenshot: " + artifactsDir() + "/" + shot));
   // The service agrees with the page: the user cancelled it.
   const json end = waitForEnd(url_, "watched", 60);

@@ -3,6 +3,8 @@
 //        [--sweep ID --sweep-points N] [--ended-run ID --ended-state STATE]
 // Checks: the run is listed RUNNING; its events and progress change between two observations;
 // its charts draw; the wafer heatmap has exactly N cells, one per die; Cancel ends it CANCELLED.
+// With --token: Cancel first gets 401 and the page asks for a token; a wrong one is refused and
+// asked again, the right one cancels.
 // With --sweep: the table has its points, sorts on a header click, and plots with a Pareto front.
 // With --ended-run: that run's live view answers 404 (intercepted, as for a run older than live
 // views) and the page shows its state and summary instead. Screenshots go to --out.
@@ -103,7 +105,24 @@ drive("live-page", Number(args.deadline ?? 150000), out, async (b) => {
   console.log(`wafer: ${names.length} cells (${names.join(" ")}), ${links} links drawn`);
   await b.screenshot(out, "live-run.png");
 
+  // With a token, the 401s are the expected answers (allowed before the click that causes them).
+  if (args.token) b.allow(/Failed to load resource: the server responded with a status of 401/);
   await page.click("[data-testid=cancel-run]");
+  if (args.token) {
+    // The call needs a token: the page asks, refuses a wrong one with the service's reason, then
+    // takes the right one.
+    const dialogOpen = () => document.querySelector("[data-testid=token-dialog]")?.open === true;
+    await b.until("the page to ask for a token", dialogOpen);
+    await page.fill("[data-testid=token-input]", "not-the-token-0000000000");
+    await page.click("[data-testid=token-submit]");
+    await b.until("the page to ask again, saying the token is unknown", () =>
+      document.querySelector("[data-testid=token-dialog]")?.open === true &&
+      /not one this service knows/.test(document.querySelector("[data-testid=token-reason]")?.textContent ?? ""));
+    await b.screenshot(out, "live-token.png");
+    await page.fill("[data-testid=token-input]", args.token);
+    await page.click("[data-testid=token-submit]");
+    console.log("token: asked, a wrong one refused, the right one taken");
+  }
   await b.until("the run to show CANCELLED", () =>
     document.querySelector("[data-testid=run-state]")?.textContent === "CANCELLED", undefined, 60000);
   const reason = await page.textContent("[data-testid=run-reason]");

@@ -3,6 +3,7 @@
 # with everything present only checks (no apt-get update, no network).
 #   scripts/deps.sh           what building and the whole test suite need
 #   scripts/deps.sh --build   only what building needs (deploy/Dockerfile's build stage)
+#   scripts/deps.sh --fuzz    what building needs, and clang for the fuzz preset (bench/fuzz.sh)
 #
 # The test tools are installed in a second step that may fail without stopping the build: a test
 # whose tool is missing skips, saying so. Notes on some of them:
@@ -15,8 +16,9 @@
 # - docker-compose and yamllint are for the static checks of docker-compose.yml and every YAML
 #   file (tests/deploy/); debootstrap for deploy/image/build-rootfs.sh (the image without Docker);
 #   prometheus (its server and promtool) for the metrics tests; chromium for the page's.
-# - clang and libclang-rt-14-dev (libFuzzer, the sanitizers' runtimes) for the fuzz preset's
-#   harnesses and bench/fuzz.sh; the corpus replay test needs only g++.
+# - clang and libclang-rt-14-dev (libFuzzer and its sanitizers' runtimes) only with --fuzz: the fuzz
+#   preset's harnesses and bench/fuzz.sh. The corpus replay test and the asan preset (CI) need only
+#   g++, whose ASan and UBSan runtimes come with it.
 set -euo pipefail
 
 build=(
@@ -32,8 +34,8 @@ tests=(
   prometheus chromium
   docker-compose yamllint debootstrap
   slurm-wlm
-  clang libclang-rt-14-dev
 )
+fuzz=(clang libclang-rt-14-dev)
 
 missingOf() {
   local p
@@ -63,6 +65,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   install "${missing[@]}"
 fi
 [ "${1:-}" = "--build" ] && exit 0
+if [ "${1:-}" = "--fuzz" ]; then
+  mapfile -t missing < <(missingOf "${fuzz[@]}")
+  [ ${#missing[@]} -eq 0 ] || install "${missing[@]}"
+  exit 0
+fi
 
 mapfile -t missing < <(missingOf "${tests[@]}")
 if [ ${#missing[@]} -gt 0 ]; then

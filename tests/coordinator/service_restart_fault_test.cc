@@ -34,7 +34,7 @@ struct ServeProcess {
     ChildSpec spec;
     spec.argv = {binaryDir() + "/cli/wafersim", "serve", "--data", data.string(), "--http", "127.0.0.1:0", "--control",
                  "tcp://127.0.0.1:*", "--nodes", std::to_string(nodes)};
-    const StartedChild started = spawnAndReadFirstLine(spec, std::chrono::seconds(30));
+    const StartedChild started = spawnAndReadFirstLine(spec, std::chrono::seconds(90));  // a bound: sanitized builds start slower
     pid = started.pid;
     firstLine = started.firstLine;
     const auto at = firstLine.find("API ");

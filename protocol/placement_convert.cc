@@ -275,6 +275,13 @@ void fromWire(PlacementLoadProfile::Reader in, placement::LoadProfile& out) {
                    "profile: ", L, " layers x ", E, " experts on ", D, " dies is beyond the limits");
   auto tokens = readList<uint64_t>(in.getTokens(), L, false, "profile.tokens");
   auto loads = readList<uint64_t>(in.getLoads(), size_t{L} * E, false, "profile.loads");
+  // A token picks an expert at most once: no expert's load exceeds its layer's tokens. (A load of
+  // 1e12 beside 3 tokens made the HD MILP so badly scaled that GLPK's simplex never finished;
+  // found by fuzz_placement_message.)
+  for (uint32_t l = 0; l < L; ++l)
+    for (uint32_t e = 0; e < E; ++e)
+      WAFERSIM_REQUIRE(loads[size_t{l} * E + e] <= tokens[l], "profile.loads: expert ", e, " of layer ", l, " has ",
+                       loads[size_t{l} * E + e], " tokens, more than the layer's ", tokens[l]);
   auto sources = readList<uint64_t>(in.getSourceTokens(), D, false, "profile.sourceTokens");
   auto pairs = heatmapFromWire(in.getPairs(), in.getHasPairs(), L, E, "profile.pairs");
   auto next = heatmapFromWire(in.getNext(), in.getHasNext(), L, E, "profile.next");

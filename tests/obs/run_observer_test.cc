@@ -37,6 +37,7 @@ Outcome run(const std::string& name, std::vector<std::string> overrides, const s
   spec.baseDir = std::string(WAFERSIM_SOURCE_DIR) + "/examples";
   overrides.push_back("params.workload.count=16");
   overrides.push_back("params.workload.output_tokens=8");
+  overrides.push_back("params.model.layers=4");  // a tenth of the events: these tests run under ASan too
   spec.overrides = overrides;
   spec.outDir = dir.string();
   spec.observer = observer;

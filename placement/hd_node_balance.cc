@@ -485,7 +485,19 @@ std::vector<double> solveLayer(const Layer& L, const Params& o, double& gap, uin
   glp_init_smcp(&smcp);
   smcp.msg_lev = GLP_MSG_OFF;
   smcp.meth = GLP_DUALP;
+  // An iteration bound, not a time bound (deterministic): GLPK's simplex stalled for minutes on an
+  // ordinary 2x2 request with one slower link (found by fuzz_placement_message). Past it, the
+  // warm start stands, as when the search stops at max_nodes.
+  smcp.it_lim = 200 * (glp_get_num_rows(lp) + cols) + 10000;
   const int lpStatus = guardedGlpk(prob, "glp_simplex", [&] { return glp_simplex(lp, &smcp); });
+  if (lpStatus == GLP_EITLIM) {
+    if (!start)
+      fail(ErrorKind::InvalidConfig, "placement policy hd_node_balance: GLPK's LP relaxation did not converge within ",
+           smcp.it_lim, " iterations and the problem has no warm start");
+    nodes = 0;
+    gap = warmValue > 0 ? std::max(0.0, (warmValue - bound) / warmValue) : 0;
+    return warm.P;
+  }
   if (lpStatus == 0 && (glp_get_status(lp) == GLP_NOFEAS || glp_get_status(lp) == GLP_INFEAS))
     fail(ErrorKind::InvalidConfig, "placement policy hd_node_balance: a layer's experts cannot be placed under the "
          "dies' room and the load cap (load_cap=false relaxes the latter)");

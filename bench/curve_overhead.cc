@@ -54,6 +54,38 @@ zmq::message_t windowReportFrame() {
 // Median round trip in µs of the frame between this process and a forked echo, over tcp loopback.
 // Returns a negative value when an echo differs from what was sent.
 double roundTripUs(int rounds, const std::shared_ptr<const proto::CurveSecurity>& curve) {
+  // Fork before either side makes a ZeroMQ context (a context does not survive fork); the server's
+  // endpoint reaches the echo through a pipe.
+  int pipeFds[2];
+  if (::pipe(pipeFds) != 0) return -1;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(pipeFds[1]);
+    char buffer[256] = {};
+    ssize_t got = 0;
+    while (got < static_cast<ssize_t>(sizeof buffer) - 1) {
+      const ssize_t n = ::read(pipeFds[0], buffer + got, sizeof buffer - 1 - static_cast<size_t>(got));
+      if (n <= 0) break;
+      got += n;
+    }
+    zmq::context_t c(1);
+    zmq::socket_t b(c, zmq::socket_type::pair);
+    b.set(zmq::sockopt::linger, 0);
+    b.set(zmq::sockopt::rcvtimeo, 10000);
+    if (curve) proto::makeCurveClient(b, *curve, curve->own.publicKey);
+    b.connect(std::string(buffer, static_cast<size_t>(got)));
+    for (int i = 0; i < rounds + 10; ++i) {
+      zmq::message_t m;
+      if (!b.recv(m)) _exit(1);
+      b.send(m, zmq::send_flags::none);
+    }
+    // The last echo must leave before the process does: close with a linger, then exit.
+    b.set(zmq::sockopt::linger, 5000);
+    b.close();
+    c.close();
+    _exit(0);
+  }
+  ::close(pipeFds[0]);
   zmq::context_t ctx(1);
   std::unique_ptr<proto::ZapAuthenticator> zap;
   if (curve) zap = std::make_unique<proto::ZapAuthenticator>(ctx, curve->allowed);
@@ -63,20 +95,12 @@ double roundTripUs(int rounds, const std::shared_ptr<const proto::CurveSecurity>
   if (curve) proto::makeCurveServer(a, *curve, "bench");
   a.bind("tcp://127.0.0.1:*");
   const std::string endpoint = a.get(zmq::sockopt::last_endpoint);
-  const pid_t child = ::fork();
-  if (child == 0) {
-    zmq::context_t c(1);
-    zmq::socket_t b(c, zmq::socket_type::pair);
-    b.set(zmq::sockopt::linger, 0);
-    b.set(zmq::sockopt::rcvtimeo, 10000);
-    if (curve) proto::makeCurveClient(b, *curve, curve->own.publicKey);
-    b.connect(endpoint);
-    for (int i = 0; i < rounds + 10; ++i) {
-      zmq::message_t m;
-      if (!b.recv(m)) _exit(1);
-      b.send(m, zmq::send_flags::none);
-    }
-    _exit(0);
+  const bool told = ::write(pipeFds[1], endpoint.data(), endpoint.size()) == static_cast<ssize_t>(endpoint.size());
+  ::close(pipeFds[1]);
+  if (!told) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    return -1;
   }
   const zmq::message_t frame = windowReportFrame();
   std::vector<double> us;

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "protocol/curve_flags.h"
 #include "nodes/node_runtime.h"
 #include "obs/metrics.h"
 #include "sim/error.h"
@@ -36,15 +37,7 @@ int main(int argc, char** argv) {
                  "serve Prometheus metrics at HOST:PORT/metrics (port 0: any free one; docs/metrics.md)")
       ->envname("WAFERSIM_METRICS");
   wafersim::proto::CurveFiles curve;
-  app.add_option("--curve-key", curve.keyFile,
-                 "CURVE: this node's key pair file (wafersim keygen; mode 0600); without it, plaintext")
-      ->envname("WAFERSIM_CURVE_KEY");
-  app.add_option("--curve-allow", curve.allowFile,
-                 "CURVE: the peers' public keys this node's data socket accepts, one per line (its own is always)")
-      ->envname("WAFERSIM_CURVE_ALLOW");
-  app.add_option("--coordinator-key", curve.serverKeyFile,
-                 "CURVE: the coordinator's public key file (.pub; default: this node's own key, one key pair for all)")
-      ->envname("WAFERSIM_COORDINATOR_KEY");
+  wafersim::proto::addCurveOptions(app, curve, "this node", "peer (node)");
   CLI11_PARSE(app, argc, argv);
   if (options.rank < 0 && !options.pool) options.rank = wafersim::rankFromEnvironment();
   if (options.rank < 0 && !options.pool) {

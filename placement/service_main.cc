@@ -16,6 +16,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "protocol/curve_flags.h"
 #include "obs/metrics.h"
 #include "placement/placement_client.h"
 #include "placement/placement_service.h"
@@ -80,15 +81,7 @@ int main(int argc, char** argv) {
                  "the endpoint runs reach this service at (default: the bound one, the host's name for a wildcard)")
       ->envname("WAFERSIM_PLACEMENT_ADVERTISE");
   wafersim::proto::CurveFiles curve;
-  app.add_option("--curve-key", curve.keyFile,
-                 "CURVE: this service's key pair file (wafersim keygen; mode 0600); without it, plaintext")
-      ->envname("WAFERSIM_CURVE_KEY");
-  app.add_option("--curve-allow", curve.allowFile,
-                 "CURVE: the client (node) public keys accepted, one per line (this service's own is always)")
-      ->envname("WAFERSIM_CURVE_ALLOW");
-  app.add_option("--coordinator-key", curve.serverKeyFile,
-                 "CURVE, with --coordinator: the coordinator's public key file (default: this service's own key)")
-      ->envname("WAFERSIM_COORDINATOR_KEY");
+  wafersim::proto::addCurveOptions(app, curve, "this service", "client (node)");
   CLI11_PARSE(app, argc, argv);
   options.deadline = std::chrono::milliseconds(deadlineMs);
   options.cacheBytes = cacheMiB << 20;

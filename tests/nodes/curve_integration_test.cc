@@ -215,16 +215,7 @@ TEST(Curve, ANodeWithAWrongKeyNeverJoinsAndIsCounted) {
 TEST(Curve, ALocalRunWithOnlinePlacementOverCurveGivesTheInProcessResults) {
   Keys keys;
   RunSpec spec;
-  spec.scenarioText = R"(model: moe_serving
-params:
-  hardware: {system: dojo, x: 2, y: 2}
-  model: {preset: mixtral-8x7b, layers: 2}
-  workload: {kind: poisson, rate: 4000, count: 16, prompt_tokens: 64, output_tokens: 8}
-  routing: {kind: synthetic, zipf: 1.2, drift_every_steps: 4, drift_shift: 3}
-  scheduler: {max_running: 16, token_budget: 1024}
-  mapping: {online_policy: eplb, epoch: 1 ms, spare_experts: 2}
-simulation: {seed: 5}
-)";
+  spec.scenarioText = testing::kOnlinePlacementScenario;
   spec.source = "online.yaml";
   spec.outDir = (keys.dir / "threads").string();
   const RunOutcome threads = executeRun(spec);

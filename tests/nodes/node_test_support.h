@@ -21,6 +21,19 @@ namespace wafersim::testing {
 inline std::string nodeBinary() { return std::string(WAFERSIM_BINARY_DIR) + "/nodes/wafersim-node"; }
 inline std::string cliBinary() { return std::string(WAFERSIM_BINARY_DIR) + "/cli/wafersim"; }
 
+// A small serving run with online placement (EPLB every 1 ms, drifting routing): the placement
+// service decides several times, so a run that cannot reach it gives another digest.
+inline const char* const kOnlinePlacementScenario = R"(model: moe_serving
+params:
+  hardware: {system: dojo, x: 2, y: 2}
+  model: {preset: mixtral-8x7b, layers: 2}
+  workload: {kind: poisson, rate: 4000, count: 16, prompt_tokens: 64, output_tokens: 8}
+  routing: {kind: synthetic, zipf: 1.2, drift_every_steps: 4, drift_shift: 3}
+  scheduler: {max_running: 16, token_budget: 1024}
+  mapping: {online_policy: eplb, epoch: 1 ms, spare_experts: 2}
+simulation: {seed: 5}
+)";
+
 struct Built {
   Scenario scenario;
   SystemGraph graph;

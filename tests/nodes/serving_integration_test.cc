@@ -73,16 +73,7 @@ TEST(ServingAcrossNodes, OnlinePlacementThroughTheServiceGivesTheInProcessResult
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string file = dir + "/online.yaml";
-  std::ofstream(file) << R"(model: moe_serving
-params:
-  hardware: {system: dojo, x: 2, y: 2}
-  model: {preset: mixtral-8x7b, layers: 2}
-  workload: {kind: poisson, rate: 4000, count: 16, prompt_tokens: 64, output_tokens: 8}
-  routing: {kind: synthetic, zipf: 1.2, drift_every_steps: 4, drift_shift: 3}
-  scheduler: {max_running: 16, token_budget: 1024}
-  mapping: {online_policy: eplb, epoch: 1 ms, spare_experts: 2}
-simulation: {seed: 5}
-)";
+  std::ofstream(file) << testing::kOnlinePlacementScenario;
   auto run = [&](const std::string& out, const std::string& extra) {
     const std::string command = "timeout 240 " + testing::cliBinary() + " run " + file + " --out " + dir + "/" + out +
                                 extra + " > " + dir + "/" + out + ".log 2>&1";

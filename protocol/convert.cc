@@ -168,6 +168,7 @@ void toWire(const wafersim::PeerReport& in, proto::PeerReport::Builder out) {
   out.setMinSent(in.minSent.ps());
   out.setPromise(in.promise.ps());
   out.setReaction(in.reaction.ps());
+  out.setQuiet(in.quiet.ps());
 }
 
 void fromWire(proto::PeerReport::Reader in, wafersim::PeerReport& out) {
@@ -175,6 +176,7 @@ void fromWire(proto::PeerReport::Reader in, wafersim::PeerReport& out) {
   out.minSent = SimTime::fromPs(in.getMinSent());
   out.promise = SimTime::fromPs(in.getPromise());
   out.reaction = Duration::fromPs(in.getReaction());
+  out.quiet = SimTime::fromPs(in.getQuiet());
 }
 
 void toWire(const wafersim::RunOptions& in, proto::RunOptions::Builder out) {

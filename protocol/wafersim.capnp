@@ -358,6 +358,8 @@ struct PeerReport {
   promise @2 :Int64;
   reaction @3 :Int64;
   # A Duration in picoseconds.
+  quiet @4 :Int64;
+  # sim/lookahead.h: no output caused by what is pending in the sender now before this.
 }
 
 struct WindowReport {

@@ -93,7 +93,7 @@ void Component::scheduleSelf(Duration delay, const Payload& payload, uint32_t pr
   e.target = id_;
   e.port = kSelfPort;
   e.payload = payload;
-  partition_->queue_.push(e);
+  partition_->enqueue(e);
 }
 
 void Component::sendInit(PortId port, const Payload& payload) {

@@ -20,6 +20,10 @@
 //    state after every event that changes it. Until it first promises, a component may send at
 //    any time (promise 0). Promises must be kept: in checker mode a send that breaks the bound
 //    derived from them is an error naming the component.
+//  - promisedOutputTimeOn(port): the same promise for one port, for components whose ports are
+//    independent FIFOs (a router's output port busy until t sends nothing on it before t). The
+//    kernel asks it once per window for each port on the cut, so it is computed from state when
+//    asked; it may only raise promisedOutputTime().
 // The kernel turns both into a bound per peer partition: max(A, T + C) (lookahead.h). They widen
 // the synchronization windows beyond the cut links' latency for models that compute between sends.
 //
@@ -74,6 +78,10 @@ class Component {
   const std::string& type() const { return type_; }
   Duration reactionDelay() const { return reactionDelay_; }
   SimTime promisedOutputTime() const { return promise_; }
+  virtual SimTime promisedOutputTimeOn(PortId port) const {
+    (void)port;
+    return promise_;
+  }
   StatSet& stats() { return stats_; }
   const StatSet& stats() const { return stats_; }
 

@@ -39,6 +39,7 @@ Partition::Partition(const SystemGraph& graph, const ComponentRegistry& registry
   byId_.assign(specs.size(), nullptr);
   digest_.assign(specs.size(), 0);
   committedBy_.assign(specs.size(), 0);
+  pendingBy_.assign(specs.size(), 0);
 
   // 1. construct
   for (const auto& spec : specs) {
@@ -88,7 +89,9 @@ Partition::Partition(const SystemGraph& graph, const ComponentRegistry& registry
     b.targetPort = portIndex(toType, toPort);
     b.latency = latency;
     b.peer = map.of[to] == self ? -1 : outIndexOf[map.of[to]];
-    if (b.peer >= 0) lookahead_.addBoundary(static_cast<size_t>(b.peer), components_[it->second].get(), latency);
+    if (b.peer >= 0)
+      lookahead_.addBoundary(static_cast<size_t>(b.peer), components_[it->second].get(), portIndex(fromType, fromPort),
+                             latency);
   };
   for (const auto& l : graph.links()) {
     bindLink(l.a, l.portA, l.b, l.portB, l.latencyAB);
@@ -115,8 +118,9 @@ Partition::Partition(const SystemGraph& graph, const ComponentRegistry& registry
       BoundPort& b = ports_[li][portIndex(registry.get(specs[m].type), f.port)];
       b.kind = BoundPort::Kind::Fabric;
       b.fabric = binding.get();
+      const PortId fabricPort = portIndex(registry.get(specs[m].type), f.port);
       for (int32_t peer : fabricPeers)
-        lookahead_.addBoundary(static_cast<size_t>(peer), components_[li].get(), f.latency);
+        lookahead_.addBoundary(static_cast<size_t>(peer), components_[li].get(), fabricPort, f.latency);
     }
     fabrics_.push_back(std::move(binding));
   }
@@ -125,6 +129,8 @@ Partition::Partition(const SystemGraph& graph, const ComponentRegistry& registry
     components_[i]->ports_ = ports_[i].data();
   }
   lookahead_.seal();
+  minReaction_ = Duration::max();
+  for (const auto& c : components_) minReaction_ = std::min(minReaction_, c->reactionDelay());
   phase_ = Phase::Connected;
 }
 
@@ -207,7 +213,7 @@ void Partition::push(const Event& e, int32_t peer) {
     return;
   }
   if (peer < 0) {
-    queue_.push(e);
+    enqueue(e);
     return;
   }
   const size_t q = static_cast<size_t>(peer);
@@ -239,6 +245,7 @@ void Partition::processUntil(SimTime bound) {
       }
     }
     const Event e = queue_.pop();
+    --pendingBy_[e.target];
     now_ = e.time;
     if (options_.digest) {
       uint64_t h = digest_[e.target];
@@ -272,12 +279,25 @@ void Partition::deliverRemote(PartitionId from, const std::vector<Event>& events
            " from partition ", from, " after committing everything before ", toString(processedUpTo_));
     WAFERSIM_ASSERT(e.target < byId_.size() && byId_[e.target] != nullptr, "partition ", self_,
                     " received an event for component #", e.target, " it does not host (from partition ", from, ")");
-    queue_.push(e);
+    enqueue(e);
   }
 }
 
-PeerReport Partition::boundTo(size_t outIndex, SimTime lowerBound) const {
-  PeerReport r = lookahead_.bound(outIndex, lowerBound);
+SimTime Partition::earliestLocalSend() const {
+  const SimTime next = queue_.nextTime();
+  if (next.isNever()) return next;
+  const SimTime floor = next + minReaction_;
+  SimTime first = SimTime::never();
+  for (const auto& c : components_) {
+    if (pendingBy_[c->id()] == 0) continue;
+    first = min(first, max(c->promisedOutputTime(), next + c->reactionDelay()));
+    if (first <= floor) break;
+  }
+  return first;
+}
+
+PeerReport Partition::boundTo(size_t outIndex, SimTime remoteFloor) const {
+  PeerReport r = lookahead_.bound(outIndex, {remoteFloor, queue_.nextTime(), earliestLocalSend(), pendingBy_});
   r.peer = outPeers_[outIndex];
   r.minSent = minSent_[outIndex];
   return r;

@@ -107,8 +107,15 @@ class Partition {
   void clearMinSent();
   // Events from another partition. Checker mode: each must be at or after processedUpTo().
   void deliverRemote(PartitionId from, const std::vector<Event>& events);
-  // The lookahead towards out-peer outIndex, given that nothing here happens before `lowerBound`.
-  PeerReport boundTo(size_t outIndex, SimTime lowerBound) const;
+  // The lookahead towards out-peer outIndex, from this partition's pending events and its
+  // components' promises, given that no event from another partition arrives before
+  // `remoteFloor` (what it may still send: lookahead.h).
+  PeerReport boundTo(size_t outIndex, SimTime remoteFloor) const;
+  // The earliest instant at which any local component can send anything because of an event
+  // pending here now: the minimum, over components with pending events, of max(promise,
+  // earliest pending event + reaction delay). Events sent later are caused by these sends or by
+  // events from other partitions (never: nothing is pending).
+  SimTime earliestLocalSend() const;
   // Checker mode: what this partition told outIndex it would not undercut.
   void announce(size_t outIndex, SimTime bound) { announced_[outIndex] = bound; }
 
@@ -124,6 +131,11 @@ class Partition {
   friend class Component;
   void requirePhase(Phase expected, const char* step) const;
   void push(const Event& e, int32_t peer);
+  // Every event into queue_ goes through here: pendingBy_ must count it (earliestLocalSend).
+  void enqueue(const Event& e) {
+    queue_.push(e);
+    ++pendingBy_[e.target];
+  }
   [[noreturn]] void brokenPromise(const Event& e, size_t outIndex) const;
 
   PartitionId self_;
@@ -145,6 +157,8 @@ class Partition {
   std::vector<std::unique_ptr<FabricBinding>> fabrics_;
   std::vector<uint64_t> digest_;                        // by global id
   std::vector<uint64_t> committedBy_;                   // by global id
+  std::vector<uint32_t> pendingBy_;                     // by global id: events in queue_ for it
+  Duration minReaction_ = Duration::zero();             // the smallest reaction delay here
   EventQueue queue_;
   std::vector<Event> initInbox_;
 

@@ -32,11 +32,13 @@ struct EventBatch {
 };
 
 // What a partition knows about its output towards one peer after processing a window.
+// The three bounds of sim/lookahead.h: output towards the peer >= min(quiet, max(promise, M + reaction)).
 struct PeerReport {
   PartitionId peer = 0;
   SimTime minSent = SimTime::never();  // earliest event sent to the peer in this round
   SimTime promise = SimTime::zero();   // A: no output towards the peer before this (component promises)
-  Duration reaction;                   // C: no output before (earliest pending event) + this
+  Duration reaction;                   // C: no output before (arrival of a remote event) + this
+  SimTime quiet = SimTime::zero();     // no output caused by what is pending in the sender now before this
 };
 
 struct WindowReport {

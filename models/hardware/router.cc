@@ -40,7 +40,8 @@ class Router final : public Component {
       const std::string& own = ctx.params->text("bandwidth_p" + std::to_string(p));
       bandwidth_[p] = own.empty() ? common : parseBandwidth(own);
       WAFERSIM_REQUIRE(bandwidth_[p].bytesPerSecond > 0, "component ", ctx.name, ": zero bandwidth on port p", p);
-      fastest = min(fastest, bandwidth_[p].transferTime(Bytes{1}));
+      oneByte_[p] = bandwidth_[p].transferTime(Bytes{1});
+      fastest = min(fastest, oneByte_[p]);
     }
     declareReactionDelay(fastest);
   }
@@ -67,6 +68,14 @@ class Router final : public Component {
     ++forwarded_;
     bytes_ += m.chunkBytes;
     o.bytes += m.chunkBytes;
+  }
+
+  // A chunk for port p, whenever it arrives, waits for the chunks queued before it (FIFO) and is
+  // sent after its own serialization: nothing leaves p before busyUntil + one byte's time. A cut
+  // link behind a queue lets the other partition run that far ahead (sim/lookahead.h).
+  SimTime promisedOutputTimeOn(PortId port) const override {
+    if (port >= kRouterPorts) return promisedOutputTime();
+    return max(promisedOutputTime(), out_[port].busyUntil + oneByte_[port]);
   }
 
   // Bytes sent on each output port so far, for observers: "link_bytes_pK" (finish() moves them
@@ -103,6 +112,7 @@ class Router final : public Component {
   const PortId* routes_ = nullptr;  // plan_->routes[index_]
   uint32_t endpoints_ = 0;
   std::array<Bandwidth, kRouterPorts> bandwidth_{};
+  std::array<Duration, kRouterPorts> oneByte_{};  // transferTime(1 byte) per port
   std::array<OutPort, kRouterPorts> out_{};
   EnergyMeter energy_;
   Counter& forwardedStat_;

@@ -6,7 +6,8 @@
 // for ceil(bytes / bandwidth), and is delivered at the end of it plus the kernel link's latency.
 // Energy: bytes * 8 * energy_per_bit per chunk sent, in counter "energy_link_pj" (units.h EnergyMeter).
 // Lookahead: every event sends exactly one chunk of at least one byte, after its serialization,
-// so the router declares the reaction delay min_p transferTime(1 byte) (true for every event).
+// so the router declares the reaction delay min_p transferTime(1 byte) (true for every event), and
+// each output port promises nothing before the end of its queue plus one byte's time (FIFO).
 #pragma once
 
 #include <memory>

@@ -30,7 +30,7 @@ class NullMessageSync final : public SyncStrategy {
       const SimTime earliest = min(p.nextEventTime(), safe);
       const bool finished = earliest >= end;  // nothing before `end` can happen here any more
       for (size_t i = 0; i < out.size(); ++i) {
-        const SimTime bound = finished ? SimTime::never() : outputBound(p.boundTo(i, earliest), earliest);
+        const SimTime bound = finished ? SimTime::never() : outputBound(p.boundTo(i, safe), safe);
         if (p.outbox(i).empty() && bound <= announced[i]) continue;
         batch.from = p.self();
         batch.round = stats.rounds;

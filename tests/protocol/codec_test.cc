@@ -314,6 +314,7 @@ TEST(ProtocolCodec, WindowReportRoundTrips) {
     EXPECT_EQ(out.report.peers[i].minSent, in.report.peers[i].minSent);
     EXPECT_EQ(out.report.peers[i].promise, in.report.peers[i].promise);
     EXPECT_EQ(out.report.peers[i].reaction, in.report.peers[i].reaction);
+    EXPECT_EQ(out.report.peers[i].quiet, in.report.peers[i].quiet);
   }
 }
 

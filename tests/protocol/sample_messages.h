@@ -70,8 +70,8 @@ inline WindowReportMessage sampleWindowReport() {
   m.round = 77;
   m.report.nextEvent = SimTime::never();
   m.report.counter = 12;
-  m.report.peers = {{0, SimTime::fromPs(100), SimTime::fromPs(200), Duration::fromPs(300)},
-                    {2, SimTime::never(), SimTime::zero(), Duration::max()}};
+  m.report.peers = {{0, SimTime::fromPs(100), SimTime::fromPs(200), Duration::fromPs(300), SimTime::fromPs(400)},
+                    {2, SimTime::never(), SimTime::zero(), Duration::max(), SimTime::never()}};
   return m;
 }
 

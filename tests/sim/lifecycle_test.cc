@@ -115,6 +115,52 @@ TEST_F(PartitionPhaseTest, RunLifecycleDrivesEveryStep) {
   EXPECT_THAT(handled_, ::testing::ElementsAre(10));
 }
 
+// earliestLocalSend (sim/lookahead.h's S): the minimum, over components with pending events, of
+// max(promise, earliest pending event + reaction). "die" computes until 500 ns (a self-event at
+// 10 ns, promised silent until 500 ns); "router" has nothing pending; "host" gets an event on a link
+// at 300 ns once "die" has sent it at 299 ns. Every way an event enters the queue must count:
+// self-events, link events, and nothing left once they are handled.
+TEST(EarliestLocalSendTest, CountsOnlyComponentsWithPendingEvents) {
+  SystemGraph g;
+  const ComponentId die = g.addComponent("die", "test.Part");
+  const ComponentId router = g.addComponent("router", "test.Part");
+  const ComponentId host = g.addComponent("host", "test.Part");
+  g.connect(die, "out", router, "in", Duration::fromPs(1000));
+  g.connect(router, "out", host, "in", Duration::fromPs(1000));
+  ComponentRegistry registry;
+  testing::registerScripted(registry, "test.Part", {"out", "in"}, [](const std::string& name) {
+    Hooks h;
+    h.construct = [](Scripted& s) { s.declareReactionDelay(Duration::fromPs(5)); };
+    if (name == "die") {
+      h.setup = [](Scripted& s) {
+        s.scheduleSelf(Duration::fromPs(10'000), value(1));
+        s.promiseNoOutputBefore(SimTime::fromPs(500'000));
+      };
+      h.handle = [](Scripted& s, const Event&) {
+        if (s.now() == SimTime::fromPs(10'000)) s.scheduleSelf(Duration::fromPs(490'000), value(2));
+        else s.send(s.port("out"), value(3));
+      };
+    }
+    return h;
+  });
+  InProcHub hub(1);
+  auto transport = hub.endpoint(0);
+  Partition p(g, registry, PartitionMap::single(3), 0, PartitionOptions{});
+  runInitPhases(p, *transport);
+  p.setup();
+  // Only the die has an event (at 10 ns), and it promised 500 ns.
+  EXPECT_EQ(p.earliestLocalSend(), SimTime::fromPs(500'000));
+  p.processUntil(SimTime::fromPs(20'000));  // the die's next self-event is at 500 ns
+  EXPECT_EQ(p.nextEventTime(), SimTime::fromPs(500'000));
+  EXPECT_EQ(p.earliestLocalSend(), SimTime::fromPs(500'005));  // now its event + its reaction
+  p.processUntil(SimTime::fromPs(500'001));  // the die sent to the router (501 ns)
+  EXPECT_EQ(p.nextEventTime(), SimTime::fromPs(501'000));
+  EXPECT_EQ(p.earliestLocalSend(), SimTime::fromPs(501'005));  // the router: no promise, 5 ps reaction
+  p.processUntil(SimTime::never());
+  EXPECT_TRUE(p.earliestLocalSend().isNever());
+  (void)host;
+}
+
 // A line c0 - c1 - ... - c{n-1} plus a fabric joining all of them. Init phase 0: each sends 100 + id
 // on its links; phase 1: each sends the sum it received in phase 0; phase 2: each sends 1000 + id
 // on the fabric (to every other member). The log shows what was received between which init calls.

@@ -83,6 +83,8 @@ struct Hooks {
   std::function<void(Scripted&)> setup;
   std::function<void(Scripted&, const Event&)> handle;
   std::function<void(Scripted&)> finish;
+  // A promise per port (Component::promisedOutputTimeOn); unset: the component-wide promise.
+  std::function<SimTime(const Scripted&, PortId)> promiseOn;
 };
 
 // A component that runs its hooks and exposes the protected Component API to them.
@@ -106,6 +108,9 @@ class Scripted final : public Component {
   }
   void finish() override {
     if (hooks_.finish) hooks_.finish(*this);
+  }
+  SimTime promisedOutputTimeOn(PortId port) const override {
+    return hooks_.promiseOn ? hooks_.promiseOn(*this, port) : promisedOutputTime();
   }
 
   using Component::counter;

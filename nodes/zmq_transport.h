@@ -76,6 +76,10 @@ class ZmqTransport final : public Transport {
   // Waits up to timeoutMs for one frame on the data or control socket and handles it.
   // Returns true when a frame was handled. Throws Error{Disconnected} on an abort.
   bool pump(int timeoutMs);
+  // Pumps until ready() holds: spins first (pump(0), yielding the core between tries) for a bounded
+  // time, then blocks in poll slices (zmq_transport.cc's kSpin has the measurements).
+  template <typename Ready>
+  void await(Ready&& ready);
   void handleData(zmq::message_t&& frame);
   void handleControl(zmq::message_t&& frame);
   void reportIdle(bool idle);

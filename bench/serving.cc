@@ -1,27 +1,63 @@
 // The reference serving benchmark (issue 5): DeepSeek-V3 decode on an 8x8 wafer of H100-class
 // dies, 256 concurrent requests, one short prefill step then 16 decode steps
-// (examples/serving/deepseek_v3_8x8.yaml), on 1 and 2 partitions (threads, METIS partitioning).
-// Prints events, wall seconds, events/s, simulated time and simulated output tokens per wall
-// second, and checks that the digests agree.
+// (examples/serving/deepseek_v3_8x8.yaml), on 1 and 2 partitions (threads, METIS partitioning)
+// and, with --processes, in 2 wafersim-node processes on this machine.
+// Prints events, wall seconds, events/s, simulated time, simulated output tokens per wall second,
+// synchronization windows (in all and per simulated step) and the digest; exits 1 when the digests
+// of the layouts differ (they must not: contract 2).
 //
-// Usage: bench_serving [--quick] [SCENARIO]
-//   --quick   the same wafer and model with 64 requests and 4 output tokens (smoke runs)
+// Usage: bench_serving [--quick] [--processes] [SCENARIO]
+//   --quick      the same wafer and model with 64 requests and 4 output tokens (smoke runs)
+//   --processes  also run it in 2 node processes over ZeroMQ (the same METIS map)
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 
+#include "coordinator/local_launcher.h"
+#include "coordinator/node_coordinator.h"
 #include "coordinator/partitioner.h"
-#include "scenario/scenario.h"
 #include "models/model_catalog.h"
+#include "scenario/scenario.h"
 #include "sim/simulation.h"
 
 using namespace wafersim;
 
+namespace {
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+RunReport inNodeProcesses(const std::string& file, const std::vector<std::string>& overrides, const PartitionMap& map,
+                          const RunOptions& run) {
+  NodeCoordinator coordinator;
+  LocalLauncher launcher(findNodeBinary());
+  launcher.start(map.partitions, coordinator.endpoint());
+  NodeRunOptions options;
+  options.nodes = map.partitions;
+  options.scenarioText = readFile(file);
+  options.overrides = overrides;
+  options.map = map;
+  options.run = run;
+  options.watchdog = [&](const std::vector<bool>& finished) { return launcher.checkChildren(finished); };
+  RunReport r = coordinator.run(options);
+  launcher.waitAll(5000);
+  return r;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, processes = false;
   std::string file = std::string(WAFERSIM_SOURCE_DIR) + "/examples/serving/deepseek_v3_8x8.yaml";
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+    else if (std::strcmp(argv[i], "--processes") == 0) processes = true;
     else file = argv[i];
   }
   std::vector<std::string> overrides;
@@ -30,24 +66,44 @@ int main(int argc, char** argv) {
   registerBuiltinModels(catalog);
   ComponentRegistry registry;
   registerBuiltinComponents(registry);
-  std::printf("%-6s %12s %8s %10s %14s %16s %s\n", "parts", "events", "wall_s", "Mevents/s", "simulated_ms",
-              "sim_tokens/wall_s", "digest");
+  std::printf("%-9s %12s %8s %10s %14s %16s %10s %10s %s\n", "layout", "events", "wall_s", "Mevents/s", "simulated_ms",
+              "sim_tokens/wall_s", "windows", "win/step", "digest");
   std::string first;
-  for (uint32_t parts : {1u, 2u}) {
+  bool differ = false;
+  struct Layout {
+    uint32_t parts;
+    bool nodes;
+    const char* name;
+  };
+  std::vector<Layout> layouts = {{1, false, "1 part"}, {2, false, "2 threads"}};
+  if (processes) layouts.push_back({2, true, "2 nodes"});
+  for (const Layout& layout : layouts) {
     Scenario s = loadScenario(file, overrides);
-    s.partitions = parts;
+    s.partitions = layout.parts;
     const SystemGraph g = catalog.build(s.model, s.modelParams, file + ": params", s.run.seed);
     const PartitionMap map = partitionScenario(s, g).map;
-    const RunReport r = runInProcess(g, registry, map, s.run);
-    uint64_t tokens = 0;
+    const RunReport r = layout.nodes ? inNodeProcesses(file, overrides, map, s.run) : runInProcess(g, registry, map, s.run);
+    uint64_t tokens = 0, steps = 0;
     for (const auto& c : r.results.components())
-      if (c.type == "moe.Host") tokens = c.counters.at("output_tokens");
-    std::printf("%-6u %12llu %8.2f %10.2f %14.3f %16.1f %s\n", parts, static_cast<unsigned long long>(r.events()),
-                r.wallSeconds, static_cast<double>(r.events()) / r.wallSeconds / 1e6,
+      if (c.type == "moe.Host") {
+        tokens = c.counters.at("output_tokens");
+        steps = c.counters.at("steps");
+      }
+    uint64_t windows = 0;
+    for (const auto& p : r.partitions) windows = std::max(windows, p.sync.rounds);
+    std::printf("%-9s %12llu %8.2f %10.2f %14.3f %16.1f %10llu %10.1f %s\n", layout.name,
+                static_cast<unsigned long long>(r.events()), r.wallSeconds,
+                static_cast<double>(r.events()) / r.wallSeconds / 1e6,
                 static_cast<double>(r.results.simulatedTime().ps()) / 1e9, static_cast<double>(tokens) / r.wallSeconds,
-                r.results.digestHex().c_str());
+                static_cast<unsigned long long>(windows),
+                steps == 0 ? 0.0 : static_cast<double>(windows) / static_cast<double>(steps), r.results.digestHex().c_str());
+    std::fflush(stdout);
     if (first.empty()) first = r.results.digestHex();
-    else if (first != r.results.digestHex()) std::printf("DIGESTS DIFFER\n");
+    else if (first != r.results.digestHex()) differ = true;
+  }
+  if (differ) {
+    std::printf("DIGESTS DIFFER: the layouts simulated different runs\n");
+    return 1;
   }
   return 0;
 }

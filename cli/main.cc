@@ -279,6 +279,10 @@ int main(int argc, char** argv) {
   run->add_option("--out", outDir,
                   "results folder (default runs/<scenario>-<run id>): scenario, resolved scenario, results.json, "
                   "partition.json, run.json, summary.json");
+  std::string partitionProfile;
+  run->add_option("--partition-profile", partitionProfile,
+                  "weight the partitioner by an earlier run's measured events and link bytes (its results "
+                  "folder; the same as --set simulation.partition_profile=DIR)");
   DistributedFlags flags;
   run->add_option("--nodes", flags.nodes, "run in N wafersim-node processes (default: threads in this process)")
       ->check(CLI::Range(1u, 4096u));
@@ -416,7 +420,10 @@ int main(int argc, char** argv) {
   const std::stop_token stop = interrupt.get_token();
   try {
     flags.launch = !noLaunch;
-    if (run->parsed()) return runCommand(file, overrides, outDir, flags, metricsAddress, !noProgress, stop);
+    if (run->parsed()) {
+      if (!partitionProfile.empty()) overrides.push_back("simulation.partition_profile=" + partitionProfile);
+      return runCommand(file, overrides, outDir, flags, metricsAddress, !noProgress, stop);
+    }
     if (studyCmd->parsed()) {
       study::runStudy(studyDir, studyOptions);
       return 0;

@@ -1,8 +1,9 @@
 #include "coordinator/partitioner.h"
 
 #include <algorithm>
-#include <fstream>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -71,7 +72,14 @@ struct RawEdge {
 
 constexpr double kWeightBudget = double(1 << 29);  // the total of either weight kind stays below this
 
-WeightedGraph buildWeightedGraph(const SystemGraph& graph) {
+double loadOf(const ComponentSpec& c, const PartitionProfile* profile) {
+  return profile ? profile->load[c.id] : c.expectedLoad;
+}
+double trafficOf(const SystemGraph& graph, size_t link, const PartitionProfile* profile) {
+  return profile ? profile->linkTraffic[link] : graph.links()[link].expectedTraffic;
+}
+
+WeightedGraph buildWeightedGraph(const SystemGraph& graph, const PartitionProfile* profile) {
   const auto& comps = graph.components();
   const size_t n = comps.size();
   WeightedGraph g;
@@ -96,8 +104,8 @@ WeightedGraph buildWeightedGraph(const SystemGraph& graph) {
   std::vector<double> load(g.vertices, 0.0);
   double totalLoad = 0;
   for (const auto& c : comps) {
-    load[g.vertexOf[c.id]] += c.expectedLoad;
-    totalLoad += c.expectedLoad;
+    load[g.vertexOf[c.id]] += loadOf(c, profile);
+    totalLoad += loadOf(c, profile);
   }
   const double vscale = totalLoad > 0 ? (kWeightBudget - double(g.vertices)) / totalLoad : 0.0;
   g.vwgt.resize(g.vertices);
@@ -114,10 +122,11 @@ WeightedGraph buildWeightedGraph(const SystemGraph& graph) {
     if (u > v) std::swap(u, v);
     raw.push_back({u, v, w});
   };
-  for (const auto& l : graph.links()) {
+  for (size_t i = 0; i < graph.links().size(); ++i) {
+    const auto& l = graph.links()[i];
     Duration lat = effectiveLatency(l);
     if (lat <= Duration::zero()) continue;  // contracted
-    addEdge(l.a, l.b, l.expectedTraffic * (double(lref) / double(lat.ps())));
+    addEdge(l.a, l.b, trafficOf(graph, i, profile) * (double(lref) / double(lat.ps())));
   }
   for (size_t fi = 0; fi < graph.fabrics().size(); ++fi) {
     const auto& f = graph.fabrics()[fi];
@@ -307,13 +316,14 @@ void checkWeights(const SystemGraph& graph) {
                      ": expected traffic must be finite and non-negative, got ", f.expectedTraffic);
 }
 
-PartitionMap metisMap(const SystemGraph& graph, uint32_t partitions, std::string& method) {
+PartitionMap metisMap(const SystemGraph& graph, uint32_t partitions, std::string& method,
+                      const PartitionProfile* profile) {
   const size_t n = graph.components().size();
   if (partitions == 1) {
     method = "single";
     return PartitionMap::single(n);
   }
-  WeightedGraph g = buildWeightedGraph(graph);
+  WeightedGraph g = buildWeightedGraph(graph, profile);
   WAFERSIM_REQUIRE(g.vertices >= partitions, "cannot split ", n, " components into ", partitions,
                    " partitions: zero-latency links and fabrics join them into ", g.vertices,
                    " groups that cannot be separated");
@@ -378,7 +388,7 @@ PartitionMap pinnedMap(const SystemGraph& graph, uint32_t partitions, const std:
 }  // namespace
 
 PartitionPlan partitionGraph(const SystemGraph& graph, uint32_t partitions, PartitionerKind kind,
-                             const std::vector<PartitionId>* pinned) {
+                             const std::vector<PartitionId>* pinned, const PartitionProfile* profile) {
   const size_t n = graph.components().size();
   WAFERSIM_REQUIRE(partitions >= 1, "partitioner: need at least one partition");
   WAFERSIM_REQUIRE(n > 0, "partitioner: the system has no components");
@@ -388,7 +398,7 @@ PartitionPlan partitionGraph(const SystemGraph& graph, uint32_t partitions, Part
   PartitionMap map;
   std::string method;
   switch (kind) {
-    case PartitionerKind::Metis: map = metisMap(graph, partitions, method); break;
+    case PartitionerKind::Metis: map = metisMap(graph, partitions, method, profile); break;
     case PartitionerKind::Linear:
       map = PartitionMap::linear(n, partitions);
       method = "linear";
@@ -403,11 +413,11 @@ PartitionPlan partitionGraph(const SystemGraph& graph, uint32_t partitions, Part
       break;
   }
   validatePartitioning(graph, map);
-  return describePartitioning(graph, map, kind, std::move(method));
+  return describePartitioning(graph, map, kind, std::move(method), profile);
 }
 
 PartitionPlan describePartitioning(const SystemGraph& graph, const PartitionMap& map, PartitionerKind kind,
-                                   std::string method) {
+                                   std::string method, const PartitionProfile* profile) {
   WAFERSIM_REQUIRE(map.of.size() == graph.components().size(), "partition map: has ", map.of.size(),
                    " entries for ", graph.components().size(), " components");
   WAFERSIM_REQUIRE(map.partitions >= 1, "partition map: need at least one partition");
@@ -422,9 +432,9 @@ PartitionPlan describePartitioning(const SystemGraph& graph, const PartitionMap&
   for (const auto& c : graph.components()) {
     WAFERSIM_REQUIRE(map.of[c.id] < parts, describeComponent(c), ": mapped to partition ", map.of[c.id], " of ",
                      parts);
-    plan.load[map.of[c.id]] += c.expectedLoad;
+    plan.load[map.of[c.id]] += loadOf(c, profile);
     ++plan.components[map.of[c.id]];
-    total += c.expectedLoad;
+    total += loadOf(c, profile);
   }
   const double mean = total / parts;
   plan.imbalance = mean > 0 ? *std::max_element(plan.load.begin(), plan.load.end()) / mean : 1.0;
@@ -443,7 +453,7 @@ PartitionPlan describePartitioning(const SystemGraph& graph, const PartitionMap&
     CutLink cut;
     cut.kind = CutLink::Kind::Link;
     cut.index = i;
-    cut.traffic = l.expectedTraffic;
+    cut.traffic = trafficOf(graph, i, profile);
     if (pa < pb)
       cut.partitionA = pa, cut.partitionB = pb, cut.a = l.a, cut.b = l.b, cut.latencyAB = l.latencyAB,
       cut.latencyBA = l.latencyBA;
@@ -473,6 +483,7 @@ PartitionPlan describePartitioning(const SystemGraph& graph, const PartitionMap&
       }
   }
   for (const auto& [pair, latency] : floor) plan.lookahead.push_back({pair.first, pair.second, latency});
+  if (profile) plan.profile = profile->dir;
   return plan;
 }
 
@@ -528,11 +539,97 @@ nlohmann::json toJson(const PartitionPlan& plan, const SystemGraph& graph) {
   }
   doc["lookahead"] = std::move(peers);
   doc["lookahead_floor_ps"] = plan.lookahead.empty() ? nlohmann::json(nullptr) : nlohmann::json(overall.ps());
+  if (!plan.profile.empty())
+    doc["profile"] = {{"run", plan.profile},
+                      {"imbalance", plan.imbalance},
+                      {"imbalance_without_profile", plan.imbalanceWithoutProfile}};
   return doc;
+}
+
+PartitionProfile loadPartitionProfile(const std::string& dir, const SystemGraph& graph) {
+  namespace fs = std::filesystem;
+  const fs::path results = fs::path(dir) / "results.json";
+  std::ifstream in(results);
+  if (!in)
+    fail(ErrorKind::InvalidConfig, "simulation.partition_profile: cannot open ", results.string(),
+         " (the folder of a finished run: `wafersim run --out DIR` or `wafersim results ID`)");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorKind::InvalidConfig, results.string(), ": not valid JSON: ", e.what());
+  }
+  if (!doc.is_object() || !doc.contains("components") || !doc["components"].is_object())
+    fail(ErrorKind::InvalidConfig, results.string(), ": expected a results document with a \"components\" object");
+  const auto& measured = doc["components"];
+  PartitionProfile profile;
+  profile.dir = dir;
+  for (const auto& c : graph.components()) {
+    auto it = measured.find(c.name);
+    if (it == measured.end() || !it->is_object() || !it->contains("events") || !(*it)["events"].is_number_unsigned())
+      fail(ErrorKind::InvalidConfig, results.string(), ": no event count for component ", c.name,
+           " (a profile must come from a run of the same system)");
+    profile.load.push_back((*it)["events"].get<double>());
+  }
+
+  // links.csv (network models): bytes per (component, port), both directions of a link summed.
+  const auto& links = graph.links();
+  profile.linkTraffic.resize(links.size());
+  for (size_t i = 0; i < links.size(); ++i) profile.linkTraffic[i] = links[i].expectedTraffic;
+  std::ifstream csv(fs::path(dir) / "links.csv");
+  if (!csv) return profile;
+  std::map<std::pair<std::string, std::string>, double> bytesByPort;
+  std::string line;
+  std::getline(csv, line);  // header: from,port,to,bytes,...
+  for (size_t row = 2; std::getline(csv, line); ++row) {
+    std::vector<std::string> cells;
+    std::string cell;
+    bool quoted = false;
+    for (char ch : line) {
+      if (ch == '"') quoted = !quoted;
+      else if (ch == ',' && !quoted) cells.push_back(std::exchange(cell, {}));
+      else cell += ch;
+    }
+    cells.push_back(cell);
+    double bytes = -1;
+    if (cells.size() >= 4) try {
+        bytes = std::stod(cells[3]);
+      } catch (const std::exception&) {
+      }
+    if (!(bytes >= 0) || !std::isfinite(bytes))
+      fail(ErrorKind::InvalidConfig, (fs::path(dir) / "links.csv").string(), ":", row,
+           ": expected from,port,to,bytes with a byte count, got \"", line, "\"");
+    bytesByPort[{cells[0], cells[1]}] += bytes;
+  }
+  // Links it lists share the expected traffic they had, in proportion to their measured bytes.
+  std::vector<size_t> listed;
+  double bytesTotal = 0, expectedTotal = 0;
+  for (size_t i = 0; i < links.size(); ++i) {
+    const auto a = bytesByPort.find({graph.component(links[i].a).name, links[i].portA});
+    const auto b = bytesByPort.find({graph.component(links[i].b).name, links[i].portB});
+    if (a == bytesByPort.end() && b == bytesByPort.end()) continue;
+    profile.linkTraffic[i] = (a == bytesByPort.end() ? 0 : a->second) + (b == bytesByPort.end() ? 0 : b->second);
+    bytesTotal += profile.linkTraffic[i];
+    expectedTotal += links[i].expectedTraffic;
+    listed.push_back(i);
+  }
+  for (size_t i : listed)
+    profile.linkTraffic[i] = bytesTotal > 0 ? profile.linkTraffic[i] / bytesTotal * expectedTotal : links[i].expectedTraffic;
+  return profile;
 }
 
 PartitionPlan partitionScenario(const Scenario& s, const SystemGraph& graph) {
   const PartitionerKind kind = parsePartitionerKind(s.partitioner);
+  if (!s.partitionProfile.empty()) {
+    WAFERSIM_REQUIRE(kind != PartitionerKind::Pinned, s.source,
+                     ": simulation.partition_profile weights the partitioner; a pinned map has nothing to weigh");
+    const PartitionProfile profile = loadPartitionProfile(s.partitionProfile, graph);
+    PartitionPlan plan = partitionGraph(graph, s.partitions, kind, nullptr, &profile);
+    const PartitionPlan unweighted = partitionGraph(graph, s.partitions, kind);
+    plan.imbalanceWithoutProfile =
+        describePartitioning(graph, unweighted.map, kind, unweighted.method, &profile).imbalance;
+    return plan;
+  }
   if (kind != PartitionerKind::Pinned) return partitionGraph(graph, s.partitions, kind);
   std::ifstream in(s.partitionMapFile);
   if (!in) fail(ErrorKind::InvalidConfig, s.source, ": simulation.partition_map: cannot open ", s.partitionMapFile);

@@ -27,6 +27,13 @@
 //             "infinite" weight). Linear, round-robin and pinned maps that cut one fail with
 //             validatePartitioning's message naming the component and the port.
 //
+// Profile (simulation.partition_profile: RUN_DIR, `wafersim run --partition-profile RUN_DIR`): the
+// weights come from a previous run of the same system instead of the model's estimates: vertex =
+// the events each component committed (RUN_DIR/results.json), edge = the bytes each link carried
+// (RUN_DIR/links.csv, both directions; links it does not list keep expectedTraffic, those it lists
+// share the expectedTraffic they had in proportion to their bytes). The plan's load is then in
+// measured events, and imbalanceWithoutProfile is what the model's weights would have left.
+//
 // Every plan is checked with validatePartitioning before it is returned. Errors are
 // Error{InvalidConfig}: partitions == 0, more partitions than components (or than groups of
 // components joined by zero-latency links), a bad pinned map, negative or non-finite weights.
@@ -78,6 +85,18 @@ struct PeerLookahead {
   Duration floor;
 };
 
+// A previous run's measurements, as weights for the same graph (see "Profile" above).
+struct PartitionProfile {
+  std::string dir;
+  std::vector<double> load;         // per component: events committed
+  std::vector<double> linkTraffic;  // per graph link
+};
+
+// Reads RUN_DIR/results.json (and RUN_DIR/links.csv when present). Throws Error{InvalidConfig}
+// naming the file and what is wrong: unreadable, not a results document, or a component of the
+// graph it has no measurement for (a profile of another system).
+PartitionProfile loadPartitionProfile(const std::string& dir, const SystemGraph& graph);
+
 struct PartitionPlan {
   PartitionerKind kind = PartitionerKind::Metis;
   std::string method;               // what ran: "metis-kway", "metis-recursive", "single", "linear", ...
@@ -88,23 +107,29 @@ struct PartitionPlan {
   std::vector<CutLink> cut;         // links in graph order, then fabrics
   double cutTraffic = 0;            // sum of cut[].traffic
   std::vector<PeerLookahead> lookahead;  // ordered pairs sharing a cut, sorted by (from, to)
+  std::string profile;                   // the profile's run folder, "" without one
+  double imbalanceWithoutProfile = 0;    // with a profile: the model-weighted plan's, in measured events
 };
 
 // `pinned` is required for (and only read by) PartitionerKind::Pinned: one partition per
 // component id. Throws Error{InvalidConfig} on bad input (see the header comment).
+// With `profile`, its weights replace the model's (metis) and the plan's load is in its events.
 PartitionPlan partitionGraph(const SystemGraph& graph, uint32_t partitions, PartitionerKind kind,
-                             const std::vector<PartitionId>* pinned = nullptr);
+                             const std::vector<PartitionId>* pinned = nullptr,
+                             const PartitionProfile* profile = nullptr);
 
 // The plan's loads, cut and lookahead for a map made elsewhere (after validatePartitioning).
 PartitionPlan describePartitioning(const SystemGraph& graph, const PartitionMap& map,
-                                   PartitionerKind kind = PartitionerKind::Pinned, std::string method = "given");
+                                   PartitionerKind kind = PartitionerKind::Pinned, std::string method = "given",
+                                   const PartitionProfile* profile = nullptr);
 
 // partition.json (STYLE.md P14): the partition of every component by name, loads, imbalance,
 // cut links and the per-pair lookahead floor in picoseconds.
 nlohmann::json toJson(const PartitionPlan& plan, const SystemGraph& graph);
 
 // Partitions the scenario's system as its simulation section says (a pinned map is read from
-// partition_map: the "components" array of a partition.json, matched by component name).
+// partition_map: the "components" array of a partition.json, matched by component name; a
+// partition_profile weights metis by that run's measurements).
 PartitionPlan partitionScenario(const Scenario& scenario, const SystemGraph& graph);
 
 }  // namespace wafersim

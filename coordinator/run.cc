@@ -32,6 +32,8 @@ Scenario parseSpec(const RunSpec& spec) {
     s.modelParams.setBaseDir(spec.baseDir);
     if (!s.partitionMapFile.empty() && std::filesystem::path(s.partitionMapFile).is_relative())
       s.partitionMapFile = (std::filesystem::path(spec.baseDir) / s.partitionMapFile).lexically_normal().string();
+    if (!s.partitionProfile.empty() && std::filesystem::path(s.partitionProfile).is_relative())
+      s.partitionProfile = (std::filesystem::path(spec.baseDir) / s.partitionProfile).lexically_normal().string();
   }
   return s;
 }
@@ -100,6 +102,12 @@ std::vector<std::pair<std::string, std::string>> scenarioFiles(const Scenario& s
   if (!s.partitionMapFile.empty() && s.partitioner == "pinned")
     files.emplace_back("simulation.partition_map",
                        std::filesystem::absolute(s.partitionMapFile).lexically_normal().string());
+  if (!s.partitionProfile.empty()) {
+    const auto dir = std::filesystem::absolute(s.partitionProfile).lexically_normal();
+    files.emplace_back("simulation.partition_profile", (dir / "results.json").string());
+    if (std::filesystem::exists(dir / "links.csv"))
+      files.emplace_back("simulation.partition_profile", (dir / "links.csv").string());
+  }
   return files;
 }
 
@@ -119,6 +127,8 @@ nlohmann::json resolvedScenario(const Scenario& s, const ModelCatalog& catalog) 
                             {"checker", s.run.checker},        {"digest", s.run.digest}};
   if (s.partitioner == "pinned")
     simulation["partition_map"] = std::filesystem::absolute(s.partitionMapFile).lexically_normal().string();
+  if (!s.partitionProfile.empty())
+    simulation["partition_profile"] = std::filesystem::absolute(s.partitionProfile).lexically_normal().string();
   return {{"model", s.model}, {"params", params}, {"simulation", simulation}};
 }
 
@@ -155,6 +165,9 @@ RunOutcome executeRun(const RunSpec& spec) {
     for (const auto& l : plan.lookahead) floor = min(floor, l.floor);
     log(format("  partition: imbalance %.3f, %zu cut links/fabric groups, lookahead floor %s", plan.imbalance,
                plan.cut.size(), toString(floor).c_str()));
+    if (!plan.profile.empty())
+      log(format("  partition profile %s: imbalance in its measured events %.3f with it, %.3f without",
+                 plan.profile.c_str(), plan.imbalance, plan.imbalanceWithoutProfile));
   }
 
   RunOptions run = s.run;

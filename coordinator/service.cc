@@ -246,6 +246,8 @@ struct CoordinatorService::Impl {
     }
     if (!s.partitionMapFile.empty() && fs::path(s.partitionMapFile).is_relative())
       s.partitionMapFile = (data / "files" / s.partitionMapFile).string();
+    if (!s.partitionProfile.empty() && fs::path(s.partitionProfile).is_relative())
+      s.partitionProfile = (data / "files" / s.partitionProfile).string();
     // A run's placement service is the pool's: a scenario may not send nodes to another endpoint.
     if (s.modelParams.has("mapping.service") && !s.modelParams.text("mapping.service").empty())
       throw Refusal("file_not_allowed", "params.mapping.service: a submitted run uses the service's placement "

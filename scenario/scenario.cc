@@ -125,7 +125,7 @@ Scenario parseDocument(const std::string& text, const std::string& source, const
   }
   if (YAML::Node sim = root["simulation"]; sim && !sim.IsNull()) {
     checkKeys(source, sim, "simulation",
-              {"partitions", "partitioner", "partition_map", "sync", "lookahead", "end", "seed", "checker", "digest",
+              {"partitions", "partitioner", "partition_map", "partition_profile", "sync", "lookahead", "end", "seed", "checker", "digest",
                "metrics_epoch", "metrics_max_series"});
     auto field = [&](const char* key, auto&& apply) {
       YAML::Node n = sim[key];
@@ -151,6 +151,12 @@ Scenario parseDocument(const std::string& text, const std::string& source, const
       if (p.is_relative() && source.find('/') != std::string::npos)
         p = std::filesystem::path(source).parent_path() / p;
       s.partitionMapFile = p.string();
+    });
+    field("partition_profile", [&](const std::string& v) {
+      std::filesystem::path p(v);
+      if (p.is_relative() && source.find('/') != std::string::npos)
+        p = std::filesystem::path(source).parent_path() / p;
+      s.partitionProfile = p.string();
     });
     field("sync", [&](const std::string& v) { s.run.sync = parseSyncKind(v); });
     field("lookahead", [&](const std::string& v) { s.run.lookahead = parseLookaheadMode(v); });

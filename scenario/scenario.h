@@ -6,6 +6,7 @@
 //     partitions: 2           # partitions (threads, or node processes with --nodes)
 //     partitioner: metis      # metis | linear | round-robin | pinned
 //     partition_map: FILE     # with pinned: a partition.json from an earlier run (edited at will)
+//     partition_profile: DIR  # metis weighted by an earlier run's measured events and link bytes
 //     sync: window            # window | null
 //     lookahead: model        # links | model
 //     end: 1 us               # commit events before this instant; "never" runs until none are left
@@ -39,6 +40,7 @@ struct Scenario {
   uint32_t partitions = 1;
   std::string partitioner = "metis";
   std::string partitionMapFile;  // with partitioner "pinned", resolved relative to the scenario file
+  std::string partitionProfile;  // a run folder whose measurements weight the partitioner, resolved likewise
   RunOptions run;  // run.observeEvery: simulation.metrics_epoch (docs/metrics.md)
   uint32_t metricsMaxSeries = 64;  // simulation.metrics_max_series: dies and links labelled one by one
 };

@@ -49,7 +49,9 @@ RunReport runInProcess(const SystemGraph& graph, const ComponentRegistry& regist
       PartitionReport& pr = report.partitions[id];
       pr.id = id;
       WallTimer wall;
+      if (options.recordWindowWork) pr.sync.windowWork = &pr.windowWork;
       runLifecycle(partition, *transport, *strategy, options.end, pr.sync);
+      pr.sync.windowWork = nullptr;
       pr.wallSeconds = wall.seconds();
       pr.events = partition.eventsCommitted();
       lastTimes[id] = partition.lastEventTime();

@@ -27,6 +27,9 @@ struct RunOptions {
   RunProgress* progress = nullptr;  // live progress (PartitionOptions::progress); not part of any message
   PartitionObserver* observer = nullptr;  // samples model state (PartitionOptions::observer)
   Duration observeEvery = Duration::fromPs(1'000'000'000);
+  // Window strategy, in process: keep the events each partition committed in each window
+  // (PartitionReport::windowWork). Costs 4 bytes per window and partition.
+  bool recordWindowWork = false;
 };
 
 struct PartitionReport {
@@ -34,6 +37,7 @@ struct PartitionReport {
   uint64_t events = 0;
   SyncStats sync;
   double wallSeconds = 0;  // from the start of setup to the end of the run
+  std::vector<uint32_t> windowWork;  // with RunOptions::recordWindowWork: events committed per window
 };
 
 struct RunReport {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "sim/partition.h"
 #include "sim/transport.h"
@@ -33,6 +34,9 @@ struct SyncStats {
   uint64_t nullMessages = 0;  // batches that carried no event
   uint64_t eventsSent = 0;    // events that crossed to another partition
   double waitSeconds = 0;     // wall time blocked in the transport
+  // When set (RunOptions::recordWindowWork): the window strategy appends the events this partition
+  // committed in each window, for scaling models (bench_scaling_model). Borrowed; not on the wire.
+  std::vector<uint32_t>* windowWork = nullptr;
   // Copies these figures into the partition's live slot (run_progress.h), if it has one.
   void publish(PartitionProgress* live) const;
 };

@@ -50,7 +50,11 @@ class WindowSync final : public SyncStrategy {
       return grant;
     };
 
-    for (WindowGrant grant = exchange(); !grant.done; grant = exchange()) p.processUntil(grant.windowEnd);
+    for (WindowGrant grant = exchange(); !grant.done; grant = exchange()) {
+      const uint64_t before = p.eventsCommitted();
+      p.processUntil(grant.windowEnd);
+      if (stats.windowWork) stats.windowWork->push_back(static_cast<uint32_t>(p.eventsCommitted() - before));
+    }
   }
 };
 

@@ -1,14 +1,15 @@
 // The reference serving benchmark (issue 5): DeepSeek-V3 decode on an 8x8 wafer of H100-class
 // dies, 256 concurrent requests, one short prefill step then 16 decode steps
 // (examples/serving/deepseek_v3_8x8.yaml), on 1 and 2 partitions (threads, METIS partitioning)
-// and, with --processes, in 2 wafersim-node processes on this machine.
+// and, with --processes, in 1, 2 and 4 wafersim-node processes on this machine.
 // Prints events, wall seconds, events/s, simulated time, simulated output tokens per wall second,
-// synchronization windows (in all and per simulated step) and the digest; exits 1 when the digests
-// of the layouts differ (they must not: contract 2).
+// synchronization windows (in all and per simulated step), the peak resident memory (of this
+// process; in node processes, of the largest node) and the digest; exits 1 when the digests of the
+// layouts differ (they must not: contract 2).
 //
 // Usage: bench_serving [--quick] [--processes] [SCENARIO]
 //   --quick      the same wafer and model with 64 requests and 4 output tokens (smoke runs)
-//   --processes  also run it in 2 node processes over ZeroMQ (the same METIS map)
+//   --processes  also run it in 1, 2 and 4 node processes over ZeroMQ (METIS maps)
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -66,8 +67,8 @@ int main(int argc, char** argv) {
   registerBuiltinModels(catalog);
   ComponentRegistry registry;
   registerBuiltinComponents(registry);
-  std::printf("%-9s %12s %8s %10s %14s %16s %10s %10s %s\n", "layout", "events", "wall_s", "Mevents/s", "simulated_ms",
-              "sim_tokens/wall_s", "windows", "win/step", "digest");
+  std::printf("%-9s %12s %8s %10s %14s %16s %10s %10s %12s %s\n", "layout", "events", "wall_s", "Mevents/s",
+              "simulated_ms", "sim_tokens/wall_s", "windows", "win/step", "peak_rss_MiB", "digest");
   std::string first;
   bool differ = false;
   struct Layout {
@@ -76,7 +77,11 @@ int main(int argc, char** argv) {
     const char* name;
   };
   std::vector<Layout> layouts = {{1, false, "1 part"}, {2, false, "2 threads"}};
-  if (processes) layouts.push_back({2, true, "2 nodes"});
+  if (processes) {
+    layouts.push_back({1, true, "1 node"});
+    layouts.push_back({2, true, "2 nodes"});
+    layouts.push_back({4, true, "4 nodes"});
+  }
   for (const Layout& layout : layouts) {
     Scenario s = loadScenario(file, overrides);
     s.partitions = layout.parts;
@@ -89,14 +94,18 @@ int main(int argc, char** argv) {
         tokens = c.counters.at("output_tokens");
         steps = c.counters.at("steps");
       }
-    uint64_t windows = 0;
-    for (const auto& p : r.partitions) windows = std::max(windows, p.sync.rounds);
-    std::printf("%-9s %12llu %8.2f %10.2f %14.3f %16.1f %10llu %10.1f %s\n", layout.name,
+    uint64_t windows = 0, peakKiB = 0;
+    for (const auto& p : r.partitions) {
+      windows = std::max(windows, p.sync.rounds);
+      peakKiB = std::max(peakKiB, p.peakRssKiB);
+    }
+    std::printf("%-9s %12llu %8.2f %10.2f %14.3f %16.1f %10llu %10.1f %12.1f %s\n", layout.name,
                 static_cast<unsigned long long>(r.events()), r.wallSeconds,
                 static_cast<double>(r.events()) / r.wallSeconds / 1e6,
                 static_cast<double>(r.results.simulatedTime().ps()) / 1e9, static_cast<double>(tokens) / r.wallSeconds,
                 static_cast<unsigned long long>(windows),
-                steps == 0 ? 0.0 : static_cast<double>(windows) / static_cast<double>(steps), r.results.digestHex().c_str());
+                steps == 0 ? 0.0 : static_cast<double>(windows) / static_cast<double>(steps),
+                static_cast<double>(peakKiB) / 1024.0, r.results.digestHex().c_str());
     std::fflush(stdout);
     if (first.empty()) first = r.results.digestHex();
     else if (first != r.results.digestHex()) differ = true;

@@ -105,6 +105,7 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
     WallTimer wall;
     runLifecycle(partition, transport, *strategy, run.end, results.report.sync);
     results.report.wallSeconds = wall.seconds();
+    results.report.peakRssKiB = peakResidentKiB();
     results.report.events = partition.eventsCommitted();
     results.lastEventTime = partition.lastEventTime();
     Results local;

@@ -570,6 +570,7 @@ void toWire(const ResultsMessage& in, proto::Results::Builder out) {
   out.setSyncEventsSent(in.report.sync.eventsSent);
   out.setSyncWaitSeconds(in.report.sync.waitSeconds);
   out.setWallSeconds(in.report.wallSeconds);
+  out.setPeakRssKiB(in.report.peakRssKiB);
   out.setLastEventTimePs(in.lastEventTime.ps());
   auto components = out.initComponents(static_cast<unsigned>(in.components.size()));
   for (unsigned i = 0; i < in.components.size(); ++i) toWire(in.components[i], components[i]);
@@ -584,6 +585,7 @@ void fromWire(proto::Results::Reader in, ResultsMessage& out) {
   out.report.sync.eventsSent = in.getSyncEventsSent();
   out.report.sync.waitSeconds = in.getSyncWaitSeconds();
   out.report.wallSeconds = in.getWallSeconds();
+  out.report.peakRssKiB = in.getPeakRssKiB();
   out.lastEventTime = SimTime::fromPs(in.getLastEventTimePs());
   auto components = in.getComponents();
   requireSizedElements(components, "components");

@@ -293,6 +293,9 @@ struct Results {
   # The latest time of an event the partition committed.
 
   components @9 :List(ComponentRecord);
+
+  peakRssKiB @10 :UInt64;
+  # The node process's peak resident memory so far (getrusage), in KiB: a diagnostic.
 }
 
 enum ErrorKind {

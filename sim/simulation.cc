@@ -1,5 +1,7 @@
 #include "sim/simulation.h"
 
+#include <sys/resource.h>
+
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -21,6 +23,12 @@ double RunReport::syncWaitFraction() const {
   double sum = 0;
   for (const auto& p : partitions) sum += p.wallSeconds > 0 ? p.sync.waitSeconds / p.wallSeconds : 0;
   return partitions.empty() ? 0 : sum / static_cast<double>(partitions.size());
+}
+
+uint64_t peakResidentKiB() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  return static_cast<uint64_t>(usage.ru_maxrss);
 }
 
 RunReport runInProcess(const SystemGraph& graph, const ComponentRegistry& registry, const PartitionMap& map,
@@ -53,6 +61,7 @@ RunReport runInProcess(const SystemGraph& graph, const ComponentRegistry& regist
       runLifecycle(partition, *transport, *strategy, options.end, pr.sync);
       pr.sync.windowWork = nullptr;
       pr.wallSeconds = wall.seconds();
+      pr.peakRssKiB = peakResidentKiB();
       pr.events = partition.eventsCommitted();
       lastTimes[id] = partition.lastEventTime();
       Results local;

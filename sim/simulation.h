@@ -38,7 +38,13 @@ struct PartitionReport {
   SyncStats sync;
   double wallSeconds = 0;  // from the start of setup to the end of the run
   std::vector<uint32_t> windowWork;  // with RunOptions::recordWindowWork: events committed per window
+  // The peak resident memory of the process that ran the partition, in KiB (getrusage's maximum
+  // since the process started: a node that served earlier runs reports their peak too).
+  uint64_t peakRssKiB = 0;
 };
+
+// getrusage(RUSAGE_SELF).ru_maxrss: this process's peak resident memory so far, in KiB.
+uint64_t peakResidentKiB();
 
 struct RunReport {
   Results results;

@@ -330,6 +330,7 @@ TEST(ProtocolCodec, ResultsRoundTripWithTheSameDigest) {
   // Doubles travel as their IEEE bits.
   EXPECT_EQ(std::memcmp(&out.report.sync.waitSeconds, &in.report.sync.waitSeconds, sizeof(double)), 0);
   EXPECT_EQ(std::memcmp(&out.report.wallSeconds, &in.report.wallSeconds, sizeof(double)), 0);
+  EXPECT_EQ(out.report.peakRssKiB, in.report.peakRssKiB);
   EXPECT_EQ(out.lastEventTime, in.lastEventTime);
   ASSERT_EQ(out.components.size(), in.components.size());
   for (size_t i = 0; i < in.components.size(); ++i) expectEqual(out.components[i], in.components[i]);

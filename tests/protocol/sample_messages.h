@@ -81,6 +81,7 @@ inline ResultsMessage sampleResults() {
   m.report.events = 123456;
   m.report.sync = {10, 20, 5, 300, 0.125};
   m.report.wallSeconds = 1.0 / 3.0;
+  m.report.peakRssKiB = 123'456;
   m.lastEventTime = SimTime::fromPs(999'999);
   wafersim::ComponentRecord a;
   a.id = 4;

@@ -115,10 +115,10 @@ Partition::Partition(const SystemGraph& graph, const ComponentRegistry& registry
     for (ComponentId m : f.members) {
       if (map.of[m] != self) continue;
       size_t li = localIndex[m];
-      BoundPort& b = ports_[li][portIndex(registry.get(specs[m].type), f.port)];
+      const PortId fabricPort = portIndex(registry.get(specs[m].type), f.port);
+      BoundPort& b = ports_[li][fabricPort];
       b.kind = BoundPort::Kind::Fabric;
       b.fabric = binding.get();
-      const PortId fabricPort = portIndex(registry.get(specs[m].type), f.port);
       for (int32_t peer : fabricPeers)
         lookahead_.addBoundary(static_cast<size_t>(peer), components_[li].get(), fabricPort, f.latency);
     }
@@ -296,8 +296,8 @@ SimTime Partition::earliestLocalSend() const {
   return first;
 }
 
-PeerReport Partition::boundTo(size_t outIndex, SimTime remoteFloor) const {
-  PeerReport r = lookahead_.bound(outIndex, {remoteFloor, queue_.nextTime(), earliestLocalSend(), pendingBy_});
+PeerReport Partition::boundTo(size_t outIndex, SimTime remoteFloor, SimTime firstSend) const {
+  PeerReport r = lookahead_.bound(outIndex, {remoteFloor, queue_.nextTime(), firstSend, pendingBy_});
   r.peer = outPeers_[outIndex];
   r.minSent = minSent_[outIndex];
   return r;

@@ -109,8 +109,9 @@ class Partition {
   void deliverRemote(PartitionId from, const std::vector<Event>& events);
   // The lookahead towards out-peer outIndex, from this partition's pending events and its
   // components' promises, given that no event from another partition arrives before
-  // `remoteFloor` (what it may still send: lookahead.h).
-  PeerReport boundTo(size_t outIndex, SimTime remoteFloor) const;
+  // `remoteFloor` (what it may still send: lookahead.h); `firstSend` is earliestLocalSend(),
+  // computed once for all peers.
+  PeerReport boundTo(size_t outIndex, SimTime remoteFloor, SimTime firstSend) const;
   // The earliest instant at which any local component can send anything because of an event
   // pending here now: the minimum, over components with pending events, of max(promise,
   // earliest pending event + reaction delay). Events sent later are caused by these sends or by

@@ -29,8 +29,9 @@ class NullMessageSync final : public SyncStrategy {
       p.processUntil(min(safe, end));
       const SimTime earliest = min(p.nextEventTime(), safe);
       const bool finished = earliest >= end;  // nothing before `end` can happen here any more
+      const SimTime firstSend = finished || out.empty() ? SimTime::never() : p.earliestLocalSend();
       for (size_t i = 0; i < out.size(); ++i) {
-        const SimTime bound = finished ? SimTime::never() : outputBound(p.boundTo(i, safe), safe);
+        const SimTime bound = finished ? SimTime::never() : outputBound(p.boundTo(i, safe, firstSend), safe);
         if (p.outbox(i).empty() && bound <= announced[i]) continue;
         batch.from = p.self();
         batch.round = stats.rounds;

@@ -33,9 +33,9 @@ class WindowSync final : public SyncStrategy {
         batch.events.swap(p.outbox(i));  // hands back the (recycled, empty) vector
       }
       report.nextEvent = p.nextEventTime();
-      // Whatever peers sent us this round is at or after what we processed: a lower bound on T.
-      const SimTime lower = min(report.nextEvent, p.processedUpTo());
-      for (size_t i = 0; i < out.size(); ++i) report.peers[i] = p.boundTo(i, lower);
+      // Whatever peers sent us this round is at or after what we processed.
+      const SimTime firstSend = p.earliestLocalSend();
+      for (size_t i = 0; i < out.size(); ++i) report.peers[i] = p.boundTo(i, p.processedUpTo(), firstSend);
       p.clearMinSent();
       WallTimer waiting;
       transport.allGather(report, all);

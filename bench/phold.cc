@@ -25,8 +25,7 @@
 
 #include <zmq.hpp>
 
-#include "coordinator/local_launcher.h"
-#include "coordinator/node_coordinator.h"
+#include "bench/node_runs.h"
 #include "models/model_catalog.h"
 #include "models/synthetic/synthetic.h"
 #include "sim/simulation.h"
@@ -172,17 +171,7 @@ Row runProcesses(const std::string& model, const std::string& config, const std:
   run.end = end;
   run.seed = 7;
   run.digest = false;
-  NodeCoordinator coordinator;
-  LocalLauncher launcher(findNodeBinary());
-  launcher.start(nodes, coordinator.endpoint());
-  NodeRunOptions options;
-  options.nodes = nodes;
-  options.scenarioText = scenario;
-  options.map = PartitionMap::linear(graph.components().size(), nodes);
-  options.run = run;
-  options.watchdog = [&](const std::vector<bool>& finished) { return launcher.checkChildren(finished); };
-  RunReport r = coordinator.run(options);
-  launcher.waitAll(5000);
+  RunReport r = bench::runInNodeProcesses(scenario, {}, PartitionMap::linear(graph.components().size(), nodes), run);
   return {model, config, nodes, nodes == 1 ? "-" : toString(sync), std::move(r), end};
 }
 

@@ -17,14 +17,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <numeric>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "coordinator/local_launcher.h"
-#include "coordinator/node_coordinator.h"
+#include "bench/node_runs.h"
 #include "coordinator/partitioner.h"
 #include "models/model_catalog.h"
 #include "models/synthetic/synthetic.h"
@@ -35,29 +32,6 @@ using namespace wafersim;
 
 namespace {
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-RunReport inNodeProcesses(const std::string& scenarioText, const std::vector<std::string>& overrides,
-                          const PartitionMap& map, const RunOptions& run) {
-  NodeCoordinator coordinator;
-  LocalLauncher launcher(findNodeBinary());
-  launcher.start(map.partitions, coordinator.endpoint());
-  NodeRunOptions options;
-  options.nodes = map.partitions;
-  options.scenarioText = scenarioText;
-  options.overrides = overrides;
-  options.map = map;
-  options.run = run;
-  options.watchdog = [&](const std::vector<bool>& finished) { return launcher.checkChildren(finished); };
-  RunReport r = coordinator.run(options);
-  launcher.waitAll(5000);
-  return r;
-}
 
 uint64_t windowsOf(const RunReport& r) {
   uint64_t w = 0;
@@ -77,7 +51,7 @@ double emptyWindowUs(bool nodes) {
   const PartitionMap map = PartitionMap::linear(g.components().size(), 2);
   ComponentRegistry registry;
   registerBuiltinComponents(registry);
-  const RunReport r = nodes ? inNodeProcesses("model: phold\nparams: {lps: 4}\n", {}, map, run)
+  const RunReport r = nodes ? bench::runInNodeProcesses("model: phold\nparams: {lps: 4}\n", {}, map, run)
                             : runInProcess(g, registry, map, run);
   return r.wallSeconds / static_cast<double>(windowsOf(r)) * 1e6;
 }
@@ -155,7 +129,7 @@ int main(int argc, char** argv) {
   // The model against this machine, at 2 partitions.
   const double threadUs = emptyWindowUs(false);
   const double nodeUs = emptyWindowUs(true);
-  const RunReport nodes = inNodeProcesses(readFile(file), overrides, map2, base.run);
+  const RunReport nodes = bench::runInNodeProcesses(bench::readFile(file), overrides, map2, base.run);
   if (nodes.results.digestHex() != digest) {
     std::printf("DIGESTS DIFFER: 2 node processes simulated another run\n");
     return 1;

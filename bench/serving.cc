@@ -12,46 +12,15 @@
 //   --processes  also run it in 1, 2 and 4 node processes over ZeroMQ (METIS maps)
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 
-#include "coordinator/local_launcher.h"
-#include "coordinator/node_coordinator.h"
+#include "bench/node_runs.h"
 #include "coordinator/partitioner.h"
 #include "models/model_catalog.h"
 #include "scenario/scenario.h"
 #include "sim/simulation.h"
 
 using namespace wafersim;
-
-namespace {
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-RunReport inNodeProcesses(const std::string& file, const std::vector<std::string>& overrides, const PartitionMap& map,
-                          const RunOptions& run) {
-  NodeCoordinator coordinator;
-  LocalLauncher launcher(findNodeBinary());
-  launcher.start(map.partitions, coordinator.endpoint());
-  NodeRunOptions options;
-  options.nodes = map.partitions;
-  options.scenarioText = readFile(file);
-  options.overrides = overrides;
-  options.map = map;
-  options.run = run;
-  options.watchdog = [&](const std::vector<bool>& finished) { return launcher.checkChildren(finished); };
-  RunReport r = coordinator.run(options);
-  launcher.waitAll(5000);
-  return r;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   bool quick = false, processes = false;
@@ -87,7 +56,8 @@ int main(int argc, char** argv) {
     s.partitions = layout.parts;
     const SystemGraph g = catalog.build(s.model, s.modelParams, file + ": params", s.run.seed);
     const PartitionMap map = partitionScenario(s, g).map;
-    const RunReport r = layout.nodes ? inNodeProcesses(file, overrides, map, s.run) : runInProcess(g, registry, map, s.run);
+    const RunReport r = layout.nodes ? bench::runInNodeProcesses(bench::readFile(file), overrides, map, s.run)
+                                     : runInProcess(g, registry, map, s.run);
     uint64_t tokens = 0, steps = 0;
     for (const auto& c : r.results.components())
       if (c.type == "moe.Host") {

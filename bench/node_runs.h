@@ -1,0 +1,41 @@
+// Shared by the benchmarks that run a scenario in wafersim-node processes on this machine.
+#pragma once
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "coordinator/local_launcher.h"
+#include "coordinator/node_coordinator.h"
+#include "sim/simulation.h"
+
+namespace wafersim::bench {
+
+inline std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs the scenario in map.partitions local node processes (one partition each), as
+// `wafersim run --nodes N` does, and returns the run's report once the nodes have exited.
+inline RunReport runInNodeProcesses(const std::string& scenarioText, const std::vector<std::string>& overrides,
+                                    const PartitionMap& map, const RunOptions& run) {
+  NodeCoordinator coordinator;
+  LocalLauncher launcher(findNodeBinary());
+  launcher.start(map.partitions, coordinator.endpoint());
+  NodeRunOptions options;
+  options.nodes = map.partitions;
+  options.scenarioText = scenarioText;
+  options.overrides = overrides;
+  options.map = map;
+  options.run = run;
+  options.watchdog = [&](const std::vector<bool>& finished) { return launcher.checkChildren(finished); };
+  RunReport r = coordinator.run(options);
+  launcher.waitAll(5000);
+  return r;
+}
+
+}  // namespace wafersim::bench

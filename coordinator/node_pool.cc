@@ -283,10 +283,23 @@ struct NodePool::Impl {
               s.probeAnswer[k]->eventsReceived == s.probeSnapshot[k].eventsReceived;
     }
     s.probing = false;
-    if (quiet) broadcastRun(s, proto::TerminateMessage{s.probeEpoch});
-    // Otherwise someone moved: the next idle report starts a new probe.
-    for (size_t k = 0; k < n && !quiet; ++k)
-      if (!s.probeAnswer[k]->idle) s.idleReport[k].reset();
+    if (quiet) {
+      broadcastRun(s, proto::TerminateMessage{s.probeEpoch});
+      return;
+    }
+    // Someone moved. A node busy at the probe sends an idle report when it is idle again, which
+    // starts the next probe. But a node may have moved and become idle again before it answered:
+    // its idle report came before the answer, and no other will come. So an idle answer is that
+    // node's latest state; with every node idle the next probe starts now.
+    for (size_t k = 0; k < n; ++k) {
+      if (!s.probeAnswer[k]->idle) {
+        s.idleReport[k].reset();
+        continue;
+      }
+      s.idleReport[k] = *s.probeAnswer[k];
+      s.idleReport[k]->epoch = 0;
+    }
+    checkQuiescence(s);
   }
 
   void receive() {

@@ -25,8 +25,17 @@ NodeCoordinator::~NodeCoordinator() = default;
 
 RunReport NodeCoordinator::run(const NodeRunOptions& options) {
   const uint32_t n = options.nodes;
-  WAFERSIM_REQUIRE(n >= 1 && options.map.partitions == n, "the partition map has ", options.map.partitions,
-                   " partitions for ", n, " nodes");
+  std::vector<uint32_t> nodeOf = options.nodeOf;
+  if (nodeOf.empty())
+    for (uint32_t k = 0; k < options.map.partitions; ++k) nodeOf.push_back(k);
+  WAFERSIM_REQUIRE(n >= 1 && nodeOf.size() == options.map.partitions, "the partition map has ",
+                   options.map.partitions, " partitions, the node layout ", nodeOf.size());
+  std::vector<bool> used(n, false);
+  for (uint32_t node : nodeOf) {
+    WAFERSIM_REQUIRE(node < n, "the node layout names node ", node, " of ", n);
+    used[node] = true;
+  }
+  for (uint32_t r = 0; r < n; ++r) WAFERSIM_REQUIRE(used[r], "node ", r, " of ", n, " hosts no partition");
   pool_->setHeartbeat(options.heartbeatIntervalMs, options.heartbeatTimeoutMs);
   const std::vector<bool> none(n, false);
   std::vector<std::string> names;
@@ -43,14 +52,19 @@ RunReport NodeCoordinator::run(const NodeRunOptions& options) {
                       });
   PoolRun run;
   run.runId = options.runId.empty() ? makeRunId() : options.runId;
-  // Partition k on node k: a cluster launcher's rank is the partition it hosts.
+  // A cluster launcher's rank is the node; the layout says which partitions it hosts.
   if (!pool_->reserve(run.runId, n, names)) fail(ErrorKind::Internal, "the run's nodes are busy before it starts");
-  run.nodes = names;
+  for (uint32_t node : nodeOf) run.nodes.push_back(names[node]);
   run.scenarioText = options.scenarioText;
   run.overrides = options.overrides;
   run.map = options.map;
   run.run = options.run;
-  run.watchdog = options.watchdog;
+  if (options.watchdog)
+    run.watchdog = [&, nodeOf](const std::vector<bool>& finished) {
+      std::vector<bool> nodeFinished(n, true);
+      for (size_t k = 0; k < finished.size(); ++k) nodeFinished[nodeOf[k]] = nodeFinished[nodeOf[k]] && finished[k];
+      return options.watchdog(nodeFinished);
+    };
   run.onHeartbeat = options.onHeartbeat;
   run.placementKey = options.placementKey;
   return pool_->run(run);

@@ -1,7 +1,8 @@
 // A one-shot distributed run (`wafersim run --nodes N`, and the tests): a node pool of its own on
 // one control socket, N one-shot nodes ranked 0..N-1 (started here by a launcher, or elsewhere by
-// srun or a Kubernetes indexed job), one run on them with partition k on node k, then every node
-// told to exit. The protocol and its failure handling are the pool's (node_pool.h).
+// srun or a Kubernetes indexed job), one run on them with partition k on node nodeOf[k] (node k
+// without a layout), then every node told to exit. The protocol and its failure handling are the
+// pool's (node_pool.h).
 #pragma once
 
 #include <cstdint>
@@ -23,14 +24,17 @@ struct NodeRunOptions {
   std::string scenarioText;            // the scenario document, sent to every node as is
   std::vector<std::string> overrides;  // applied by every node, in order
   PartitionMap map;
+  // Partition -> node rank (hybrid nodes: several partitions per node, on threads); empty: one
+  // partition per node, partition k on node k (then map.partitions == nodes).
+  std::vector<uint32_t> nodeOf;
   RunOptions run;                      // run.stop cancels
   uint32_t heartbeatIntervalMs = 250;
   uint32_t heartbeatTimeoutMs = 3000;
   int registrationTimeoutMs = 30000;
   // Called about every 50 ms while the run lasts (registration included): a reason to stop (a
-  // local node process died) or nothing.
+  // local node process died) or nothing. `finished[r]`: every partition of node r sent its results.
   std::function<std::optional<std::string>(const std::vector<bool>& finished)> watchdog;
-  std::function<void(uint32_t partition, const proto::HeartbeatMessage& beat)> onHeartbeat;  // PoolRun's
+  std::function<void(const std::vector<uint32_t>& hosted, const proto::HeartbeatMessage& beat)> onHeartbeat;  // PoolRun's
   std::string placementKey;  // PoolRun's
 };
 

@@ -32,17 +32,19 @@ struct Node {
   int64_t registeredNs = 0;
   std::string runId;       // reserved for or running this run ("" free)
   bool busy = false;       // assigned and not yet released by the node itself
-  uint32_t partition = 0;
+  uint32_t partition = 0;            // the first of `hosted`
+  std::vector<uint32_t> hosted;      // the partitions it runs of its run, ascending
   uint64_t runsServed = 0;
 };
 
 // One run in progress: its request, where it stands, and the promise its caller waits on.
 struct Session {
   PoolRun request;
+  std::vector<std::string> hosts;  // the run's nodes, each once, in the order of their first partition
   enum class Phase { Starting, Running } phase = Phase::Starting;
   std::vector<bool> ready, finished;
   uint32_t readyCount = 0, finishedCount = 0;
-  std::vector<std::optional<proto::QuiescenceMessage>> idleReport, probeAnswer;
+  std::vector<std::optional<proto::QuiescenceMessage>> idleReport, probeAnswer;  // per host
   std::vector<proto::QuiescenceMessage> probeSnapshot;
   uint64_t probeEpoch = 0;
   bool probing = false;
@@ -115,13 +117,16 @@ struct NodePool::Impl {
     }
   }
   template <typename T>
-  void sendRun(const Session& s, uint32_t partition, const T& message) {
-    sendTo(s.request.nodes[partition], encoder.encodeFor(proto::kCoordinatorSender, s.request.runId, message));
+  void sendRun(const Session& s, const std::string& node, const T& message) {
+    sendTo(node, encoder.encodeFor(proto::kCoordinatorSender, s.request.runId, message));
   }
   template <typename T>
   void broadcastRun(const Session& s, const T& message) {
-    for (uint32_t k = 0; k < s.request.nodes.size(); ++k)
-      if (nodes.count(s.request.nodes[k])) sendRun(s, k, message);
+    for (const auto& host : s.hosts)
+      if (nodes.count(host)) sendRun(s, host, message);
+  }
+  size_t hostIndex(const Session& s, const std::string& node) const {
+    return static_cast<size_t>(std::find(s.hosts.begin(), s.hosts.end(), node) - s.hosts.begin());
   }
 
   // Ends a session: its nodes are told `release` (success) or `abort`, the caller is answered.
@@ -206,9 +211,25 @@ struct NodePool::Impl {
     auto sit = sessions.find(node.runId);
     if (sit == sessions.end()) return;
     Session& s = *sit->second;
-    const uint32_t k = node.partition;
+    // A node hosting several partitions sends ready and results once for each.
+    auto hostedPartition = [&](uint32_t k) {
+      if (std::find(node.hosted.begin(), node.hosted.end(), k) != node.hosted.end()) return true;
+      rc.record(proto::RejectReason::InvalidContent);
+      ++counters.rejected;
+      logReject(name, std::string(proto::kindName(msg.kind())) + " for partition " + std::to_string(k) +
+                          ", which the node does not host");
+      return false;
+    };
     switch (msg.kind()) {
-      case proto::Envelope::READY:
+      case proto::Envelope::READY: {
+        auto ready = proto::tryRead<proto::ReadyMessage>(msg, rc);
+        if (!ready) {
+          ++counters.rejected;
+          logReject(name, ready.error().describe());
+          return;
+        }
+        const uint32_t k = ready->partition;
+        if (!hostedPartition(k)) return;
         if (!s.ready[k]) {
           s.ready[k] = true;
           ++s.readyCount;
@@ -218,6 +239,7 @@ struct NodePool::Impl {
           }
         }
         return;
+      }
       case proto::Envelope::FAILURE: {
         auto f = proto::tryRead<proto::FailureMessage>(msg, rc);
         const std::string why = f ? describeNode(name) + ": " + f->message
@@ -232,6 +254,8 @@ struct NodePool::Impl {
                       describeNode(name) + " sent unreadable results: " + r.error().describe());
           return;
         }
+        const uint32_t k = r->report.id;
+        if (!hostedPartition(k)) return;
         if (s.finished[k]) return;
         s.finished[k] = true;
         ++s.finishedCount;
@@ -246,8 +270,10 @@ struct NodePool::Impl {
       case proto::Envelope::QUIESCENCE: {
         auto q = proto::tryRead<proto::QuiescenceMessage>(msg, rc);
         if (!q) return;
-        if (q->epoch == 0) s.idleReport[k] = *q;
-        else if (s.probing && q->epoch == s.probeEpoch) s.probeAnswer[k] = *q;
+        const size_t h = hostIndex(s, name);
+        if (h == s.hosts.size()) return;
+        if (q->epoch == 0) s.idleReport[h] = *q;
+        else if (s.probing && q->epoch == s.probeEpoch) s.probeAnswer[h] = *q;
         checkQuiescence(s);
         return;
       }
@@ -259,7 +285,7 @@ struct NodePool::Impl {
   }
 
   void checkQuiescence(Session& s) {
-    const size_t n = s.finished.size();
+    const size_t n = s.hosts.size();
     if (!s.probing) {
       uint64_t sent = 0, received = 0;
       for (size_t k = 0; k < n; ++k) {
@@ -345,7 +371,7 @@ struct NodePool::Impl {
             if (auto beat = proto::tryRead<proto::HeartbeatMessage>(*decoded, rc)) {
               sit->second->events[node.partition] = beat->events;
               sit->second->simulatedPs[node.partition] = beat->simulatedTimePs;
-              if (sit->second->request.onHeartbeat) sit->second->request.onHeartbeat(node.partition, *beat);
+              if (sit->second->request.onHeartbeat) sit->second->request.onHeartbeat(node.hosted, *beat);
               changed.notify_all();
             }
         continue;
@@ -370,6 +396,10 @@ struct NodePool::Impl {
   void startSession(const std::shared_ptr<Session>& s) {
     const PoolRun& r = s->request;
     const auto n = static_cast<uint32_t>(r.nodes.size());
+    for (const auto& name : r.nodes)
+      if (std::find(s->hosts.begin(), s->hosts.end(), name) == s->hosts.end()) s->hosts.push_back(name);
+    s->idleReport.assign(s->hosts.size(), std::nullopt);
+    s->probeAnswer.assign(s->hosts.size(), std::nullopt);
     std::vector<std::string> endpoints(n), dataKeys;
     for (uint32_t k = 0; k < n; ++k) {
       auto it = nodes.find(r.nodes[k]);
@@ -393,15 +423,18 @@ struct NodePool::Impl {
     sessions[r.runId] = s;
     s->assigned = Clock::now();
     ++counters.runsStarted;
-    for (uint32_t k = 0; k < n; ++k) {
-      Node& node = nodes.at(r.nodes[k]);
+    for (const auto& host : s->hosts) {
+      Node& node = nodes.at(host);
       node.busy = true;
-      node.partition = k;
+      node.hosted.clear();
+      for (uint32_t k = 0; k < n; ++k)
+        if (r.nodes[k] == host) node.hosted.push_back(k);
+      node.partition = node.hosted.front();
       node.lastHeard = Clock::now();
-      proto::AssignMessage assign{r.scenarioText, r.overrides, n,        k,
+      proto::AssignMessage assign{r.scenarioText, r.overrides, n,        node.partition,
                                   r.map.of,       r.run,       endpoints, options.heartbeatIntervalMs,
-                                  options.heartbeatTimeoutMs, dataKeys, placementKey};
-      sendRun(*s, k, assign);
+                                  options.heartbeatTimeoutMs, dataKeys, placementKey, node.hosted};
+      sendRun(*s, host, assign);
     }
   }
 
@@ -438,8 +471,11 @@ struct NodePool::Impl {
       else if (s->phase == Session::Phase::Starting &&
                now - s->assigned > std::chrono::milliseconds(options.readyTimeoutMs)) {
         std::string late;
-        for (size_t k = 0; k < s->ready.size(); ++k)
-          if (!s->ready[k]) late += (late.empty() ? "" : ", ") + describeNode(s->request.nodes[k]);
+        for (const auto& host : s->hosts) {
+          bool waiting = false;
+          for (size_t k = 0; k < s->ready.size(); ++k) waiting = waiting || (!s->ready[k] && s->request.nodes[k] == host);
+          if (waiting) late += (late.empty() ? "" : ", ") + describeNode(host);
+        }
         stopped.emplace_back(id, late + " did not build its partition within " +
                                      std::to_string(options.readyTimeoutMs / 1000) + " s");
       }
@@ -632,8 +668,6 @@ RunReport NodePool::run(const PoolRun& run) {
   const size_t n = run.nodes.size();
   session->ready.assign(n, false);
   session->finished.assign(n, false);
-  session->idleReport.resize(n);
-  session->probeAnswer.resize(n);
   session->report.partitions.resize(n);
   session->events.assign(n, 0);
   session->simulatedPs.assign(n, 0);

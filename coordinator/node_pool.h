@@ -75,7 +75,10 @@ struct PoolNode {
 
 struct PoolRun {
   std::string runId;                   // unique among the pool's runs in progress
-  std::vector<std::string> nodes;      // node names, one per partition, in partition order
+  // Node names, one per partition, in partition order; a node named for several partitions hosts
+  // them all on threads (a hybrid node; the window strategy only: null messages wait for any one
+  // batch, which a node's partitions cannot share).
+  std::vector<std::string> nodes;
   std::string scenarioText;            // sent to every node as is
   std::vector<std::string> overrides;  // applied by every node, in order
   PartitionMap map;
@@ -86,7 +89,8 @@ struct PoolRun {
   std::function<std::optional<std::string>(const std::vector<bool>& finished)> watchdog;
   // Called on the pool's thread for each heartbeat of one of the run's nodes (its partition's
   // progress and model samples, for an observer); quick, must not throw. May be empty.
-  std::function<void(uint32_t partition, const proto::HeartbeatMessage& beat)> onHeartbeat;
+  // A node hosting several partitions reports their sum, counted on the first of `hosted`.
+  std::function<void(const std::vector<uint32_t>& hosted, const proto::HeartbeatMessage& beat)> onHeartbeat;
   // With CURVE: the public key of the placement service the run's nodes ask; "": the key of the
   // one registered with the pool, else the pool's own (a service started with the coordinator's
   // key files).

@@ -487,6 +487,105 @@ PartitionPlan describePartitioning(const SystemGraph& graph, const PartitionMap&
   return plan;
 }
 
+NodeLayout layoutOnNodes(const PartitionPlan& plan, uint32_t nodes) {
+  const uint32_t p = plan.map.partitions;
+  WAFERSIM_REQUIRE(nodes >= 1 && nodes <= p, p, " partitions cannot fill ", nodes, " nodes");
+  // Ties between partitions: traffic per unit of latency, relative to the slowest cut.
+  int64_t slowest = 1;
+  for (const CutLink& c : plan.cut) slowest = std::max(slowest, min(c.latencyAB, c.latencyBA).ps());
+  std::vector<std::vector<double>> tie(p, std::vector<double>(p, 0.0));
+  for (const CutLink& c : plan.cut) {
+    const double latency = static_cast<double>(std::max<int64_t>(1, min(c.latencyAB, c.latencyBA).ps()));
+    const double w = std::max(c.traffic, 1e-9) * static_cast<double>(slowest) / latency;
+    tie[c.partitionA][c.partitionB] += w;
+    tie[c.partitionB][c.partitionA] += w;
+  }
+  // Candidates, each with exactly floor(P/N) or ceil(P/N) partitions per node; the one that cuts
+  // the least tie between nodes wins (the first on equal ties).
+  auto sizeOf = [&](uint32_t node) { return p / nodes + (node < p % nodes ? 1 : 0); };
+  auto cutTie = [&](const std::vector<uint32_t>& nodeOf) {
+    double cut = 0;
+    for (uint32_t a = 0; a < p; ++a)
+      for (uint32_t b = a + 1; b < p; ++b)
+        if (nodeOf[a] != nodeOf[b]) cut += tie[a][b];
+    return cut;
+  };
+  auto balanced = [&](const std::vector<uint32_t>& nodeOf) {
+    std::vector<uint32_t> count(nodes, 0);
+    for (uint32_t node : nodeOf) {
+      if (node >= nodes) return false;
+      ++count[node];
+    }
+    for (uint32_t node = 0; node < nodes; ++node)
+      if (count[node] < p / nodes || count[node] > (p + nodes - 1) / nodes) return false;
+    return true;
+  };
+  std::vector<std::vector<uint32_t>> candidates;
+  {  // contiguous ranges: METIS numbers neighbouring parts close together
+    std::vector<uint32_t> nodeOf;
+    for (uint32_t node = 0; node < nodes; ++node) nodeOf.insert(nodeOf.end(), sizeOf(node), node);
+    candidates.push_back(std::move(nodeOf));
+  }
+#if WAFERSIM_HAVE_METIS
+  if (nodes > 1 && !plan.cut.empty()) {  // METIS on the graph of partitions, one unit of weight each
+    double largest = 0;
+    for (uint32_t a = 0; a < p; ++a)
+      for (uint32_t b = 0; b < p; ++b) largest = std::max(largest, tie[a][b]);
+    WeightedGraph q;
+    q.vertices = p;
+    q.vwgt.assign(p, 1);
+    q.xadj.push_back(0);
+    for (uint32_t a = 0; a < p; ++a) {
+      for (uint32_t b = 0; b < p; ++b)
+        if (a != b && tie[a][b] > 0) {
+          q.adjncy.push_back(b);
+          q.adjwgt.push_back(std::max<int64_t>(1, std::llround(tie[a][b] / largest * 1e6)));
+        }
+      q.xadj.push_back(static_cast<int64_t>(q.adjncy.size()));
+    }
+    for (bool recursive : {false, true}) candidates.push_back(runMetis(q, nodes, recursive));
+  }
+#endif
+
+  NodeLayout layout;
+  layout.nodeOf.assign(p, nodes);  // nodes: not placed yet
+  // Kept up to date as partitions are placed: O(P^2) in all.
+  std::vector<double> toUnplaced(p, 0.0), toNode(p, 0.0);
+  for (uint32_t q = 0; q < p; ++q)
+    for (uint32_t o = 0; o < p; ++o) toUnplaced[q] += tie[q][o];
+  auto place = [&](uint32_t q, uint32_t node) {
+    layout.nodeOf[q] = node;
+    for (uint32_t o = 0; o < p; ++o) {
+      toUnplaced[o] -= tie[o][q];
+      toNode[o] += tie[o][q];
+    }
+  };
+  for (uint32_t node = 0; node < nodes; ++node) {
+    const uint32_t size = sizeOf(node);
+    std::fill(toNode.begin(), toNode.end(), 0.0);
+    // Seed: the partition least tied to those left (a corner of what remains).
+    uint32_t seed = p;
+    for (uint32_t q = 0; q < p; ++q)
+      if (layout.nodeOf[q] == nodes && (seed == p || toUnplaced[q] < toUnplaced[seed])) seed = q;
+    place(seed, node);
+    for (uint32_t taken = 1; taken < size; ++taken) {
+      uint32_t best = p;
+      for (uint32_t q = 0; q < p; ++q)
+        if (layout.nodeOf[q] == nodes && (best == p || toNode[q] > toNode[best])) best = q;
+      place(best, node);
+    }
+  }
+  for (const auto& candidate : candidates)
+    if (balanced(candidate) && cutTie(candidate) < cutTie(layout.nodeOf)) layout.nodeOf = candidate;
+  for (const CutLink& c : plan.cut) {
+    if (layout.nodeOf[c.partitionA] == layout.nodeOf[c.partitionB]) continue;
+    ++layout.cutLinks;
+    layout.cutTraffic += c.traffic;
+    layout.lookaheadFloor = min(layout.lookaheadFloor, min(c.latencyAB, c.latencyBA));
+  }
+  return layout;
+}
+
 nlohmann::json toJson(const PartitionPlan& plan, const SystemGraph& graph) {
   const auto& comps = graph.components();
   nlohmann::json doc;

@@ -123,6 +123,22 @@ PartitionPlan describePartitioning(const SystemGraph& graph, const PartitionMap&
                                    PartitionerKind kind = PartitionerKind::Pinned, std::string method = "given",
                                    const PartitionProfile* profile = nullptr);
 
+// Hybrid nodes (`--nodes N` with more partitions than nodes): which node hosts each partition.
+// Partitions are grouped so that the links between nodes (ZeroMQ, a window's round trip) are the
+// fewest and the slowest, where a cut's tie is its traffic over its latency (the partitioner's edge
+// weight): of a greedy grouping (a node starts from the partition least tied to those left and takes,
+// one at a time, the one most tied to its own), contiguous id ranges and METIS k-way and recursive
+// on the graph of partitions, the one that cuts the least tie between nodes. Every node hosts
+// floor(P/N) or ceil(P/N) partitions (the greedy grouping: one more for r < P mod N; the others are
+// kept only when so balanced). Deterministic (ties: the earlier candidate, the lowest id).
+struct NodeLayout {
+  std::vector<uint32_t> nodeOf;          // partition -> node
+  size_t cutLinks = 0;                   // cut entries (plan.cut) between partitions of two nodes
+  double cutTraffic = 0;                 // their expectedTraffic
+  Duration lookaheadFloor = Duration::max();  // the least latency of any of them
+};
+NodeLayout layoutOnNodes(const PartitionPlan& plan, uint32_t nodes);
+
 // partition.json (STYLE.md P14): the partition of every component by name, loads, imbalance,
 // cut links and the per-pair lookahead floor in picoseconds.
 nlohmann::json toJson(const PartitionPlan& plan, const SystemGraph& graph);

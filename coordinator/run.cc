@@ -39,17 +39,17 @@ Scenario parseSpec(const RunSpec& spec) {
 }
 
 // The nodes' heartbeats feed the run's observer: progress per partition, model samples.
-std::function<void(uint32_t, const proto::HeartbeatMessage&)> forwardHeartbeat(obs::RunObserver* observer) {
+std::function<void(const std::vector<uint32_t>&, const proto::HeartbeatMessage&)> forwardHeartbeat(obs::RunObserver* observer) {
   if (!observer) return {};
-  return [observer](uint32_t partition, const proto::HeartbeatMessage& beat) {
-    observer->absorbHeartbeat(partition, beat.events, beat.simulatedTimePs, beat.samples);
+  return [observer](const std::vector<uint32_t>& hosted, const proto::HeartbeatMessage& beat) {
+    observer->absorbHeartbeat(hosted, beat.events, beat.simulatedTimePs, beat.samples);
   };
 }
 
 // Runs on node processes started here (a one-shot pool of their own), or waits for nodes started
 // elsewhere (flags.launch false).
 RunReport runOnLocalNodes(const RunSpec& spec, const std::string& runId, const std::vector<std::string>& overrides,
-                          const PartitionMap& map, const RunOptions& run) {
+                          const PartitionMap& map, const std::vector<uint32_t>& nodeOf, const RunOptions& run) {
   const DistributedFlags& flags = spec.flags;
   NodeCoordinator coordinator(flags.listen, proto::loadCurveSecurity(flags.curve));
   std::optional<LocalLauncher> launcher;
@@ -70,6 +70,7 @@ RunReport runOnLocalNodes(const RunSpec& spec, const std::string& runId, const s
   options.scenarioText = spec.scenarioText;
   options.overrides = overrides;
   options.map = map;
+  options.nodeOf = nodeOf;
   options.run = run;
   options.heartbeatTimeoutMs = flags.heartbeatTimeoutMs;
   options.onHeartbeat = forwardHeartbeat(spec.observer.get());
@@ -146,7 +147,15 @@ RunOutcome executeRun(const RunSpec& spec) {
   Scenario s = parseSpec(spec);
   const bool onNodes = spec.flags.nodes > 0 || spec.pool != nullptr;
   const uint32_t nodeCount = spec.pool ? static_cast<uint32_t>(spec.poolNodes.size()) : spec.flags.nodes;
-  if (onNodes) s.partitions = nodeCount;
+  // At least one partition per node; more make hybrid nodes (several partitions per node, on
+  // threads), which the window strategy needs: a null-message partition waits for any one batch,
+  // and the partitions of one node cannot share that wait.
+  if (onNodes) {
+    if (s.partitions > nodeCount && s.run.sync == SyncKind::NullMessage)
+      fail(ErrorKind::InvalidConfig, s.source, ": simulation.partitions ", s.partitions, " on ", nodeCount,
+           " nodes needs simulation.sync: window (null messages run one partition per node)");
+    s.partitions = std::max(s.partitions, nodeCount);
+  }
   // The run's own placement client, for a scenario that names a service (with CURVE: a service with
   // this process's key, or the coordinator key its files name).
   const auto curve = proto::loadCurveSecurity(spec.flags.curve);
@@ -168,6 +177,17 @@ RunOutcome executeRun(const RunSpec& spec) {
     if (!plan.profile.empty())
       log(format("  partition profile %s: imbalance in its measured events %.3f with it, %.3f without",
                  plan.profile.c_str(), plan.imbalance, plan.imbalanceWithoutProfile));
+  }
+
+  std::vector<uint32_t> nodeOf;  // partition -> node, on nodes
+  if (onNodes) {
+    const NodeLayout layout = layoutOnNodes(plan, nodeCount);
+    nodeOf = layout.nodeOf;
+    if (s.partitions > nodeCount)
+      log(format("  nodes: %u, %u-%u partitions each on threads; %zu cut links/fabric groups between nodes, "
+                 "lookahead floor between nodes %s",
+                 nodeCount, s.partitions / nodeCount, (s.partitions + nodeCount - 1) / nodeCount, layout.cutLinks,
+                 layout.cutLinks ? toString(layout.lookaheadFloor).c_str() : "-"));
   }
 
   RunOptions run = s.run;
@@ -205,7 +225,7 @@ RunOutcome executeRun(const RunSpec& spec) {
     if (spec.pool) {
       PoolRun poolRun;
       poolRun.runId = outcome.runId;
-      poolRun.nodes = spec.poolNodes;
+      for (uint32_t node : nodeOf) poolRun.nodes.push_back(spec.poolNodes[node]);
       poolRun.scenarioText = spec.scenarioText;
       poolRun.overrides = nodeOverrides;
       poolRun.map = map;
@@ -213,7 +233,7 @@ RunOutcome executeRun(const RunSpec& spec) {
       poolRun.onHeartbeat = forwardHeartbeat(spec.observer.get());
       r = spec.pool->run(poolRun);
     } else {
-      r = runOnLocalNodes(spec, outcome.runId, nodeOverrides, map, run);
+      r = runOnLocalNodes(spec, outcome.runId, nodeOverrides, map, nodeOf, run);
     }
   } else {
     r = runInProcess(graph, registry, map, run);

@@ -51,8 +51,9 @@ class NodeMetrics final : public prometheus::Collectable {
   std::string node_;
 };
 
-// The simulation thread of one run: builds the assigned partition, waits for start, runs,
-// reports, and holds the peer sockets open until the run is released everywhere.
+// The simulation thread of one run: builds the partitions assigned to this node, waits for start,
+// runs them (the first on this thread, the others on threads of their own), reports, and holds
+// the peer sockets open until the run is released everywhere.
 void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::socket_t& data,
               const proto::AssignMessage& assign, const std::string& runId, std::stop_token stop,
               obs::RunObserver* observer, const std::shared_ptr<const proto::CurveSecurity>& curve) {
@@ -62,7 +63,14 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
   proto::Encoder encoder(0);
   encoder.setRunId(runId);
   const uint32_t self = assign.partition;
-  auto sendControl = [&](const auto& message) { control.send(encoder.encode(self, message), zmq::send_flags::none); };
+  auto sendControl = [&](uint32_t sender, const auto& message) {
+    control.send(encoder.encode(sender, message), zmq::send_flags::none);
+  };
+  auto describe = [&] {
+    std::string what = assign.hosted.size() == 1 ? "partition " : "partitions ";
+    for (size_t s = 0; s < assign.hosted.size(); ++s) what += (s ? "," : "") + std::to_string(assign.hosted[s]);
+    return what;
+  };
   try {
     ComponentRegistry registry;
     registerBuiltinComponents(registry);
@@ -77,10 +85,14 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
     validatePartitioning(graph, map);
     const RunOptions& run = assign.options;
     observer->attach(graph, assign.partitionCount, run.end, 0, scenario.metricsMaxSeries);
-    Partition partition(graph, registry, map, self,
-                        PartitionOptions{run.seed, run.lookahead, run.checker, run.digest, stop, &observer->progress(),
-                                         observer, scenario.run.observeEvery});
-    sendControl(proto::ReadyMessage{self, static_cast<uint32_t>(partition.results().size())});
+    std::vector<std::unique_ptr<Partition>> partitions;
+    for (PartitionId p : assign.hosted) {
+      partitions.push_back(std::make_unique<Partition>(
+          graph, registry, map, p,
+          PartitionOptions{run.seed, run.lookahead, run.checker, run.digest, stop, &observer->progress(), observer,
+                           scenario.run.observeEvery}));
+      sendControl(p, proto::ReadyMessage{p, static_cast<uint32_t>(partitions.back()->results().size())});
+    }
 
     // Wait for start (or an abort) from the I/O thread.
     for (bool started = false; !started;) {
@@ -97,33 +109,70 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
       }
     }
 
-    ZmqTransport transport(context, self, assign.dataEndpoints, data, control, runId, curve, assign.dataKeys);
-    transport.setLive(observer->progress().partition(self));
-    auto strategy = makeSyncStrategy(run.sync);
-    proto::ResultsMessage results;
-    results.report.id = self;
-    WallTimer wall;
-    runLifecycle(partition, transport, *strategy, run.end, results.report.sync);
-    results.report.wallSeconds = wall.seconds();
-    results.report.peakRssKiB = peakResidentKiB();
-    results.report.events = partition.eventsCommitted();
-    results.lastEventTime = partition.lastEventTime();
-    Results local;
-    local.add(partition.results());
-    results.components = local.components();
-    if (transport.rejects().total() > 0)
-      std::fprintf(stderr, "wafersim-node (run %s, partition %u): rejected %llu messages during the run: %s\n",
-                   runId.c_str(), self, static_cast<unsigned long long>(transport.rejects().total()),
-                   transport.rejects().summary().c_str());
-    sendControl(results);
+    NodeLink link(context, assign.hosted, assign.dataEndpoints, data, control, runId, curve, assign.dataKeys);
+    const size_t k = partitions.size();
+    std::vector<proto::ResultsMessage> results(k);
+    std::vector<std::exception_ptr> errors(k);
+    auto runOne = [&](size_t slot) {
+      try {
+        Partition& partition = *partitions[slot];
+        auto transport = link.endpoint(assign.hosted[slot]);
+        transport->setLive(observer->progress().partition(assign.hosted[slot]));
+        auto strategy = makeSyncStrategy(run.sync);
+        proto::ResultsMessage& r = results[slot];
+        r.report.id = assign.hosted[slot];
+        WallTimer wall;
+        runLifecycle(partition, *transport, *strategy, run.end, r.report.sync);
+        r.report.wallSeconds = wall.seconds();
+        r.report.events = partition.eventsCommitted();
+        r.lastEventTime = partition.lastEventTime();
+        Results local;
+        local.add(partition.results());
+        r.components = local.components();
+      } catch (const std::exception& e) {
+        errors[slot] = std::current_exception();
+        link.abort(std::string("partition ") + std::to_string(assign.hosted[slot]) + " failed: " + e.what());
+      }
+    };
+    {
+      std::vector<std::jthread> threads;
+      for (size_t slot = 1; slot < k; ++slot) threads.emplace_back(runOne, slot);
+      runOne(0);
+    }
+    // The first failure that is not another partition's abort of this node names the cause.
+    std::exception_ptr error;
+    for (auto& e : errors) {
+      if (!e) continue;
+      if (!error) error = e;
+      try {
+        std::rethrow_exception(e);
+      } catch (const Error& x) {
+        if (x.kind() != ErrorKind::Disconnected || std::string(x.what()).rfind("partition ", 0) != 0) {
+          error = e;
+          break;
+        }
+      } catch (...) {
+        error = e;
+        break;
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    if (link.rejects().total() > 0)
+      std::fprintf(stderr, "wafersim-node (run %s, %s): rejected %llu messages during the run: %s\n", runId.c_str(),
+                   describe().c_str(), static_cast<unsigned long long>(link.rejects().total()),
+                   link.rejects().summary().c_str());
+    const uint64_t peak = peakResidentKiB();
+    for (size_t slot = 0; slot < k; ++slot) {
+      results[slot].report.peakRssKiB = peak;
+      sendControl(assign.hosted[slot], results[slot]);
+    }
     // Keep the peer sockets open until every node is done: peers may still need what we sent.
-    transport.awaitShutdown();
-    transport.dropPending();
+    link.awaitShutdown();
+    link.dropPending();
   } catch (const Error& e) {
-    sendControl(proto::FailureMessage{e.kind(), std::string("partition ") + std::to_string(self) + ": " + e.what()});
+    sendControl(self, proto::FailureMessage{e.kind(), describe() + ": " + e.what()});
   } catch (const std::exception& e) {
-    sendControl(
-        proto::FailureMessage{ErrorKind::Internal, std::string("partition ") + std::to_string(self) + ": " + e.what()});
+    sendControl(self, proto::FailureMessage{ErrorKind::Internal, describe() + ": " + e.what()});
   }
 }
 

@@ -173,9 +173,10 @@ bool RunObserver::absorb(const PartitionSample& sample) {
   return true;
 }
 
-void RunObserver::absorbHeartbeat(uint32_t partition, uint64_t events, int64_t simulatedPs,
+void RunObserver::absorbHeartbeat(const std::vector<uint32_t>& hosted, uint64_t events, int64_t simulatedPs,
                                   const std::vector<PartitionSample>& samples) {
-  if (PartitionProgress* slot = progress_.partition(partition)) {
+  PartitionProgress* slot = hosted.empty() ? nullptr : progress_.partition(hosted.front());
+  if (slot) {
     slot->events.store(events, std::memory_order_relaxed);
     slot->simulatedPs.store(simulatedPs, std::memory_order_relaxed);
     slot->running.store(true, std::memory_order_release);
@@ -189,7 +190,8 @@ void RunObserver::absorbHeartbeat(uint32_t partition, uint64_t events, int64_t s
     progress_.simulatedPs.store(furthest, std::memory_order_relaxed);
   }
   for (const PartitionSample& s : samples)
-    if (s.partition != partition || !absorb(s)) refused_.fetch_add(1, std::memory_order_relaxed);
+    if (std::find(hosted.begin(), hosted.end(), s.partition) == hosted.end() || !absorb(s))
+      refused_.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::vector<PartitionSample> RunObserver::takeForwarded() {

@@ -74,9 +74,10 @@ class RunObserver final : public prometheus::Collectable, public PartitionObserv
   // A node's sample, from its heartbeat: combined like one taken here. Refused (false) when its
   // partition is not one of this run's.
   bool absorb(const PartitionSample& sample);
-  // A node's heartbeat for one partition: its events and simulated time (into progress()), and
-  // its samples (absorbed; those of another partition are refused and counted).
-  void absorbHeartbeat(uint32_t partition, uint64_t events, int64_t simulatedPs,
+  // A node's heartbeat for the partitions it hosts: their events and latest simulated time (into
+  // progress(), on the first hosted partition's slot), and their samples (absorbed; those of a
+  // partition it does not host are refused and counted).
+  void absorbHeartbeat(const std::vector<uint32_t>& hosted, uint64_t events, int64_t simulatedPs,
                        const std::vector<PartitionSample>& samples);
   uint64_t refusedSamples() const { return refused_.load(std::memory_order_relaxed); }
   // With options.forward: the samples taken here since the last call (at most kMaxForwarded, the

@@ -1,5 +1,6 @@
 #include "protocol/convert.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstring>
@@ -329,6 +330,8 @@ void toWire(const AssignMessage& in, Assign::Builder out) {
   out.setHeartbeatTimeoutMs(in.heartbeatTimeoutMs);
   textListToWire(in.dataKeys, out.initDataKeys(static_cast<unsigned>(in.dataKeys.size())));
   out.setPlacementKey(in.placementKey);
+  auto hosted = out.initHosted(static_cast<unsigned>(in.hosted.size()));
+  for (unsigned i = 0; i < in.hosted.size(); ++i) hosted.set(i, in.hosted[i]);
 }
 
 void fromWire(Assign::Reader in, AssignMessage& out) {
@@ -361,6 +364,18 @@ void fromWire(Assign::Reader in, AssignMessage& out) {
   out.placementKey = textToString(in.getPlacementKey());
   WAFERSIM_REQUIRE(out.placementKey.empty() || isZ85Key(out.placementKey),
                    "assign: placementKey is not a 40-character Z85 key");
+  out.hosted.clear();
+  for (uint32_t p : in.getHosted()) {
+    WAFERSIM_REQUIRE(p < out.partitionCount, "assign: hosts partition ", p, " of ", out.partitionCount);
+    WAFERSIM_REQUIRE(out.hosted.empty() || p > out.hosted.back(), "assign: hosted partitions not ascending at ", p);
+    out.hosted.push_back(p);
+  }
+  if (out.hosted.empty()) out.hosted.push_back(out.partition);
+  WAFERSIM_REQUIRE(std::find(out.hosted.begin(), out.hosted.end(), out.partition) != out.hosted.end(),
+                   "assign: partition ", out.partition, " is not among the hosted partitions");
+  for (PartitionId p : out.hosted)
+    WAFERSIM_REQUIRE(out.dataEndpoints[p] == out.dataEndpoints[out.partition], "assign: hosted partition ", p,
+                     " has another data endpoint than partition ", out.partition);
 }
 
 void toWire(const ReadyMessage& in, Ready::Builder out) {
@@ -375,6 +390,7 @@ void fromWire(Ready::Reader in, ReadyMessage& out) {
 
 void toWire(const wafersim::EventBatch& in, proto::EventBatch::Builder out) {
   out.setFrom(in.from);
+  out.setTo(in.to);
   out.setRound(in.round);
   out.setBound(in.bound.ps());
   auto events = out.initEvents(static_cast<unsigned>(in.events.size()));
@@ -390,6 +406,7 @@ void toWire(const wafersim::EventBatch& in, proto::EventBatch::Builder out) {
 
 void fromWire(proto::EventBatch::Reader in, wafersim::EventBatch& out) {
   out.from = in.getFrom();
+  out.to = in.getTo();
   out.round = in.getRound();
   out.bound = SimTime::fromPs(in.getBound());
   auto events = in.getEvents();

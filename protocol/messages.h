@@ -54,6 +54,9 @@ struct AssignMessage {
   uint32_t heartbeatTimeoutMs = 0;
   std::vector<std::string> dataKeys;    // CURVE: indexed by partition (size() == partitionCount), or empty
   std::string placementKey;             // CURVE: the placement service's public key, or ""
+  // The partitions this node hosts, ascending, `partition` among them (hybrid nodes); never empty
+  // once read (a message without the list means `partition` alone).
+  std::vector<PartitionId> hosted;
 };
 
 struct ReadyMessage {

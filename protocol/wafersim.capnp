@@ -137,6 +137,10 @@ struct Assign {
   placementKey @10 :Text;
   # With CURVE: the public key of the placement service the run's nodes ask (params.mapping.service),
   # or empty.
+
+  hosted @11 :List(UInt32);
+  # Every partition this node hosts (a hybrid node runs several on threads), ascending, `partition`
+  # among them; empty: `partition` alone. Partitions hosted by one node share its data endpoint.
 }
 
 struct Ready {
@@ -353,6 +357,9 @@ struct EventBatch {
   # Null messages: the sender sends nothing earlier than this from now on.
 
   events @3 :List(WireEvent);
+
+  to @4 :UInt32;
+  # The receiving partition (a node's data socket serves every partition it hosts).
 }
 
 struct PeerReport {

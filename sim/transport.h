@@ -26,6 +26,7 @@ namespace wafersim {
 
 struct EventBatch {
   PartitionId from = 0;
+  PartitionId to = 0;                  // the receiver: set by send() (a node serves several partitions)
   uint64_t round = 0;                  // window number or init phase; informational for null messages
   SimTime bound = SimTime::zero();     // null messages: the sender sends nothing earlier than this from now on
   std::vector<Event> events;

@@ -55,7 +55,7 @@ class InProcEndpoint final : public Transport {
     auto& box = *hub_.mailboxes_[to];
     {
       std::lock_guard<SpinLock> lock(box.mutex);
-      box.queue.push_back(EventBatch{batch.from, batch.round, batch.bound, std::move(batch.events)});
+      box.queue.push_back(EventBatch{batch.from, to, batch.round, batch.bound, std::move(batch.events)});
     }
     box.signal.fetch_add(1, std::memory_order_seq_cst);
     wake(box.signal, box.sleepers, false);

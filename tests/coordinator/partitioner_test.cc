@@ -396,5 +396,51 @@ TEST(Partitioner, PartitionJson) {
   }
 }
 
+// Hybrid nodes: partitions that share fast links share a node, so that nodes cut only the slow ones.
+TEST(NodeLayout, KeepsFastLinksInsideANode) {
+  SystemGraph g;
+  for (int i = 0; i < 4; ++i) g.addComponent("c" + std::to_string(i), "test.Node", {}, 1.0);
+  g.connect(0, "e", 1, "w", 1_ns);
+  g.connect(1, "e", 2, "w", 10_ns);
+  g.connect(2, "e", 3, "w", 1_ns);
+  const PartitionPlan plan = describePartitioning(g, PartitionMap::linear(4, 4));
+  const NodeLayout layout = layoutOnNodes(plan, 2);
+  EXPECT_EQ(layout.nodeOf, (std::vector<uint32_t>{0, 0, 1, 1}));
+  EXPECT_EQ(layout.cutLinks, 1u);
+  EXPECT_EQ(layout.lookaheadFloor, 10_ns);
+  // One node: nothing between nodes.
+  const NodeLayout one = layoutOnNodes(plan, 1);
+  EXPECT_EQ(one.nodeOf, (std::vector<uint32_t>{0, 0, 0, 0}));
+  EXPECT_EQ(one.cutLinks, 0u);
+}
+
+TEST(NodeLayout, GroupsNeighbouringBlocksIntoQuadrants) {
+  // 16 partitions, the 2x2 blocks of an 8x8 mesh; 4 nodes should take a quadrant of blocks each.
+  const SystemGraph g = blockMesh(8, 2, 10_ps, 1_ns, [](int, int) { return 1.0; });
+  std::vector<PartitionId> pinned;
+  for (ComponentId c = 0; c < g.components().size(); ++c) pinned.push_back(static_cast<PartitionId>(blockOf(c, 8, 2)));
+  const PartitionPlan plan = partitionGraph(g, 16, PartitionerKind::Pinned, &pinned);
+  const NodeLayout layout = layoutOnNodes(plan, 4);
+  std::map<uint32_t, std::set<int>> quadrants;  // node -> quadrants of its blocks
+  std::vector<int> sizes(4, 0);
+  for (uint32_t block = 0; block < 16; ++block) {
+    quadrants[layout.nodeOf[block]].insert(static_cast<int>((block / 4) / 2 * 2 + (block % 4) / 2));
+    ++sizes[layout.nodeOf[block]];
+  }
+  for (uint32_t node = 0; node < 4; ++node) {
+    EXPECT_EQ(sizes[node], 4) << "node " << node;
+    EXPECT_EQ(quadrants[node].size(), 1u) << "node " << node << " spans quadrants";
+  }
+  EXPECT_EQ(layout.cutLinks, 16u);  // the links across the two middle lines of the mesh
+
+  // Uneven: 16 partitions on 3 nodes host 6, 5 and 5.
+  const NodeLayout three = layoutOnNodes(plan, 3);
+  std::vector<int> count(3, 0);
+  for (uint32_t node : three.nodeOf) ++count[node];
+  std::sort(count.begin(), count.end());
+  EXPECT_EQ(count, (std::vector<int>{5, 5, 6}));
+  expectError([&] { layoutOnNodes(plan, 17); }, ErrorKind::InvalidConfig, {"16 partitions cannot fill 17 nodes"});
+}
+
 }  // namespace
 }  // namespace wafersim

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -56,15 +57,18 @@ inline RunReport runThreads(const Built& b) {
   return runInProcess(b.graph, registry, b.map, b.scenario.run);
 }
 
-// Runs in node processes; `watchdog` may inject faults (it gets the launcher too).
+// Runs in node processes, partition k on node nodeOf[k] (empty: node k); `watchdog` may inject
+// faults (it gets the launcher too).
 inline RunReport runNodes(const std::string& text, const Built& b, const std::vector<std::string>& overrides = {},
                           std::function<std::optional<std::string>(LocalLauncher&, const std::vector<bool>&)> extra = {},
-                          uint32_t heartbeatTimeoutMs = 3000) {
+                          uint32_t heartbeatTimeoutMs = 3000, const std::vector<uint32_t>& nodeOf = {}) {
   NodeCoordinator coordinator;
   LocalLauncher launcher(nodeBinary());
-  launcher.start(b.map.partitions, coordinator.endpoint());
+  const uint32_t nodes = nodeOf.empty() ? b.map.partitions : *std::max_element(nodeOf.begin(), nodeOf.end()) + 1;
+  launcher.start(nodes, coordinator.endpoint());
   NodeRunOptions options;
-  options.nodes = b.map.partitions;
+  options.nodes = nodes;
+  options.nodeOf = nodeOf;
   options.scenarioText = text;
   options.overrides = overrides;
   options.map = b.map;

@@ -24,7 +24,9 @@ TEST(RogueMessages, DataSocketRejectsGarbageAndKeepsReceiving) {
   zmq::socket_t ioEnd(context, zmq::socket_type::pair), simEnd(context, zmq::socket_type::pair);
   ioEnd.bind("inproc://test-control");
   simEnd.connect("inproc://test-control");
-  ZmqTransport transport(context, 0, {endpoint, "tcp://127.0.0.1:9"}, data, simEnd);
+  NodeLink link(context, {0}, {endpoint, "tcp://127.0.0.1:9"}, data, simEnd);
+  auto endpoint0 = link.endpoint(0);
+  Transport& transport = *endpoint0;
 
   zmq::socket_t rogue(context, zmq::socket_type::push);
   rogue.set(zmq::sockopt::linger, 1000);
@@ -38,6 +40,11 @@ TEST(RogueMessages, DataSocketRejectsGarbageAndKeepsReceiving) {
   forged.from = 0;  // claims to come from the receiver itself
   forged.events.resize(1);
   rogue.send(encoder.encode(1, forged), zmq::send_flags::none);
+  EventBatch misrouted;
+  misrouted.from = 1;
+  misrouted.to = 1;  // for a partition this node does not host
+  misrouted.events.resize(1);
+  rogue.send(encoder.encode(1, misrouted), zmq::send_flags::none);
   auto valid = encoder.encode(1, [] {
     EventBatch b;
     b.from = 1;
@@ -58,8 +65,8 @@ TEST(RogueMessages, DataSocketRejectsGarbageAndKeepsReceiving) {
   EXPECT_EQ(got.bound, SimTime::fromPs(1234));
   ASSERT_EQ(got.events.size(), 3u);
   EXPECT_EQ(got.events[2].time, SimTime::fromPs(102));
-  EXPECT_EQ(transport.rejects().total(), 6u) << transport.rejects().summary();
-  EXPECT_EQ(transport.eventsReceived(), 3u);
+  EXPECT_EQ(link.rejects().total(), 7u) << link.rejects().summary();
+  EXPECT_EQ(link.eventsReceived(), 3u);
 }
 
 TEST(RogueMessages, CoordinatorIgnoresRoguePeersDuringARun) {

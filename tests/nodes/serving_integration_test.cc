@@ -96,6 +96,28 @@ TEST(ServingAcrossNodes, OnlinePlacementThroughTheServiceGivesTheInProcessResult
   printed << log.rdbuf();
   EXPECT_NE(printed.str().find("placement service"), std::string::npos) << printed.str();
   EXPECT_TRUE(std::filesystem::exists(dir + "/nodes/placement_log.json"));
+
+  // Hybrid nodes: 4 partitions on 2 nodes, 2 threads each, placed so that nodes cut the fewest links
+  // (4 requests: 4 threads share this machine's 2 cores).
+  const std::string fewer = " --set params.workload.count=4";
+  const std::string hybrid = run("hybrid", " --nodes 2 --set simulation.partitions=4" + fewer);
+  EXPECT_EQ(digest(hybrid), digest(run("threads4", fewer)));
+  std::ifstream hybridLog(dir + "/hybrid.log");
+  std::stringstream hybridPrinted;
+  hybridPrinted << hybridLog.rdbuf();
+  EXPECT_NE(hybridPrinted.str().find("nodes: 2, 2-2 partitions each on threads"), std::string::npos)
+      << hybridPrinted.str();
+
+  // Null messages wait for any one batch, which partitions sharing a node cannot: refused, named.
+  const std::string command = "timeout 60 " + testing::cliBinary() + " run " + file + " --out " + dir +
+                              "/refused --nodes 2 --set simulation.partitions=4 --set simulation.sync=null > " + dir +
+                              "/refused.log 2>&1";
+  EXPECT_NE(std::system(command.c_str()), 0);
+  std::ifstream refusedLog(dir + "/refused.log");
+  std::stringstream refused;
+  refused << refusedLog.rdbuf();
+  EXPECT_NE(refused.str().find("simulation.partitions 4 on 2 nodes needs simulation.sync: window"), std::string::npos)
+      << refused.str();
 }
 
 }  // namespace

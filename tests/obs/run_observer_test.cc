@@ -130,7 +130,7 @@ TEST(RunObserver, ANodesSamplesOfAnotherPartitionAreRefused) {
   good.atPs = 1000;
   PartitionSample bad = good;
   bad.partition = 1;
-  observer.absorbHeartbeat(0, 10, 1000, {good, bad});  // no partitions attached: all refused
+  observer.absorbHeartbeat({0}, 10, 1000, {good, bad});  // no partitions attached: all refused
   EXPECT_EQ(observer.refusedSamples(), 2u);
 }
 

@@ -124,6 +124,12 @@ TEST(ProtocolCodec, AssignRoundTrips) {
   EXPECT_EQ(out.dataEndpoints, in.dataEndpoints);
   EXPECT_EQ(out.heartbeatIntervalMs, in.heartbeatIntervalMs);
   EXPECT_EQ(out.heartbeatTimeoutMs, in.heartbeatTimeoutMs);
+  EXPECT_EQ(out.hosted, std::vector<PartitionId>{2});  // no list: the partition alone
+
+  // A hybrid node: partitions 0 and 2 share its data endpoint.
+  in.dataEndpoints = {"tcp://a:1", "tcp://b:2", "tcp://a:1"};
+  in.hosted = {0, 2};
+  EXPECT_EQ(roundTrip(in, kCoordinatorSender).hosted, (std::vector<PartitionId>{0, 2}));
 }
 
 TEST(ProtocolCodec, RunOptionsDefaultsRoundTrip) {
@@ -192,6 +198,7 @@ TEST(ProtocolCodec, EventBatchRoundTripsBitForBit) {
     wafersim::EventBatch in = sampleBatch(n, n + 11);
     wafersim::EventBatch out = roundTrip(in);
     EXPECT_EQ(out.from, in.from);
+    EXPECT_EQ(out.to, in.to);
     EXPECT_EQ(out.round, in.round);
     EXPECT_EQ(out.bound, in.bound);
     EXPECT_TRUE(sameEvents(out.events, in.events)) << n << " events";
@@ -224,6 +231,7 @@ TEST(ProtocolCodec, BulkEventCopyWritesWhatTheFieldSettersWrite) {
   auto root = encoder.begin(1);
   auto wire = root.initEventBatch();
   wire.setFrom(batch.from);
+  wire.setTo(batch.to);
   wire.setRound(batch.round);
   wire.setBound(batch.bound.ps());
   auto events = wire.initEvents(static_cast<unsigned>(batch.events.size()));

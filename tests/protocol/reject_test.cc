@@ -214,6 +214,13 @@ TEST(ProtocolReject, AssignOutOfRange) {
   bad.partitionCount = 0;
   bad.partition = 0;
   expectReadRejected<AssignMessage>(asSpan(toBytes(encode(kCoordinatorSender, bad))), RejectReason::InvalidContent);
+  // Hosted partitions: in range, ascending, the node's own among them, all on its data endpoint.
+  for (std::vector<PartitionId> hosted : {std::vector<PartitionId>{2, 3}, {2, 0}, {0, 1}, {1, 2}}) {
+    bad = sampleAssign();
+    bad.dataEndpoints = {"tcp://a:1", "tcp://b:2", "tcp://a:1"};
+    bad.hosted = hosted;
+    expectReadRejected<AssignMessage>(asSpan(toBytes(encode(kCoordinatorSender, bad))), RejectReason::InvalidContent);
+  }
 }
 
 TEST(ProtocolReject, UnknownEnumerant) {

@@ -30,6 +30,7 @@ inline wafersim::EventBatch sampleBatch(size_t events, uint64_t seed = 1) {
   std::mt19937_64 rng(seed);
   wafersim::EventBatch batch;
   batch.from = 3;
+  batch.to = 4;
   batch.round = 0x1234567890ull;
   batch.bound = SimTime::fromPs(987'654'321);
   batch.events.reserve(events);

@@ -1,6 +1,7 @@
 // Shared by the benchmarks that run a scenario in wafersim-node processes on this machine.
 #pragma once
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -19,15 +20,19 @@ inline std::string readFile(const std::string& path) {
   return text.str();
 }
 
-// Runs the scenario in map.partitions local node processes (one partition each), as
-// `wafersim run --nodes N` does, and returns the run's report once the nodes have exited.
+// Runs the scenario in local node processes, as `wafersim run --nodes N` does: partition k on node
+// nodeOf[k] (coordinator/partitioner.h layoutOnNodes), or one partition per node when nodeOf is
+// empty. Returns the run's report once the nodes have exited.
 inline RunReport runInNodeProcesses(const std::string& scenarioText, const std::vector<std::string>& overrides,
-                                    const PartitionMap& map, const RunOptions& run) {
+                                    const PartitionMap& map, const RunOptions& run,
+                                    const std::vector<uint32_t>& nodeOf = {}) {
   NodeCoordinator coordinator;
   LocalLauncher launcher(findNodeBinary());
-  launcher.start(map.partitions, coordinator.endpoint());
+  const uint32_t nodes = nodeOf.empty() ? map.partitions : *std::max_element(nodeOf.begin(), nodeOf.end()) + 1;
+  launcher.start(nodes, coordinator.endpoint());
   NodeRunOptions options;
-  options.nodes = map.partitions;
+  options.nodes = nodes;
+  options.nodeOf = nodeOf;
   options.scenarioText = scenarioText;
   options.overrides = overrides;
   options.map = map;

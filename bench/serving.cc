@@ -1,7 +1,8 @@
 // The reference serving benchmark (issue 5): DeepSeek-V3 decode on an 8x8 wafer of H100-class
 // dies, 256 concurrent requests, one short prefill step then 16 decode steps
 // (examples/serving/deepseek_v3_8x8.yaml), on 1 and 2 partitions (threads, METIS partitioning)
-// and, with --processes, in 1, 2 and 4 wafersim-node processes on this machine.
+// and, with --processes, in 1, 2 and 4 wafersim-node processes on this machine (one partition each)
+// and in one node process hosting 2 partitions on threads (a hybrid node).
 // Prints events, wall seconds, events/s, simulated time, simulated output tokens per wall second,
 // synchronization windows (in all and per simulated step), the peak resident memory (of this
 // process; in node processes, of the largest node) and the digest; exits 1 when the digests of the
@@ -9,7 +10,8 @@
 //
 // Usage: bench_serving [--quick] [--processes] [SCENARIO]
 //   --quick      the same wafer and model with 64 requests and 4 output tokens (smoke runs)
-//   --processes  also run it in 1, 2 and 4 node processes over ZeroMQ (METIS maps)
+//   --processes  also run it in 1, 2 and 4 node processes over ZeroMQ (METIS maps), and 2 partitions
+//                in 1 node process
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -42,21 +44,24 @@ int main(int argc, char** argv) {
   bool differ = false;
   struct Layout {
     uint32_t parts;
-    bool nodes;
+    uint32_t nodes;  // 0: in this process
     const char* name;
   };
-  std::vector<Layout> layouts = {{1, false, "1 part"}, {2, false, "2 threads"}};
+  std::vector<Layout> layouts = {{1, 0, "1 part"}, {2, 0, "2 threads"}};
   if (processes) {
-    layouts.push_back({1, true, "1 node"});
-    layouts.push_back({2, true, "2 nodes"});
-    layouts.push_back({4, true, "4 nodes"});
+    layouts.push_back({1, 1, "1 node"});
+    layouts.push_back({2, 1, "1 node x2"});
+    layouts.push_back({2, 2, "2 nodes"});
+    layouts.push_back({4, 4, "4 nodes"});
   }
   for (const Layout& layout : layouts) {
     Scenario s = loadScenario(file, overrides);
     s.partitions = layout.parts;
     const SystemGraph g = catalog.build(s.model, s.modelParams, file + ": params", s.run.seed);
-    const PartitionMap map = partitionScenario(s, g).map;
-    const RunReport r = layout.nodes ? bench::runInNodeProcesses(bench::readFile(file), overrides, map, s.run)
+    const PartitionPlan plan = partitionScenario(s, g);
+    const PartitionMap& map = plan.map;
+    const RunReport r = layout.nodes ? bench::runInNodeProcesses(bench::readFile(file), overrides, map, s.run,
+                                                                 layoutOnNodes(plan, layout.nodes).nodeOf)
                                      : runInProcess(g, registry, map, s.run);
     uint64_t tokens = 0, steps = 0;
     for (const auto& c : r.results.components())

@@ -55,6 +55,35 @@ TEST(NodeFault, KilledNodeFailsTheRunWithinFiveSeconds) {
   for (pid_t pid : pids) EXPECT_FALSE(processAlive(pid)) << "node process " << pid << " outlived the run";
 }
 
+// A hybrid node (two partitions on threads) killed: the same outcome, and the surviving node's two
+// partitions, waiting at their local barrier or on the dead node's reports, are aborted with it.
+TEST(NodeFault, KilledHybridNodeFailsTheRunWithinFiveSeconds) {
+  const auto b = build(kLongRun, 4);
+  const auto started = Clock::now();
+  std::optional<Clock::time_point> killedAt;
+  std::vector<pid_t> pids;
+  try {
+    runNodes(
+        kLongRun, b, {},
+        [&](LocalLauncher& launcher, const std::vector<bool>&) -> std::optional<std::string> {
+          pids = launcher.pids();
+          if (!killedAt && secondsSince(started) > 1.0) {
+            ::kill(launcher.pids()[1], SIGKILL);
+            killedAt = Clock::now();
+          }
+          return std::nullopt;
+        },
+        3000, {0, 1, 0, 1});
+    FAIL() << "the run survived a killed node";
+  } catch (const Error& e) {
+    ASSERT_TRUE(killedAt.has_value()) << "the run ended before the kill: " << e.what();
+    EXPECT_LT(secondsSince(*killedAt), 5.0);
+    EXPECT_THAT(e.what(), HasSubstr("node 1"));
+    EXPECT_THAT(e.what(), HasSubstr("signal 9"));
+  }
+  for (pid_t pid : pids) EXPECT_FALSE(processAlive(pid)) << "node process " << pid << " outlived the run";
+}
+
 // Without the launcher's help (a node on another machine), silence is noticed by heartbeats.
 TEST(NodeFault, StoppedNodeIsNoticedByHeartbeat) {
   const auto b = build(kLongRun, 2);

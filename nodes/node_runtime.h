@@ -1,5 +1,5 @@
-// One node process: serves run after run, hosting one partition of each, against its peers over
-// ZeroMQ.
+// One node process: serves run after run, hosting one or more partitions of each (a hybrid node
+// runs several on threads), against its peers over ZeroMQ.
 //
 // Two threads (STYLE.md P11):
 //   - the I/O thread (the caller of runNode) owns the DEALER socket to the coordinator: it says
@@ -7,10 +7,12 @@
 //     probes to the simulation thread of the run in progress, relays ready, results, failures and
 //     idle reports back, and exchanges heartbeats. Every control message names its run
 //     (Envelope.runId): one for another run than the one in progress is dropped and counted.
-//   - one simulation thread per run owns the model, the Partition and the peer sockets
-//     (ZmqTransport); the data PULL socket is the node's and outlives runs (late frames of an
-//     earlier run are dropped by run id). The two threads talk over an inproc PAIR with Cap'n
-//     Proto envelopes, like everything else.
+//   - one simulation thread per run owns the model, the Partitions and the peer sockets
+//     (NodeLink, zmq_transport.h), and runs the first hosted partition; each further hosted
+//     partition runs on a thread of its own for the run. The data PULL socket is the node's and
+//     outlives runs (late frames of an earlier run are dropped by run id). The I/O and simulation
+//     threads talk over an inproc PAIR with Cap'n Proto envelopes, like everything else; ready and
+//     results go once per hosted partition, a failure once for the node.
 // A run ends for the node with release (done everywhere) or abort; the node then waits for the
 // next assignment. Shutdown ends the process. A one-shot node (pool = false) exits when it loses
 // the coordinator; a pool node says hello again and waits for it to come back.

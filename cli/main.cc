@@ -310,6 +310,8 @@ int main(int argc, char** argv) {
   studyCmd->add_option("--out", studyOptions.outDir,
                        "results folder (default runs/study-<dir name>): one folder per run, study.json");
   studyCmd->add_flag("--reuse", studyOptions.reuse, "read the runs' existing results folders instead of running");
+  studyCmd->add_flag("--markdown", studyOptions.markdown,
+                     "print the study's tables as Markdown on stdout (progress on stderr): docs/reproductions.md");
   studyCmd->add_option("--nodes", studyOptions.flags.nodes,
                        "run each scenario in N wafersim-node processes (default: threads in this process)")
       ->check(CLI::Range(1u, 4096u));

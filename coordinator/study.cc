@@ -207,7 +207,7 @@ Study parseStudy(const std::string& source, const std::string& file) {
     for (size_t i = 0; i < comparisons.size(); ++i) {
       const YAML::Node c = comparisons[i];
       const std::string path = "comparisons[" + std::to_string(i) + "]";
-      checkKeys(file, c, path, {"name", "metric", "numerator", "denominator", "paper", "paper_range"});
+      checkKeys(file, c, path, {"name", "metric", "numerator", "denominator", "paper", "paper_range", "paper_up_to"});
       Comparison cmp;
       cmp.line = lineOf(c);
       cmp.name = text(file, c, "name", path + ".name", true);
@@ -234,6 +234,11 @@ Study parseStudy(const std::string& source, const std::string& file) {
         const double hi = number(file, range[1], path + ".paper_range[1]");
         if (lo > hi) bad(file, range, path + ".paper_range", "low is above high");
         cmp.paperRange = std::make_pair(lo, hi);
+      }
+      if (c["paper_up_to"].IsDefined() && !c["paper_up_to"].IsNull()) {
+        cmp.paperUpTo = number(file, c["paper_up_to"], path + ".paper_up_to");
+        if (cmp.paperRange) bad(file, c["paper_up_to"], path + ".paper_up_to", "give paper_range or paper_up_to, not both");
+        if (*cmp.paperUpTo == 1.0) bad(file, c["paper_up_to"], path + ".paper_up_to", "\"up to 1\" claims no change");
       }
       s.comparisons.push_back(std::move(cmp));
     }
@@ -279,18 +284,26 @@ const char* toString(Verdict verdict) {
     case Verdict::InRange: return "in range";
     case Verdict::Outside: return "outside";
     case Verdict::DirectionWrong: return "direction wrong";
-    case Verdict::NoRange: return "-";
+    case Verdict::Close: return "within 15%";
+    case Verdict::RightDirection: return "right direction";
+    case Verdict::NoPaper: return "-";
   }
   return "?";
 }
 
-Verdict classify(double ratio, std::optional<double> paper, std::optional<std::pair<double, double>> range) {
-  std::optional<double> reference = paper;
-  if (!reference && range) reference = 0.5 * (range->first + range->second);
-  if (reference && *reference != 1.0 && ratio != 1.0 && ((*reference > 1.0) != (ratio > 1.0)))
-    return Verdict::DirectionWrong;
-  if (!range) return Verdict::NoRange;
-  return ratio >= range->first && ratio <= range->second ? Verdict::InRange : Verdict::Outside;
+Verdict classify(double ratio, const PaperClaim& claim) {
+  // The side of 1 the paper is on: its value, else its range's middle, else its "up to".
+  std::optional<double> reference = claim.value;
+  if (!reference && claim.range) reference = 0.5 * (claim.range->first + claim.range->second);
+  if (!reference && claim.upTo) reference = claim.upTo;
+  if (!reference) return Verdict::NoPaper;
+  if (*reference != 1.0 && (ratio == 1.0 || (*reference > 1.0) != (ratio > 1.0))) return Verdict::DirectionWrong;
+  if (claim.range) return ratio >= claim.range->first && ratio <= claim.range->second ? Verdict::InRange : Verdict::Outside;
+  if (claim.upTo) {
+    const bool within = *claim.upTo > 1.0 ? ratio <= *claim.upTo : ratio >= *claim.upTo;
+    return within ? Verdict::InRange : Verdict::Outside;
+  }
+  return std::abs(ratio / *claim.value - 1.0) <= kCloseTolerance ? Verdict::Close : Verdict::RightDirection;
 }
 
 RunFigures figures(const Study& study, const StudyRun& run, const std::string& folder, const nlohmann::json& summary) {
@@ -363,6 +376,7 @@ nlohmann::json report(const Study& study, const std::vector<RunFigures>& runs) {
     j["paper"] = c.paper ? nlohmann::json(*c.paper) : nlohmann::json(nullptr);
     j["paper_range"] = c.paperRange ? nlohmann::json::array({c.paperRange->first, c.paperRange->second})
                                     : nlohmann::json(nullptr);
+    j["paper_up_to"] = c.paperUpTo ? nlohmann::json(*c.paperUpTo) : nlohmann::json(nullptr);
     if (den == 0 || !std::isfinite(v[c.numerator] / den)) {
       j["ratio"] = nullptr;
       j["ratio_over_paper"] = nullptr;
@@ -371,7 +385,7 @@ nlohmann::json report(const Study& study, const std::vector<RunFigures>& runs) {
       const double ratio = v[c.numerator] / den;
       j["ratio"] = ratio;
       j["ratio_over_paper"] = c.paper ? nlohmann::json(ratio / *c.paper) : nlohmann::json(nullptr);
-      j["verdict"] = toString(classify(ratio, c.paper, c.paperRange));
+      j["verdict"] = toString(classify(ratio, PaperClaim{c.paper, c.paperRange, c.paperUpTo}));
     }
     doc["comparisons"].push_back(j);
   }
@@ -415,15 +429,76 @@ std::string formatReport(const nlohmann::json& doc) {
       std::vector<std::string> row{c["name"].get<std::string>()};
       if (named) row.push_back(c.value("metric_name", ""));
       row.push_back(c["paper"].is_number() ? fmt("%.3f", c["paper"].get<double>()) : "-");
-      row.push_back(c["paper_range"].is_array() ? fmt("[%.3g, ", c["paper_range"][0].get<double>()) +
-                                                      fmt("%.3g]", c["paper_range"][1].get<double>())
-                                                : "-");
+      if (c["paper_range"].is_array())
+        row.push_back(fmt("[%.3g, ", c["paper_range"][0].get<double>()) + fmt("%.3g]", c["paper_range"][1].get<double>()));
+      else if (c.contains("paper_up_to") && c["paper_up_to"].is_number())
+        row.push_back("up to " + fmt("%.3g", c["paper_up_to"].get<double>()));
+      else
+        row.push_back("-");
       row.push_back(c["ratio"].is_number() ? fmt("%.3f", c["ratio"].get<double>()) : "-");
       row.push_back(c["ratio_over_paper"].is_number() ? fmt("%.3f", c["ratio_over_paper"].get<double>()) : "-");
       row.push_back(c["verdict"].get<std::string>());
       cmp.push_back(std::move(row));
     }
     out += "\n" + table(cmp);
+  }
+  return out;
+}
+
+std::string formatMarkdown(const nlohmann::json& doc) {
+  std::string out = "### " + doc.value("study", "") + "\n\n";
+  if (!doc.value("source", "").empty()) out += "Paper figures: " + doc.value("source", "") + ".\n";
+  const nlohmann::json extra = doc.contains("metrics") ? doc["metrics"] : nlohmann::json::array();
+  auto describe = [](const nlohmann::json& m) {
+    return m.value("name", "") + " (`" + m.value("key", "") + "`, " +
+           (m.value("lower_is_better", true) ? "lower" : "higher") + " is better)";
+  };
+  out += "Metric: " + describe(doc["metric"]);
+  for (const auto& m : extra) out += "; " + describe(m);
+  out += ".\n\n";
+  auto row = [](const std::vector<std::string>& cells) {
+    std::string line = "|";
+    for (const auto& c : cells) line += " " + c + " |";
+    return line + "\n";
+  };
+  auto rule = [](size_t columns) {
+    std::string line = "| --- |";
+    for (size_t i = 1; i < columns; ++i) line += " ---: |";
+    return line + "\n";
+  };
+  std::vector<std::string> header{"run", doc["metric"].value("name", "")};
+  for (const auto& m : extra) header.push_back(m.value("name", ""));
+  out += row(header) + rule(header.size());
+  for (const auto& r : doc["runs"]) {
+    std::vector<std::string> cells{"`" + r["name"].get<std::string>() + "`", fmt("%.6g", r["value"].get<double>())};
+    for (const auto& m : extra) {
+      const std::string key = m.value("key", "");
+      cells.push_back(r.contains("values") && r["values"].contains(key) ? fmt("%.6g", r["values"][key].get<double>())
+                                                                        : "-");
+    }
+    out += row(cells);
+  }
+  if (!doc["comparisons"].empty()) {
+    const bool named = !extra.empty();
+    std::vector<std::string> head{"comparison"};
+    if (named) head.push_back("metric");
+    for (const char* h : {"paper", "paper's range", "wafersim", "wafersim / paper", "verdict"}) head.push_back(h);
+    out += "\n" + row(head) + rule(head.size());
+    for (const auto& c : doc["comparisons"]) {
+      std::vector<std::string> cells{c["name"].get<std::string>()};
+      if (named) cells.push_back(c.value("metric_name", ""));
+      cells.push_back(c["paper"].is_number() ? fmt("%.3g", c["paper"].get<double>()) : "-");
+      std::string range = "-";
+      if (c["paper_range"].is_array())
+        range = fmt("%.3g", c["paper_range"][0].get<double>()) + " - " + fmt("%.3g", c["paper_range"][1].get<double>());
+      else if (c.contains("paper_up_to") && c["paper_up_to"].is_number())
+        range = "up to " + fmt("%.3g", c["paper_up_to"].get<double>());
+      cells.push_back(range);
+      cells.push_back(c["ratio"].is_number() ? fmt("%.3f", c["ratio"].get<double>()) : "-");
+      cells.push_back(c["ratio_over_paper"].is_number() ? fmt("%.3f", c["ratio_over_paper"].get<double>()) : "-");
+      cells.push_back(c["verdict"].get<std::string>());
+      out += row(cells);
+    }
   }
   return out;
 }
@@ -461,21 +536,23 @@ nlohmann::json runStudy(const std::string& dir, const StudyOptions& options) {
         fail(ErrorKind::InvalidConfig, path, ": not valid JSON: ", e.what());
       }
     } else {
-      std::printf("study run %zu/%zu: %s\n", i + 1, study.runs.size(), run.name.c_str());
+      std::fprintf(options.markdown ? stderr : stdout, "study run %zu/%zu: %s\n", i + 1, study.runs.size(),
+                   run.name.c_str());
       std::fflush(stdout);
       summary = runScenario((fs::path(dir) / run.scenario).string(), run.set, runDir, options.flags).summary;
     }
     runs.push_back(figures(study, run, folder, summary));
   }
   const nlohmann::json doc = report(study, runs);
-  std::printf("\n%s", formatReport(doc).c_str());
+  if (options.markdown) std::printf("%s", formatMarkdown(doc).c_str());
+  else std::printf("\n%s", formatReport(doc).c_str());
   fs::create_directories(outDir);
   {
     std::ofstream copy(outDir + "/study.yaml");
     copy << readText(study.file, "study file");
   }
   std::ofstream(outDir + "/study.json") << doc.dump(2) << "\n";
-  std::printf("\nstudy written to %s/study.json\n", outDir.c_str());
+  std::fprintf(options.markdown ? stderr : stdout, "\nstudy written to %s/study.json\n", outDir.c_str());
   return doc;
 }
 

@@ -13,6 +13,7 @@
 //   comparisons:                                           # optional
 //     - {name: "HD speedup vs TP", numerator: compute-rich/TP, denominator: compute-rich/HD,
 //        paper: 1.81, paper_range: [1.1, 1.8]}             # paper and paper_range optional
+//     - {name: "Duplex over GPU", numerator: ..., denominator: ..., paper_up_to: 2.67}  # "up to": a bound alone
 //     - {name: "energy gain", metric: serving.energy_per_output_token_j, numerator: ..., denominator: ...}
 //
 // A comparison's ratio is numerator / denominator of its metric (the study's `metric` unless it
@@ -55,8 +56,9 @@ struct Comparison {
   std::string name;
   std::string metric;  // key of the metric compared: the study's metric or one of its extra metrics
   std::string numerator, denominator;  // run names
-  std::optional<double> paper;
-  std::optional<std::pair<double, double>> paperRange;
+  std::optional<double> paper;                          // the paper's value ("1.155 on average")
+  std::optional<std::pair<double, double>> paperRange;  // the paper's own range ("1.1-1.8x")
+  std::optional<double> paperUpTo;                      // the paper's bound alone ("up to 2.67x")
   int line = 0;
 };
 
@@ -77,12 +79,27 @@ Study loadStudy(const std::string& dir);  // DIR/study.yaml
 // The number at `key` (dotted) in a summary, with the _ms/_us/_ns fallback; nullopt when absent.
 std::optional<double> metricValue(const nlohmann::json& summary, const std::string& key);
 
-enum class Verdict { InRange, Outside, DirectionWrong, NoRange };
-const char* toString(Verdict verdict);  // "in range", "outside", "direction wrong", "-"
+// The verdict rules (written once; docs/reproductions.md quotes them):
+//   1. "-": the paper gives no figure for the comparison.
+//   2. "direction wrong": the ratio is on the other side of 1 from the paper's claim (its value,
+//      else its range's middle, else its bound), or exactly 1 where the paper claims a change.
+//   3. With the paper's own range: "in range" inside it (ends included), else "outside".
+//   4. With the paper's bound alone ("up to X"): "in range" up to X, else "outside" (beyond it).
+//   5. With a value alone: "within 15%" when ratio / value is within 1 +- 0.15, else "right
+//      direction".
+// A range or a bound is what the paper says, never one chosen here: "up to 2.67" has no lower end,
+// "1.155 on average" is a value.
+enum class Verdict { InRange, Outside, DirectionWrong, Close, RightDirection, NoPaper };
+// "in range", "outside", "direction wrong", "within 15%", "right direction", "-"
+const char* toString(Verdict verdict);
+inline constexpr double kCloseTolerance = 0.15;
 
-// DirectionWrong when the ratio is on the other side of 1 from the paper's ratio (or, without
-// one, from paper_range's middle); else InRange/Outside by paper_range; NoRange without a range.
-Verdict classify(double ratio, std::optional<double> paper, std::optional<std::pair<double, double>> range);
+struct PaperClaim {
+  std::optional<double> value;
+  std::optional<std::pair<double, double>> range;
+  std::optional<double> upTo;
+};
+Verdict classify(double ratio, const PaperClaim& claim);
 
 // One run's figures, read from its summary.json.
 struct RunFigures {
@@ -100,10 +117,16 @@ RunFigures figures(const Study& study, const StudyRun& run, const std::string& f
 nlohmann::json report(const Study& study, const std::vector<RunFigures>& runs);
 // The two tables (runs, comparisons) of a report, as printed.
 std::string formatReport(const nlohmann::json& report);
+// The same as Markdown (`wafersim study DIR --markdown`; docs/reproductions.md is made of these):
+// the title, the source of the paper's figures, the metrics, the runs' values (no wall times: the
+// tables are the same on every machine) and every comparison with the paper's value, the paper's
+// range or bound, wafersim's ratio and the verdict.
+std::string formatMarkdown(const nlohmann::json& report);
 
 struct StudyOptions {
   std::string outDir;  // default runs/study-<DIR's name>
   bool reuse = false;  // read the results folders instead of running
+  bool markdown = false;  // print formatMarkdown on stdout (progress on stderr) instead of the tables
   DistributedFlags flags;
 };
 

@@ -99,19 +99,47 @@ TEST(StudyMetric, ReadsDottedPathsAndScalesSeconds) {
   EXPECT_FALSE(metricValue(summary, "serving.nothing.mean_s"));
 }
 
-TEST(StudyComparison, ClassifiesInRangeOutsideAndDirectionWrong) {
+TEST(StudyFile, PaperUpToIsABoundAlone) {
+  const Study s = parseStudy(replace(kStudy, "paper: 1.5, paper_range: [1.1, 1.8]", "paper_up_to: 2.67"),
+                             "dir/study.yaml");
+  EXPECT_FALSE(s.comparisons[0].paper);
+  EXPECT_FALSE(s.comparisons[0].paperRange);
+  EXPECT_DOUBLE_EQ(*s.comparisons[0].paperUpTo, 2.67);
+  EXPECT_THAT(errorOf(replace(kStudy, "paper_range: [1.1, 1.8]", "paper_range: [1.1, 1.8], paper_up_to: 2")),
+              HasSubstr("dir/study.yaml:8: comparisons[0].paper_up_to: give paper_range or paper_up_to, not both"));
+  EXPECT_THAT(errorOf(replace(kStudy, "paper: 1.5, paper_range: [1.1, 1.8]", "paper_up_to: fast")),
+              HasSubstr("comparisons[0].paper_up_to"));
+}
+
+TEST(StudyComparison, ClassifiesByTheWrittenRules) {
   const std::pair<double, double> range{1.1, 1.8};
-  EXPECT_EQ(classify(1.5, 1.81, range), Verdict::InRange);
-  EXPECT_EQ(classify(1.1, 1.81, range), Verdict::InRange);
-  EXPECT_EQ(classify(2.5, 1.81, range), Verdict::Outside);
-  EXPECT_EQ(classify(1.05, 1.81, range), Verdict::Outside);
-  EXPECT_EQ(classify(0.9, 1.81, range), Verdict::DirectionWrong);
-  EXPECT_EQ(classify(0.9, std::nullopt, range), Verdict::DirectionWrong);  // the range's side of 1
-  EXPECT_EQ(classify(1.2, 0.7, std::pair{0.5, 0.8}), Verdict::DirectionWrong);
-  EXPECT_EQ(classify(0.6, 0.7, std::pair{0.5, 0.8}), Verdict::InRange);
-  EXPECT_EQ(classify(1.3, 1.5, std::nullopt), Verdict::NoRange);
-  EXPECT_EQ(classify(0.7, 1.5, std::nullopt), Verdict::DirectionWrong);
+  auto claim = [](std::optional<double> value, std::optional<std::pair<double, double>> r = std::nullopt,
+                  std::optional<double> upTo = std::nullopt) { return PaperClaim{value, r, upTo}; };
+  // A range: inside (ends included) or outside.
+  EXPECT_EQ(classify(1.5, claim(1.81, range)), Verdict::InRange);
+  EXPECT_EQ(classify(1.1, claim(1.81, range)), Verdict::InRange);
+  EXPECT_EQ(classify(2.5, claim(1.81, range)), Verdict::Outside);
+  EXPECT_EQ(classify(1.05, claim(1.81, range)), Verdict::Outside);
+  EXPECT_EQ(classify(0.9, claim(1.81, range)), Verdict::DirectionWrong);
+  EXPECT_EQ(classify(0.9, claim(std::nullopt, range)), Verdict::DirectionWrong);  // the range's side of 1
+  EXPECT_EQ(classify(1.2, claim(0.7, std::pair{0.5, 0.8})), Verdict::DirectionWrong);
+  EXPECT_EQ(classify(0.6, claim(0.7, std::pair{0.5, 0.8})), Verdict::InRange);
+  // A value alone: within 15% of it, or only the right direction.
+  EXPECT_EQ(classify(1.3, claim(1.5)), Verdict::Close);
+  EXPECT_EQ(classify(1.1, claim(1.5)), Verdict::RightDirection);
+  EXPECT_EQ(classify(0.7, claim(1.5)), Verdict::DirectionWrong);
+  EXPECT_EQ(classify(1.0, claim(1.155)), Verdict::DirectionWrong);  // no change where the paper has one
+  // "Up to X": any gain up to X; beyond it is outside, a loss the wrong direction.
+  EXPECT_EQ(classify(1.05, claim(std::nullopt, std::nullopt, 2.67)), Verdict::InRange);
+  EXPECT_EQ(classify(2.67, claim(std::nullopt, std::nullopt, 2.67)), Verdict::InRange);
+  EXPECT_EQ(classify(3.1, claim(std::nullopt, std::nullopt, 2.67)), Verdict::Outside);
+  EXPECT_EQ(classify(0.9, claim(std::nullopt, std::nullopt, 2.67)), Verdict::DirectionWrong);
+  EXPECT_EQ(classify(0.8, claim(std::nullopt, std::nullopt, 0.5)), Verdict::InRange);  // "down to 0.5"
+  EXPECT_EQ(classify(0.4, claim(std::nullopt, std::nullopt, 0.5)), Verdict::Outside);
+  // Nothing from the paper.
+  EXPECT_EQ(classify(1.3, claim(std::nullopt)), Verdict::NoPaper);
   EXPECT_STREQ(toString(Verdict::DirectionWrong), "direction wrong");
+  EXPECT_STREQ(toString(Verdict::Close), "within 15%");
 }
 
 TEST(StudyComparison, ReportHasRatiosAndVerdicts) {
@@ -135,6 +163,13 @@ TEST(StudyComparison, ReportHasRatiosAndVerdicts) {
   EXPECT_THAT(text, HasSubstr("long vs short"));
   EXPECT_THAT(text, HasSubstr("outside"));
   EXPECT_THAT(text, HasSubstr("TPOT (ms)"));
+  // The Markdown tables: the runs' values and every comparison, no wall times.
+  const std::string markdown = formatMarkdown(doc);
+  EXPECT_THAT(markdown, HasSubstr("### tiny\n"));
+  EXPECT_THAT(markdown, HasSubstr("| `a/short` | 2 |\n"));
+  EXPECT_THAT(markdown, HasSubstr("| long vs short | 1.5 | 1.1 - 1.8 | 2.000 | 1.333 | outside |\n"));
+  EXPECT_THAT(markdown, HasSubstr("| no paper | - | - | 0.500 | - | - |\n"));
+  EXPECT_THAT(markdown, ::testing::Not(HasSubstr("wall")));
   // A metric missing from a summary names the study file's metric line.
   Study other = s;
   other.metric.key = "serving.nothing";

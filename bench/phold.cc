@@ -273,7 +273,7 @@ int runProcessMode(double targetEvents) {
   std::printf("  PHOLD lookahead 10 ns, 2 / 1   %6.2fx     (target 1.5x)\n", wide2 / wide1);
   std::printf("  PHOLD lookahead 100 ns, 2 / 1  %6.2fx\n", wider2 / wider1);
   std::printf("  MessageMesh 32x32, 2 nodes     %6.2f M events/s, %.2fx of 1 node (SST-core, 2 MPI ranks: 13.7, "
-              "measured separately: README)\n", mesh2 / 1e6, mesh2 / mesh1);
+              "quoted, not measured here: README)\n", mesh2 / 1e6, mesh2 / mesh1);
   return 0;
 }
 
@@ -357,13 +357,13 @@ int main(int argc, char** argv) {
   }
 
   std::printf("\nAgainst the anchors measured on this machine class (2 cores):\n");
-  std::printf("  PHOLD sequential, 16 LPs      %6.2f M events/s   (ROSS: 5.7)\n", seq16 / 1e6);
-  std::printf("  PHOLD sequential, 1,024 LPs   %6.2f M events/s   (ROSS: 3.3)\n", seq1024 / 1e6);
-  std::printf("  PHOLD 2 partitions/1 (1,024)  %6.2fx             (target 1.7x; ROSS conservative: 1.15x)\n",
+  std::printf("  PHOLD sequential, 16 LPs      %6.2f M events/s   (ROSS: 5.7, quoted)\n", seq16 / 1e6);
+  std::printf("  PHOLD sequential, 1,024 LPs   %6.2f M events/s   (ROSS: 3.3, quoted)\n", seq1024 / 1e6);
+  std::printf("  PHOLD 2 partitions/1 (1,024)  %6.2fx             (target 1.7x; ROSS conservative: 1.15x, quoted)\n",
               par1024 / seq1024);
-  std::printf("  MessageMesh 4x4 serial        %6.2f M events/s   (SST-core: 13.4)\n", mesh4 / 1e6);
-  std::printf("  MessageMesh 32x32 serial      %6.2f M events/s   (SST-core: 6.4)\n", mesh32 / 1e6);
-  std::printf("  MessageMesh 32x32, 2 parts    %6.2f M events/s   (SST-core, 2 MPI ranks: 13.7)\n", mesh32par / 1e6);
+  std::printf("  MessageMesh 4x4 serial        %6.2f M events/s   (SST-core: 13.4, quoted)\n", mesh4 / 1e6);
+  std::printf("  MessageMesh 32x32 serial      %6.2f M events/s   (SST-core: 6.4, quoted)\n", mesh32 / 1e6);
+  std::printf("  MessageMesh 32x32, 2 parts    %6.2f M events/s   (SST-core, 2 MPI ranks: 13.7, quoted)\n", mesh32par / 1e6);
   std::printf("  Model lookahead: windows %.0f (links only) -> %.0f (model), %.1fx wider\n", linksRounds,
               modelRounds, modelRounds > 0 ? linksRounds / modelRounds : 0.0);
   return 0;

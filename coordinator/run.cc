@@ -318,7 +318,7 @@ RunOutcome executeRun(const RunSpec& spec) {
 }
 
 RunOutcome runScenario(const std::string& file, const std::vector<std::string>& overrides, std::string outDir,
-                       const DistributedFlags& flags, std::stop_token stop) {
+                       const DistributedFlags& flags, std::stop_token stop, std::FILE* report) {
   RunSpec spec;
   spec.scenarioText = readScenarioFile(file);
   spec.source = file;
@@ -326,9 +326,9 @@ RunOutcome runScenario(const std::string& file, const std::vector<std::string>& 
   spec.outDir = std::move(outDir);
   spec.flags = flags;
   spec.stop = std::move(stop);
-  spec.log = [](const std::string& line) {
-    std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
+  spec.log = [report](const std::string& line) {
+    std::fprintf(report, "%s\n", line.c_str());
+    std::fflush(report);
   };
   return executeRun(spec);
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <stop_token>
@@ -71,9 +72,9 @@ struct RunOutcome {
 // failed or cancelled run.
 RunOutcome executeRun(const RunSpec& spec);
 
-// `wafersim run FILE`: reads the file and runs it, printing the report on stdout.
+// `wafersim run FILE`: reads the file and runs it, printing the report on `report` (stdout).
 RunOutcome runScenario(const std::string& file, const std::vector<std::string>& overrides, std::string outDir,
-                       const DistributedFlags& flags, std::stop_token stop = {});
+                       const DistributedFlags& flags, std::stop_token stop = {}, std::FILE* report = stdout);
 
 // The files a scenario reads, as (parameter, absolute path): its path parameters with a value,
 // and simulation.partition_map. For the result cache's identity and for nodes on other machines.

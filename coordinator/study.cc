@@ -539,7 +539,9 @@ nlohmann::json runStudy(const std::string& dir, const StudyOptions& options) {
       std::fprintf(options.markdown ? stderr : stdout, "study run %zu/%zu: %s\n", i + 1, study.runs.size(),
                    run.name.c_str());
       std::fflush(stdout);
-      summary = runScenario((fs::path(dir) / run.scenario).string(), run.set, runDir, options.flags).summary;
+      summary = runScenario((fs::path(dir) / run.scenario).string(), run.set, runDir, options.flags, {},
+                            options.markdown ? stderr : stdout)
+                    .summary;
     }
     runs.push_back(figures(study, run, folder, summary));
   }

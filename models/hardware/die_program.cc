@@ -39,6 +39,13 @@ ProgramStep ProgramStep::waitEngines() {
   return s;
 }
 
+ProgramStep ProgramStep::mark(uint32_t id) {
+  ProgramStep s;
+  s.kind = Kind::Mark;
+  s.tag = id;
+  return s;
+}
+
 void DieSystem::validate(uint32_t endpoints, const std::vector<std::string>& names) const {
   WAFERSIM_REQUIRE(specOf.size() == endpoints && programs.size() == endpoints &&
                        (resident.empty() || resident.size() == endpoints),
@@ -162,6 +169,10 @@ void ProgramDie::advance() {
       case ProgramStep::Kind::WaitEngines:
         ++pc_;
         if (allDone_ > now()) return blockUntil(allDone_);
+        break;
+      case ProgramStep::Kind::Mark:
+        ++pc_;
+        onMark(s.tag);
         break;
     }
   }

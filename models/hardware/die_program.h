@@ -8,6 +8,8 @@
 //   Send{dest, bytes, tag}   hand a message to the NIC (nic.h); never blocks.
 //   WaitMessages{n, tag}     block until n messages with that tag have arrived in total.
 //   WaitEngines              block until every op submitted so far has ended.
+//   Mark{id}                 tell the subclass (onMark) that the program reached this point now;
+//                            takes no time and sends nothing (a measurement, never an event).
 // Tags let a program wait for one phase's messages while others (a faster peer's next phase)
 // arrive meanwhile; the tag travels in the high 32 bits of the message's flow id.
 //
@@ -37,7 +39,7 @@ namespace wafersim::hw {
 inline constexpr const char* kDieSystemDataKey = "dies";
 
 struct ProgramStep {
-  enum class Kind : uint8_t { Compute, Send, WaitMessages, WaitEngines };
+  enum class Kind : uint8_t { Compute, Send, WaitMessages, WaitEngines, Mark };
   Kind kind = Kind::Compute;
   DieOp op;
   bool wait = true;
@@ -50,6 +52,7 @@ struct ProgramStep {
   static ProgramStep send(uint32_t destination, Bytes bytes, uint32_t tag = 0);
   static ProgramStep waitMessages(uint64_t total, uint32_t tag = 0);
   static ProgramStep waitEngines();
+  static ProgramStep mark(uint32_t id);  // the id travels in `tag`
 };
 
 struct ResidentData {
@@ -85,6 +88,8 @@ class ProgramDie : public Component {
   virtual bool refill(std::vector<ProgramStep>& program) = 0;
   // Events on ports other than "net" and self-events other than the machine's own.
   virtual void handleControl(const Event& e) { (void)e; }
+  // The program reached Mark{id} at now().
+  virtual void onMark(uint32_t id) { (void)id; }
   // Self-events of a subclass must use a payload whose first 8 bytes are not kWake.
   static constexpr uint64_t kWake = 0x57414b45'57414b45ull;
 

@@ -321,6 +321,15 @@ class ServingDie final : public hw::ProgramDie {
     return plan.config().dieSpecs[i];
   }
 
+  void onMark(uint32_t id) override {
+    if (id % 2 == 0) {
+      layerBegin_ = now();
+      return;
+    }
+    moeLayerPs_.add(static_cast<uint64_t>((now() - layerBegin_).ps()));
+    moeLayers_.add(1);
+  }
+
   void handleControl(const Event& e) override {
     const auto start = e.payload.as<StepStart>();
     WAFERSIM_ASSERT(start.kind == kStart, "die ", name(), ": unexpected control message ", start.kind);
@@ -762,8 +771,12 @@ class ServingDie final : public hw::ProgramDie {
           ffn(p, n, m_.denseIntermediate);
           continue;
         }
+        // The MoE layer on this die: from its gate to the last combine back (onMark).
+        p.push_back(hw::ProgramStep::mark(2 * ml));
         if (n > 0) p.push_back(hw::ProgramStep::compute(gemm(n, m_.experts, m_.hiddenSize)));  // gate
-        moeExchange(p, ml++, false);
+        moeExchange(p, ml, false);
+        p.push_back(hw::ProgramStep::mark(2 * ml + 1));
+        ++ml;
       }
     }
     // LM head: the emitted tokens when serving, every token when training.
@@ -836,6 +849,11 @@ class ServingDie final : public hw::ProgramDie {
   std::unique_ptr<hw::ExpertWeightCache> vcache_;  // serving.vcache
   Counter& vcacheHits_ = counter("vcache_hits");
   Counter& vcacheMisses_ = counter("vcache_misses");
+  // The forward MoE layers' time on this die (Mark 2 ml at the gate, 2 ml + 1 once the last combine
+  // is back; the two-batch overlap interleaves layers and is not measured): summed, and counted.
+  SimTime layerBegin_ = SimTime::zero();
+  Counter& moeLayerPs_ = counter("moe_layer_ps");
+  Counter& moeLayers_ = counter("moe_layers_timed");
 };
 
 }  // namespace

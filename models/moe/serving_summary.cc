@@ -56,6 +56,27 @@ void copiesPerToken(nlohmann::json& j, const std::map<std::string, uint64_t>& n)
   j["copies_per_token"] = std::move(c);
 }
 
+// The MoE layer's time (the dies' moe_layer_ps, serving_components.cc): on each die, from a forward
+// MoE layer's gate to the arrival of its last combine, summed over the run. The die with the most
+// gives time_s, per step (over the run's steps) and per layer (over the layers it timed): a die
+// waits for the dispatches of every die that sends to it and the combines of every die it sent to,
+// so its span holds the exchange and the slowest peer's experts. Absent when no layer was timed
+// (the two-batch overlap interleaves the layers of two micro-batches and is not measured).
+void moeLayerTime(nlohmann::json& j, const Results& results, uint64_t steps) {
+  uint64_t busiest = 0, layers = 0;
+  for (const ComponentRecord& c : results.components())
+    if (c.type == "moe.Die" && c.counters.count("moe_layer_ps") && c.counters.at("moe_layer_ps") >= busiest &&
+        c.counters.at("moe_layers_timed") > 0) {
+      busiest = c.counters.at("moe_layer_ps");
+      layers = c.counters.at("moe_layers_timed");
+    }
+  if (layers == 0 || steps == 0) return;
+  const double seconds = static_cast<double>(busiest) * 1e-12;
+  j["moe_layer"] = {{"time_s", seconds},
+                    {"per_step_s", seconds / static_cast<double>(steps)},
+                    {"per_layer_s", seconds / static_cast<double>(layers)}};
+}
+
 }  // namespace
 
 std::optional<nlohmann::json> servingSummary(const Results& results) {
@@ -96,6 +117,7 @@ std::optional<nlohmann::json> servingSummary(const Results& results) {
                           {"combine_bytes", combine},
                           {"network_byte_hops", byteHops}};
     expertTime(j, n, "expert");
+    moeLayerTime(j, results, n.at("train_steps"));
     copiesPerToken(j, n);
     return j;
   }
@@ -147,6 +169,7 @@ std::optional<nlohmann::json> servingSummary(const Results& results) {
                     {"expert_load_cv", sumCv / n}};
   }
   expertTime(j, n, "expert");
+  moeLayerTime(j, results, n.at("steps"));
   if (n.count("decode_only_steps")) {
     j["decode_only_steps"] = n.at("decode_only_steps");
     expertTime(j, n, "decode_expert");

@@ -4,7 +4,9 @@
 // buckets per decade, so within 33 %), energy in total and per output token, bytes moved by
 // dispatch and combine, byte-hops on the network, and the routed experts' FFN time per MoE layer
 // (expert_time_s: summed over steps and layers, of the busiest die; expert_time_mean_s: of the
-// mean usable die; decode_expert_time_*: the same over the steps without prefill tokens), bytes
+// mean usable die; decode_expert_time_*: the same over the steps without prefill tokens), the MoE
+// layer's simulated time (moe_layer: gate to last combine on the die that spent the most, in all,
+// per step and per layer; the forward pass, without two-batch overlap), bytes
 // the dies streamed from DRAM and through SRAM (in total and DRAM per output token), V-Cache hits.
 #pragma once
 

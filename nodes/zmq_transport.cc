@@ -26,14 +26,6 @@ constexpr auto kSpin = std::chrono::microseconds(200);
 // each other when they have cores; when they do not, yielding hands the core to the one awaited.
 constexpr auto kBarrierSpin = std::chrono::microseconds(50);
 
-inline void cpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
 }  // namespace
 
 // ---- NodeLink ----------------------------------------------------------------------------------

@@ -21,14 +21,6 @@ inline void wake(std::atomic<uint32_t>& value, std::atomic<uint32_t>& sleepers, 
   else value.notify_one();
 }
 
-inline void cpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
 }  // namespace
 
 void SpinLock::lock() {

@@ -24,6 +24,15 @@
 
 namespace wafersim {
 
+// Tells the core a spin-wait is in progress (lets the sibling hyperthread run, saves power).
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 // A lock for critical sections of a few nanoseconds (a deque push or pop). glibc's mutex sleeps
 // in the kernel at the first contention, which with tiny windows happened about once per window
 // and cost microseconds each time on this machine's virtual CPUs.

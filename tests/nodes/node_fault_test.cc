@@ -30,35 +30,10 @@ const std::string kLongRun = "model: phold\nparams: {lps: 256}\nsimulation: {end
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-TEST(NodeFault, KilledNodeFailsTheRunWithinFiveSeconds) {
-  const auto b = build(kLongRun, 3);
-  const auto started = Clock::now();
-  std::optional<Clock::time_point> killedAt;
-  std::vector<pid_t> pids;
-  try {
-    runNodes(kLongRun, b, {}, [&](LocalLauncher& launcher, const std::vector<bool>&) -> std::optional<std::string> {
-      pids = launcher.pids();
-      if (!killedAt && secondsSince(started) > 1.0) {
-        ::kill(launcher.pids()[1], SIGKILL);
-        killedAt = Clock::now();
-      }
-      return std::nullopt;
-    });
-    FAIL() << "the run survived a killed node";
-  } catch (const Error& e) {
-    ASSERT_TRUE(killedAt.has_value()) << "the run ended before the kill: " << e.what();
-    EXPECT_LT(secondsSince(*killedAt), 5.0);
-    EXPECT_THAT(e.what(), HasSubstr("node 1"));
-    EXPECT_THAT(e.what(), HasSubstr("signal 9"));
-  }
-  // runNodes' launcher is gone: every node process has been reaped or killed.
-  for (pid_t pid : pids) EXPECT_FALSE(processAlive(pid)) << "node process " << pid << " outlived the run";
-}
-
-// A hybrid node (two partitions on threads) killed: the same outcome, and the surviving node's two
-// partitions, waiting at their local barrier or on the dead node's reports, are aborted with it.
-TEST(NodeFault, KilledHybridNodeFailsTheRunWithinFiveSeconds) {
-  const auto b = build(kLongRun, 4);
+// Kills node 1 (SIGKILL) a second into a run of `partitions` partitions laid out on nodes by
+// `nodeOf` (empty: one each); the run must fail within 5 s naming it, and leave no process.
+void killNodeOneMidRun(uint32_t partitions, const std::vector<uint32_t>& nodeOf) {
+  const auto b = build(kLongRun, partitions);
   const auto started = Clock::now();
   std::optional<Clock::time_point> killedAt;
   std::vector<pid_t> pids;
@@ -73,7 +48,7 @@ TEST(NodeFault, KilledHybridNodeFailsTheRunWithinFiveSeconds) {
           }
           return std::nullopt;
         },
-        3000, {0, 1, 0, 1});
+        3000, nodeOf);
     FAIL() << "the run survived a killed node";
   } catch (const Error& e) {
     ASSERT_TRUE(killedAt.has_value()) << "the run ended before the kill: " << e.what();
@@ -81,8 +56,15 @@ TEST(NodeFault, KilledHybridNodeFailsTheRunWithinFiveSeconds) {
     EXPECT_THAT(e.what(), HasSubstr("node 1"));
     EXPECT_THAT(e.what(), HasSubstr("signal 9"));
   }
+  // runNodes' launcher is gone: every node process has been reaped or killed.
   for (pid_t pid : pids) EXPECT_FALSE(processAlive(pid)) << "node process " << pid << " outlived the run";
 }
+
+TEST(NodeFault, KilledNodeFailsTheRunWithinFiveSeconds) { killNodeOneMidRun(3, {}); }
+
+// A hybrid node (two partitions on threads) killed: the same outcome, and the surviving node's two
+// partitions, waiting at their local barrier or on the dead node's reports, are aborted with it.
+TEST(NodeFault, KilledHybridNodeFailsTheRunWithinFiveSeconds) { killNodeOneMidRun(4, {0, 1, 0, 1}); }
 
 // Without the launcher's help (a node on another machine), silence is noticed by heartbeats.
 TEST(NodeFault, StoppedNodeIsNoticedByHeartbeat) {

@@ -12,6 +12,8 @@
 //     end: 1 us               # commit events before this instant; "never" runs until none are left
 //     seed: 1
 //     checker: false          # verify conservative safety on every cross-partition event
+//     checkpoint_every: 100 us  # a checkpoint (sim/checkpoint.h) every 100 us of simulated time,
+//                             # into the run's folder /checkpoints (wafersim run --resume DIR)
 //
 // Everything is checked before anything runs; an error names the file, the line and the field
 // path ("quickstart.yaml:7: simulation.sync: unknown synchronization strategy ...").

@@ -114,6 +114,15 @@ class CalendarQueue {
     return first;
   }
 
+  // Every queued event in event order, the queue unchanged (a checkpoint: checkpoint.h).
+  std::vector<Event> snapshot() const {
+    CalendarQueue copy = *this;
+    std::vector<Event> events;
+    events.reserve(size_);
+    while (!copy.empty()) events.push_back(copy.pop());
+    return events;
+  }
+
   // Diagnostics (tests, benchmarks): the current calendar geometry.
   size_t bucketCount() const { return buckets_.size(); }
   unsigned widthShift() const { return shift_; }  // a day is 2^widthShift() ps wide

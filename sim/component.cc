@@ -125,3 +125,15 @@ void Component::emit(ComponentId target, PortId targetPort, int32_t peer, const 
 }
 
 }  // namespace wafersim
+
+namespace wafersim {
+
+void Component::save(StateWriter&) const {
+  fail(ErrorKind::Unimplemented, "component ", name_, " (", type_, ") cannot be checkpointed: its type has no save hook");
+}
+
+void Component::restore(StateReader&) {
+  fail(ErrorKind::Unimplemented, "component ", name_, " (", type_, ") cannot be restored: its type has no restore hook");
+}
+
+}  // namespace wafersim

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/checkpoint.h"
 #include "sim/event.h"
 #include "sim/model_data.h"
 #include "sim/observer.h"
@@ -72,6 +73,16 @@ class Component {
   // Live values beyond the statistics, for observers (observer.h): levels such as queue lengths,
   // and totals kept outside the counters until finish(). Const: observing changes nothing.
   virtual void observe(ObservationSink& sink) const { (void)sink; }
+
+  // CHECKPOINTS (checkpoint.h), for types registered with `checkpoint = true`. The kernel saves
+  // and restores what it keeps for every component: statistics, random stream, sequence number,
+  // promise, event digest, pending events. save() writes everything else the component holds
+  // that changes while it runs; restore() reads it back in the same order and runs instead of
+  // setup() when a run resumes: after construct, connect and the init phases, so it recomputes
+  // what those give (a fabric index) instead of saving it. It must not send. The defaults refuse
+  // (Error{Unimplemented} naming the type).
+  virtual void save(StateWriter& out) const;
+  virtual void restore(StateReader& in);
 
   ComponentId id() const { return id_; }
   const std::string& name() const { return name_; }

@@ -28,6 +28,8 @@ struct ComponentType {
   std::vector<PortSpec> ports;
   std::vector<std::string> portNames;  // derived from ports by add(); index == PortId
   std::function<std::unique_ptr<Component>(const ComponentContext&)> factory;
+  // Its components implement Component::save and restore: runs of it can take checkpoints.
+  bool checkpoint = false;
 };
 
 class ComponentRegistry {

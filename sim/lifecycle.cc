@@ -34,9 +34,11 @@ unsigned runInitPhases(Partition& p, Transport& transport) {
   }
 }
 
-void runLifecycle(Partition& p, Transport& transport, SyncStrategy& strategy, SimTime end, SyncStats& stats) {
+void runLifecycle(Partition& p, Transport& transport, SyncStrategy& strategy, SimTime end, SyncStats& stats,
+                  const CheckpointImage* resume) {
   runInitPhases(p, transport);
-  p.setup();
+  if (resume) p.restore(*resume);
+  else p.setup();
   strategy.run(p, transport, end, stats);
   stats.publish(p.live());
   transport.flush();  // the last bounds a strategy sent must reach peers that still wait for them

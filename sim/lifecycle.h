@@ -12,6 +12,8 @@ namespace wafersim {
 // Returns the number of init phases run.
 unsigned runInitPhases(Partition& partition, Transport& transport);
 
-void runLifecycle(Partition& partition, Transport& transport, SyncStrategy& strategy, SimTime end, SyncStats& stats);
+// With `resume`: the partition restores the cut (Partition::restore) instead of setting up.
+void runLifecycle(Partition& partition, Transport& transport, SyncStrategy& strategy, SimTime end, SyncStats& stats,
+                  const CheckpointImage* resume = nullptr);
 
 }  // namespace wafersim

@@ -1,6 +1,7 @@
 #include "sim/partition.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -32,7 +33,7 @@ PortId portIndex(const ComponentType& type, const std::string& name) {
 
 Partition::Partition(const SystemGraph& graph, const ComponentRegistry& registry, const PartitionMap& map,
                      PartitionId self, PartitionOptions options)
-    : self_(self), options_(options) {
+    : self_(self), partitions_(map.partitions), options_(options) {
   const auto& specs = graph.components();
   WAFERSIM_REQUIRE(map.of.size() == specs.size(), "partition map does not match the graph");
   WAFERSIM_REQUIRE(self < map.partitions, "partition ", self, " of ", map.partitions);
@@ -173,6 +174,10 @@ void Partition::setup() {
   requirePhase(Phase::Initialized, "setup");
   phase_ = Phase::SetUp;
   for (const auto& c : components_) c->setup();
+  startRunning();
+}
+
+void Partition::startRunning() {
   phase_ = Phase::Running;
   if (options_.progress && (live_ = options_.progress->partition(self_))) {
     live_->startedNs.store(systemClockNs(), std::memory_order_relaxed);
@@ -180,7 +185,89 @@ void Partition::setup() {
     publishLive();
   }
   if (options_.observer && options_.observeEvery > Duration::zero())
-    nextObservation_ = SimTime::zero() + options_.observeEvery;
+    nextObservation_ = nextCheckpointAfter(processedUpTo_ - Duration::fromPs(1), options_.observeEvery);
+  checkpointing_ = options_.checkpoint && options_.checkpoint->enabled();
+  if (checkpointing_) nextCheckpoint_ = nextCheckpointAfter(processedUpTo_, options_.checkpoint->every);
+}
+
+void Partition::writeCheckpoint(uint64_t window) {
+  WAFERSIM_ASSERT(checkpointing_, "partition ", self_, ": writeCheckpoint without checkpoint options");
+  WallTimer wall;
+  const CheckpointOptions& o = *options_.checkpoint;
+  const std::string bytes = encodeCheckpointPart(checkpoint(o.fingerprint, partitions_, window));
+  const std::string path = o.dir + "/" + checkpointPartName(processedUpTo_, self_);
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  writeFileAtomically(path, bytes);
+  const double seconds = wall.seconds();
+  ++checkpointStats_.written;
+  checkpointStats_.bytes += bytes.size();
+  checkpointStats_.seconds += seconds;
+  nextCheckpoint_ = nextCheckpointAfter(processedUpTo_, o.every);
+  if (o.partWritten) o.partWritten(self_, processedUpTo_, bytes.size(), seconds);
+}
+
+CheckpointPart Partition::checkpoint(uint64_t fingerprint, uint32_t partitions, uint64_t window) const {
+  WAFERSIM_ASSERT(phase_ == Phase::Running, "partition ", self_, ": checkpoint while ", phaseName(phase_));
+  for (const auto& out : outbox_) WAFERSIM_ASSERT(out.empty(), "partition ", self_, ": checkpoint with events in flight");
+  CheckpointPart part;
+  part.fingerprint = fingerprint;
+  part.time = processedUpTo_;
+  part.lastEventTime = now_;
+  part.partition = self_;
+  part.partitions = partitions;
+  part.window = window;
+  part.components.reserve(components_.size());
+  for (const auto& c : components_) {
+    ComponentCheckpoint& saved = part.components.emplace_back();
+    saved.id = c->id();
+    saved.type = c->type();
+    saved.nextSeq = c->nextSeq_;
+    saved.promise = c->promise_;
+    c->random_.saveState(saved.random);
+    saved.eventDigest = digest_[c->id()];
+    saved.eventsCommitted = committedBy_[c->id()];
+    StateWriter stats;
+    c->stats_.save(stats);
+    saved.stats = stats.take();
+    StateWriter state;
+    c->save(state);
+    saved.state = state.take();
+  }
+  part.events = queue_.snapshot();
+  return part;
+}
+
+void Partition::restore(const CheckpointImage& image) {
+  requirePhase(Phase::Initialized, "restore");
+  phase_ = Phase::SetUp;
+  committed_ = 0;
+  for (const auto& c : components_) {
+    const std::string who = image.folder + ": component " + c->name();
+    auto it = image.components.find(c->id());
+    WAFERSIM_REQUIRE(it != image.components.end(), who, " has no saved state");
+    const ComponentCheckpoint& saved = it->second;
+    WAFERSIM_REQUIRE(saved.type == c->type(), who, " was saved as a ", saved.type, ", it is a ", c->type());
+    c->nextSeq_ = saved.nextSeq;
+    c->promise_ = saved.promise;
+    c->random_.restoreState(saved.random);
+    digest_[c->id()] = saved.eventDigest;
+    committedBy_[c->id()] = saved.eventsCommitted;
+    committed_ += saved.eventsCommitted;
+    StateReader stats(saved.stats, who + " statistics");
+    c->stats_.restore(stats);
+    stats.expectEnd();
+    StateReader state(saved.state, who + " state");
+    c->restore(state);
+    state.expectEnd();
+  }
+  for (const Event& e : image.events) {
+    WAFERSIM_REQUIRE(e.target < byId_.size(), image.folder, ": a pending event for component ", e.target,
+                     ", which the system does not have");
+    if (byId_[e.target]) enqueue(e);
+  }
+  now_ = image.lastEventTime;
+  processedUpTo_ = image.time;
+  startRunning();
 }
 
 void Partition::finish() {
@@ -257,8 +344,8 @@ void Partition::processUntil(SimTime bound) {
       std::memcpy(words, e.payload.data(), sizeof words);
       for (uint64_t w : words) h = mixHash(h, w);
       digest_[e.target] = h;
-      ++committedBy_[e.target];
     }
+    ++committedBy_[e.target];  // also without the digest: a checkpoint carries the counts
     byId_[e.target]->handle(e);
     ++committed_;
   }

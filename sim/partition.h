@@ -13,6 +13,7 @@
 #include <stop_token>
 #include <vector>
 
+#include "sim/checkpoint.h"
 #include "sim/component.h"
 #include "sim/component_registry.h"
 #include "sim/event_queue.h"
@@ -56,6 +57,16 @@ struct PartitionOptions {
   // When set: sampled every `observeEvery` of simulated time, and once after finish (observer.h).
   PartitionObserver* observer = nullptr;
   Duration observeEvery = Duration::fromPs(1'000'000'000);  // 1 ms
+  // When set and enabled: the window strategy writes this partition's part of a cut whenever a
+  // window starts at or after the next multiple of checkpoint->every (checkpoint.h). Borrowed.
+  const CheckpointOptions* checkpoint = nullptr;
+};
+
+// What a partition's checkpoints cost (the run's report).
+struct CheckpointStats {
+  uint64_t written = 0;
+  uint64_t bytes = 0;     // of all parts written
+  double seconds = 0;     // wall time spent saving, encoding and writing them
 };
 
 // The final state of one component, for the results document.
@@ -91,6 +102,24 @@ class Partition {
   // Lifecycle steps 4 and 6.
   void setup();
   void finish();
+
+  // CHECKPOINTS (checkpoint.h). This partition's part of the cut at processedUpTo(): call it only
+  // where the cut is consistent (right after a window's exchange, outboxes empty).
+  CheckpointPart checkpoint(uint64_t fingerprint, uint32_t partitions, uint64_t window) const;
+  // Instead of setup(), after the init phases: the local components' state and the events pending
+  // for them from a cut taken on any number of partitions (Component::restore).
+  void restore(const CheckpointImage& image);
+  // True when a checkpoint is due at this window start (the same answer on every partition: the
+  // window start is global). writeCheckpoint writes this partition's part of the cut.
+  bool checkpointDue() const { return checkpointing_ && processedUpTo_ >= nextCheckpoint_; }
+  // Where a window must end so that a window starts at the next checkpoint instant, or at the
+  // first event after it when none is before (`globalNext`: the earliest event anywhere; the
+  // same on every partition); never() without checkpoints.
+  SimTime checkpointCap(SimTime globalNext) const {
+    return checkpointing_ ? max(nextCheckpoint_, globalNext) : SimTime::never();
+  }
+  void writeCheckpoint(uint64_t window);
+  const CheckpointStats& checkpointStats() const { return checkpointStats_; }
 
   // Commits every event with time < bound, in event order.
   void processUntil(SimTime bound);
@@ -131,6 +160,7 @@ class Partition {
  private:
   friend class Component;
   void requirePhase(Phase expected, const char* step) const;
+  void startRunning();  // the end of setup() and restore()
   void push(const Event& e, int32_t peer);
   // Every event into queue_ goes through here: pendingBy_ must count it (earliestLocalSend).
   void enqueue(const Event& e) {
@@ -140,7 +170,11 @@ class Partition {
   [[noreturn]] void brokenPromise(const Event& e, size_t outIndex) const;
 
   PartitionId self_;
+  uint32_t partitions_;
   PartitionOptions options_;
+  bool checkpointing_ = false;
+  SimTime nextCheckpoint_ = SimTime::never();
+  CheckpointStats checkpointStats_;
   Phase phase_ = Phase::Constructed;
   bool initializing_ = false;
   SimTime now_ = SimTime::zero();

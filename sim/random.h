@@ -7,6 +7,7 @@
 // build disables floating-point contraction (-ffp-contract=off) for the same reason.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 
@@ -61,6 +62,11 @@ class RandomStream {
   }
 
   bool bernoulli(double p) { return uniform() < p; }
+
+  // The generator's whole state, for checkpoints (checkpoint.h); a stream set to a saved state
+  // continues with the same numbers.
+  void saveState(uint64_t (&out)[4]) const { std::copy(state_, state_ + 4, out); }
+  void restoreState(const uint64_t (&in)[4]) { std::copy(in, in + 4, state_); }
 
   // Exponentially distributed with the given mean, as a real number.
   double exponential(double mean) { return -mean * deterministicLog(1.0 - uniform()); }

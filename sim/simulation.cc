@@ -3,6 +3,9 @@
 #include <sys/resource.h>
 
 #include <exception>
+#include <filesystem>
+#include <map>
+#include <set>
 #include <mutex>
 #include <thread>
 
@@ -25,6 +28,21 @@ double RunReport::syncWaitFraction() const {
   return partitions.empty() ? 0 : sum / static_cast<double>(partitions.size());
 }
 
+void requireCheckpointable(const SystemGraph& graph, const ComponentRegistry& registry, const std::string& why) {
+  std::set<std::string> missing;
+  for (const ComponentSpec& c : graph.components())
+    if (!registry.get(c.type, c.name).checkpoint) missing.insert(c.type);
+  if (missing.empty()) return;
+  std::string list;
+  for (const auto& type : missing) list += (list.empty() ? "" : ", ") + type;
+  fail(ErrorKind::InvalidConfig, why, " need every component type to save and restore its state; these cannot: ", list);
+}
+
+void requireSameSystem(const CheckpointImage& image, uint64_t fingerprint) {
+  WAFERSIM_REQUIRE(image.fingerprint == fingerprint, image.folder,
+                   ": the checkpoint was taken of another system (its components, parameters, links or seed differ)");
+}
+
 uint64_t peakResidentKiB() {
   rusage usage{};
   if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
@@ -37,6 +55,26 @@ RunReport runInProcess(const SystemGraph& graph, const ComponentRegistry& regist
   validatePartitioning(graph, map);
 
   const uint32_t n = map.partitions;
+  CheckpointOptions checkpoint = options.checkpoint;
+  if (checkpoint.fingerprint == 0) checkpoint.fingerprint = systemFingerprint(graph, options.seed);
+  if (options.resume) requireSameSystem(*options.resume, checkpoint.fingerprint);
+  std::mutex checkpointMutex;
+  std::map<int64_t, uint32_t> partsWritten;  // cut time -> parts written
+  if (checkpoint.enabled()) {
+    WAFERSIM_REQUIRE(options.sync == SyncKind::Window,
+                     "checkpoints need the window strategy (a null-message run has no barrier to cut at): set "
+                     "simulation.sync: window, or simulation.checkpoint_every: 0 for none");
+    requireCheckpointable(graph, registry, "checkpoints");
+    std::filesystem::create_directories(checkpoint.dir);
+    removeUncommittedCuts(checkpoint.dir);
+    checkpoint.partWritten = [&](PartitionId, SimTime time, uint64_t, double) {
+      std::lock_guard<std::mutex> lock(checkpointMutex);
+      if (++partsWritten[time.ps()] < n) return;
+      partsWritten.erase(time.ps());
+      commitCheckpoint(checkpoint.dir, time, n);
+      if (checkpoint.committed) checkpoint.committed(time, n);
+    };
+  }
   if (options.progress) options.progress->setPartitions(n);
   InProcHub hub(n);
   RunReport report;
@@ -52,13 +90,14 @@ RunReport runInProcess(const SystemGraph& graph, const ComponentRegistry& regist
       auto transport = hub.endpoint(id);
       Partition partition(graph, registry, map, id,
                           PartitionOptions{options.seed, options.lookahead, options.checker, options.digest, options.stop,
-                                           options.progress, options.observer, options.observeEvery});
+                                           options.progress, options.observer, options.observeEvery, &checkpoint});
       auto strategy = makeSyncStrategy(options.sync);
       PartitionReport& pr = report.partitions[id];
       pr.id = id;
       WallTimer wall;
       if (options.recordWindowWork) pr.sync.windowWork = &pr.windowWork;
-      runLifecycle(partition, *transport, *strategy, options.end, pr.sync);
+      runLifecycle(partition, *transport, *strategy, options.end, pr.sync, options.resume.get());
+      pr.checkpoint = partition.checkpointStats();
       pr.sync.windowWork = nullptr;
       pr.wallSeconds = wall.seconds();
       pr.peakRssKiB = peakResidentKiB();

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <stop_token>
 #include <vector>
 
@@ -30,14 +32,27 @@ struct RunOptions {
   // Window strategy, in process: keep the events each partition committed in each window
   // (PartitionReport::windowWork). Costs 4 bytes per window and partition.
   bool recordWindowWork = false;
+  // Checkpoints (checkpoint.h): taken every checkpoint.every of simulated time into
+  // checkpoint.dir (window strategy only; every component type must have checkpoint hooks).
+  CheckpointOptions checkpoint;
+  // When set: the run resumes from this cut instead of starting (any partition count; the cut
+  // must be of this system: its fingerprint).
+  std::shared_ptr<const CheckpointImage> resume;
 };
+
+// Throws Error{InvalidConfig} naming the component types of the graph without checkpoint hooks
+// (`why`: what needs them, for the message).
+void requireCheckpointable(const SystemGraph& graph, const ComponentRegistry& registry, const std::string& why);
+// Throws Error{InvalidConfig} unless `image` is a cut of the system with `fingerprint`.
+void requireSameSystem(const CheckpointImage& image, uint64_t fingerprint);
 
 struct PartitionReport {
   PartitionId id = 0;
   uint64_t events = 0;
   SyncStats sync;
   double wallSeconds = 0;  // from the start of setup to the end of the run
-  std::vector<uint32_t> windowWork;  // with RunOptions::recordWindowWork: events committed per window
+  std::vector<uint32_t> windowWork;
+  CheckpointStats checkpoint;  // with RunOptions::recordWindowWork: events committed per window
   // The peak resident memory of the process that ran the partition, in KiB (getrusage's maximum
   // since the process started: a node that served earlier runs reports their peak too).
   uint64_t peakRssKiB = 0;

@@ -16,12 +16,16 @@
 
 namespace wafersim {
 
+class StateReader;
+class StateWriter;
+
 class Counter {
  public:
   void add(uint64_t n = 1) { value_ += n; }
   uint64_t value() const { return value_; }
 
  private:
+  friend class StatSet;  // restore()
   uint64_t value_ = 0;
 };
 
@@ -40,6 +44,7 @@ class Histogram {
   int64_t max() const { return max_; }
 
  private:
+  friend class StatSet;  // restore()
   std::vector<int64_t> bounds_;
   std::vector<uint64_t> counts_;
   uint64_t count_ = 0;
@@ -63,6 +68,7 @@ class Table {
   size_t rows() const { return values_.size() / columns_.size(); }
 
  private:
+  friend class StatSet;  // restore()
   std::vector<std::string> columns_;
   std::vector<int64_t> values_;
   std::vector<std::string> strings_;
@@ -78,6 +84,12 @@ class StatSet {
   const std::map<std::string, std::unique_ptr<Counter>>& counters() const { return counters_; }
   const std::map<std::string, std::unique_ptr<Histogram>>& histograms() const { return histograms_; }
   const std::map<std::string, std::unique_ptr<Table>>& tables() const { return tables_; }
+
+  // Every value, for checkpoints (checkpoint.h). restore() sets the statistics saved to their
+  // saved values, creating those not registered yet; a histogram or table registered with other
+  // bounds or columns than saved is a corrupt checkpoint (Error{InvalidConfig} from `in`).
+  void save(StateWriter& out) const;
+  void restore(StateReader& in);
 
  private:
   std::map<std::string, std::unique_ptr<Counter>> counters_;

@@ -1,17 +1,37 @@
-// Small helpers every kind of test uses: running a command line and reading what it printed, and
-// reading a file of the source tree (an example scenario).
+// Small helpers every kind of test uses: a temporary folder, running a command line and reading what
+// it printed, and reading a file of the source tree (an example scenario).
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
 
 namespace wafersim::testing {
+
+// A fresh folder under the system's temp folder, removed by the destructor.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name) {
+    path = std::filesystem::temp_directory_path() /
+           (name + "-" + std::to_string(::getpid()) + "-" +
+            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::filesystem::create_directories(path);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::filesystem::path operator/(const std::string& name) const { return path / name; }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
 
 struct CommandOutput {
   int code = -1;     // the exit code; -1 when it did not exit normally

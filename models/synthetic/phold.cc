@@ -28,6 +28,14 @@ class PholdLP final : public Component {
     }
   }
 
+  // Checkpoints: the server's backlog is its only state; the fabric index comes from the graph.
+  void save(StateWriter& out) const override { out.time(busyUntil_); }
+  void restore(StateReader& in) override {
+    self_ = fabricIndexOfSelf(fabric_);
+    size_ = fabricSize(fabric_);
+    busyUntil_ = in.time();
+  }
+
   void handle(const Event&) override {
     handled_.add();
     if (service_ == Duration::zero()) sendSuccessor(Duration::zero());
@@ -79,6 +87,7 @@ void registerPhold(ComponentRegistry& registry) {
   };
   t.ports = {{"fabric", "the all-to-all fabric joining every LP; its latency is the lookahead"}};
   t.factory = [](const ComponentContext& ctx) { return std::make_unique<PholdLP>(ctx); };
+  t.checkpoint = true;
   registry.add(std::move(t));
 }
 

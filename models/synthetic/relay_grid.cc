@@ -55,6 +55,9 @@ class Relay final : public Component {
     for (uint32_t t = 0; t < tokens_; ++t) forward(Token{(uint64_t{id()} << 32) | t, 0}, Duration::zero());
   }
 
+  void save(StateWriter& out) const override { out.time(busyUntil_); }
+  void restore(StateReader& in) override { busyUntil_ = in.time(); }
+
   void handle(const Event& e) override {
     Token t = e.payload.as<Token>();
     received_.add();
@@ -108,6 +111,7 @@ void registerRelayGrid(ComponentRegistry& registry) {
               {"max_hops", ParamType::Integer, "0", "a token dies on its max_hops-th arrival (0: never)", 0, 1e9}};
   t.ports = {{"east", ""}, {"west", ""}, {"north", ""}, {"south", ""}};
   t.factory = [](const ComponentContext& ctx) { return std::make_unique<Relay>(ctx); };
+  t.checkpoint = true;
   registry.add(std::move(t));
 }
 

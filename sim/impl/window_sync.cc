@@ -51,8 +51,10 @@ class WindowSync final : public SyncStrategy {
     };
 
     for (WindowGrant grant = exchange(); !grant.done; grant = exchange()) {
+      // Right after the exchange the cut is consistent (checkpoint.h): nothing is in flight.
+      if (p.checkpointDue()) p.writeCheckpoint(round);
       const uint64_t before = p.eventsCommitted();
-      p.processUntil(grant.windowEnd);
+      p.processUntil(min(grant.windowEnd, p.checkpointCap(grant.globalNext)));
       if (stats.windowWork) stats.windowWork->push_back(static_cast<uint32_t>(p.eventsCommitted() - before));
     }
   }

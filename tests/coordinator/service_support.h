@@ -16,25 +16,11 @@
 
 #include "coordinator/embedded_service.h"
 #include "coordinator/http_client.h"
+#include "tests/support.h"
 
 namespace wafersim::testing {
 
 inline std::string binaryDir() { return WAFERSIM_BINARY_DIR; }
-
-// A fresh folder under the system's temp folder, removed by the destructor.
-struct TempDir {
-  std::filesystem::path path;
-  explicit TempDir(const std::string& name) {
-    path = std::filesystem::temp_directory_path() /
-           (name + "-" + std::to_string(::getpid()) + "-" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 inline void useBuildTreeBinaries() {
   ::setenv("WAFERSIM_NODE_BINARY", (binaryDir() + "/nodes/wafersim-node").c_str(), 1);

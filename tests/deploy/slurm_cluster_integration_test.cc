@@ -46,7 +46,7 @@ class LocalSlurm {
     ::gethostname(host, sizeof host - 1);
     const std::string id = runCommand("id -un").text;
     const std::string user = id.substr(0, id.find('\n'));
-    const std::string d = dir_.path().string();
+    const std::string d = dir_.path.string();
     writeText(dir_ / "slurm.conf",
               "ClusterName=wafersim" + std::to_string(::getpid()) + "\n"
               "SlurmctldHost=localhost(127.0.0.1)\n"
@@ -86,7 +86,7 @@ class LocalSlurm {
     return "slurmctld: " + controller_.log(1500) + "\nslurmd: " + daemon_.log(1500) + "\n" +
            fileText(dir_ / "log/slurmctld.log").substr(0, 3000);
   }
-  const std::filesystem::path& dir() const { return dir_.path(); }
+  const std::filesystem::path& dir() const { return dir_.path; }
 
   // Waits for a job (and, for an array, all its tasks) to end; its State and ExitCode.
   std::string waitForJob(const std::string& id, std::chrono::milliseconds limit) const {

@@ -33,9 +33,9 @@ struct ShimJob {
   }
   // `env` words that make this folder the submit folder of job `job` with `tasks` tasks.
   std::string env(int tasks) const {
-    return "env PATH=" + shellQuoted(dir / "bin") + ":\"$PATH\" SBATCH_SHIM_STATE=" + shellQuoted(dir.path()) +
+    return "env PATH=" + shellQuoted(dir / "bin") + ":\"$PATH\" SBATCH_SHIM_STATE=" + shellQuoted(dir.path) +
            " SLURM_JOB_ID=" + job + " SLURM_NTASKS=" + std::to_string(tasks) +
-           " SLURM_JOB_NODELIST=localhost SLURM_SUBMIT_DIR=" + shellQuoted(dir.path());
+           " SLURM_JOB_NODELIST=localhost SLURM_SUBMIT_DIR=" + shellQuoted(dir.path);
   }
 };
 
@@ -57,7 +57,7 @@ void expectEverythingStopped(const std::string& job, const RecipePorts& ports) {
 TEST(SlurmScript, TheSweepRunsOnAPoolOfOneNodePerTaskAndEverythingStopsAfterwards) {
   ShimJob shim;
   const RecipePorts ports;
-  const CommandOutput out = runCommand("cd " + shellQuoted(shim.dir.path()) + " && " + shim.env(2) + " " + ports.env() +
+  const CommandOutput out = runCommand("cd " + shellQuoted(shim.dir.path) + " && " + shim.env(2) + " " + ports.env() +
                                        " timeout 120 bash " + shellQuoted(slurmScript("wafersim-sweep.sbatch")) + " " +
                                        sweepArgs({"--grid", "simulation.seed=1,2,3"}));
   ASSERT_EQ(out.code, 0) << out.text;
@@ -82,7 +82,7 @@ TEST(SlurmScript, TheSweepRunsOnAPoolOfOneNodePerTaskAndEverythingStopsAfterward
 TEST(SlurmScript, ARefusedSweepFailsTheJobAndStillStopsEverything) {
   ShimJob shim;
   const RecipePorts ports;
-  const CommandOutput out = runCommand("cd " + shellQuoted(shim.dir.path()) + " && " + shim.env(1) + " " + ports.env() +
+  const CommandOutput out = runCommand("cd " + shellQuoted(shim.dir.path) + " && " + shim.env(1) + " " + ports.env() +
                                        " timeout 120 bash " + shellQuoted(slurmScript("wafersim-sweep.sbatch")) + " " +
                                        sweepArgs({"--grid", "params.no_such_parameter=1,2"}));
   EXPECT_NE(out.code, 0) << out.text;
@@ -105,7 +105,7 @@ TEST(SlurmScript, TheSweepScriptSaysHowToUseItOutsideAJob) {
 TEST(SlurmScript, TheJobArrayRunsOnePointPerTaskInTheSweepOrderAndGathersATable) {
   ShimJob shim;
   const std::filesystem::path outDir = shim.dir / "array";
-  std::string command = "cd " + shellQuoted(shim.dir.path()) + " && " + shim.env(1) +
+  std::string command = "cd " + shellQuoted(shim.dir.path) + " && " + shim.env(1) +
                         " WAFERSIM_BIN=" + shellQuoted(binaryPath("")) + " timeout 120 " +
                         shellQuoted(slurmScript("wafersim-array-submit.sh")) + " --wait --out " + shellQuoted(outDir) +
                         " --grid simulation.seed=1,2 --grid params.lps=64,128 " + shellQuoted(testScenario()) + " --";
@@ -131,7 +131,7 @@ TEST(SlurmScript, AnArrayTaskRunsTheLineOfItsIndexWithItsOverrides) {
   ShimJob shim;
   writeText(shim.dir / "points.txt",
             "# lps and mean\n\nparams.lps=64 ; params.mean=1800 ps\n  params.lps=96;params.mean=900 ps  \n");
-  std::string command = "cd " + shellQuoted(shim.dir.path()) + " && " + shim.env(1) +
+  std::string command = "cd " + shellQuoted(shim.dir.path) + " && " + shim.env(1) +
                         " SLURM_ARRAY_TASK_ID=1 WAFERSIM_BIN=" + shellQuoted(binaryPath("")) + " timeout 60 bash " +
                         shellQuoted(slurmScript("wafersim-array.sbatch")) + " " + shellQuoted(testScenario()) + " " +
                         shellQuoted(shim.dir / "points.txt") + " " + shellQuoted(shim.dir / "out");
@@ -143,7 +143,7 @@ TEST(SlurmScript, AnArrayTaskRunsTheLineOfItsIndexWithItsOverrides) {
   EXPECT_EQ(resolved["params"]["lps"], "96") << resolved.dump();
   EXPECT_EQ(resolved["params"]["mean"], "900 ps") << resolved.dump();
   EXPECT_FALSE(std::filesystem::exists(shim.dir / "out/point-0"));
-  const CommandOutput beyond = runCommand("cd " + shellQuoted(shim.dir.path()) + " && " + shim.env(1) +
+  const CommandOutput beyond = runCommand("cd " + shellQuoted(shim.dir.path) + " && " + shim.env(1) +
                                           " SLURM_ARRAY_TASK_ID=2 WAFERSIM_BIN=" + shellQuoted(binaryPath("")) + " bash " +
                                           shellQuoted(slurmScript("wafersim-array.sbatch")) +
                                           " " + shellQuoted(testScenario()) + " " + shellQuoted(shim.dir / "points.txt") +
@@ -161,7 +161,7 @@ TEST(SlurmScript, TheGatherStepMarksFailedAndMissingPoints) {
   writeText(out / "point-0.status", "0\n");
   writeText(out / "point-1.status", "1\n");
   const CommandOutput run = runCommand("python3 " + shellQuoted(slurmScript("wafersim-gather.py")) + " " +
-                                       shellQuoted(out.path()));
+                                       shellQuoted(out.path));
   EXPECT_EQ(run.code, 1) << run.text;
   EXPECT_THAT(run.text, HasSubstr("1 of 3 points SUCCEEDED"));
   EXPECT_EQ(fileText(out / "table.csv"),

@@ -98,7 +98,7 @@ TEST(ScenarioTest, UnknownTopLevelKey) {
 TEST(ScenarioTest, UnknownSimulationKey) {
   const std::string m = parseError("model: phold\nsimulation:\n  partitions: 2\n  speed: fast\n");
   EXPECT_THAT(m, StartsWith("s.yaml:4: simulation.speed: unknown key"));
-  EXPECT_THAT(m, HasSubstr("(known: checker, digest, end, lookahead, "));
+  EXPECT_THAT(m, HasSubstr("(known: checker, checkpoint_every, digest, end, lookahead, "));
   EXPECT_THAT(m, HasSubstr(", seed, sync)"));
 }
 
@@ -150,6 +150,18 @@ TEST(ScenarioTest, OtherBadValues) {
   EXPECT_THAT(parseError("model: phold\nparams: 12\n"), StartsWith("s.yaml:2: params: expected a mapping"));
   EXPECT_THAT(parseError("model: phold\nsimulation: fast\n"), StartsWith("s.yaml:2: simulation: expected a mapping"));
   EXPECT_THAT(parseError("model: [a, b]\n"), StartsWith("s.yaml:1: model: expected a single value"));
+}
+
+TEST(ScenarioTest, CheckpointInterval) {
+  EXPECT_EQ(parseScenario("model: phold\nsimulation:\n  checkpoint_every: 100 us\n", "s.yaml").run.checkpoint.every,
+            Duration::fromPs(100'000'000));
+  EXPECT_EQ(parseScenario("model: phold\n", "s.yaml", {"simulation.checkpoint_every=0"}).run.checkpoint.every,
+            Duration::zero());
+  EXPECT_EQ(parseScenario("model: phold\n", "s.yaml").run.checkpoint.every, Duration::zero());
+  EXPECT_THAT(parseError("model: phold\nsimulation:\n  checkpoint_every: often\n"),
+              StartsWith("s.yaml:3: simulation.checkpoint_every: "));
+  EXPECT_THAT(parseError("model: phold\nsimulation:\n  checkpoint_every: -5 us\n"),
+              StartsWith("s.yaml:3: simulation.checkpoint_every: "));
 }
 
 TEST(ScenarioTest, DocumentLevelErrors) {

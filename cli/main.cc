@@ -166,16 +166,20 @@ std::pair<std::string, uint16_t> hostPort(const std::string& text) {
 
 // `wafersim run`: the run in this process (or on local nodes), its report on stdout, its progress
 // on stderr (a bar on a terminal, a line every 10 s otherwise), and /metrics while it lasts.
+// `resume` (from resumeSpec): the run to resume, when `file` is empty.
 int runCommand(const std::string& file, const std::vector<std::string>& overrides, const std::string& outDir,
-               const DistributedFlags& flags, const std::string& metricsAddress, bool progress, std::stop_token stop) {
-  RunSpec spec;
-  spec.scenarioText = readScenarioFile(file);
-  spec.source = file;
+               const DistributedFlags& flags, const std::string& metricsAddress, bool progress, std::stop_token stop,
+               const RunSpec& resume) {
+  RunSpec spec = resume;
+  if (!file.empty()) {
+    spec.scenarioText = readScenarioFile(file);
+    spec.source = file;
+    spec.runId = makeRunId();
+  }
   spec.overrides = overrides;
   spec.outDir = outDir;
   spec.flags = flags;
   spec.stop = std::move(stop);
-  spec.runId = makeRunId();
   // With --nodes the engine figures are the nodes' own (on their /metrics): not repeated here.
   spec.observer = std::make_shared<obs::RunObserver>(
       obs::RunObserverOptions{.runId = spec.runId, .exportEngine = flags.nodes == 0});
@@ -274,7 +278,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> overrides;
   bool json = false;
   auto* run = app.add_subcommand("run", "Run a scenario on this machine");
-  run->add_option("scenario", file, "scenario file (YAML)")->required();
+  run->add_option("scenario", file, "scenario file (YAML)");
+  std::string resumeDir;
+  run->add_option("--resume", resumeDir,
+                  "resume the run whose folder this is from its last checkpoint (simulation.checkpoint_every), "
+                  "on any number of partitions (--set simulation.partitions=N)");
   run->add_option("--set", overrides, "override a field: --set simulation.partitions=4");
   run->add_option("--out", outDir,
                   "results folder (default runs/<scenario>-<run id>): scenario, resolved scenario, results.json, "
@@ -424,7 +432,11 @@ int main(int argc, char** argv) {
     flags.launch = !noLaunch;
     if (run->parsed()) {
       if (!partitionProfile.empty()) overrides.push_back("simulation.partition_profile=" + partitionProfile);
-      return runCommand(file, overrides, outDir, flags, metricsAddress, !noProgress, stop);
+      if (file.empty() == resumeDir.empty())
+        fail(ErrorKind::InvalidConfig, "wafersim run: give a scenario file or --resume RUN_DIR (one of them)");
+      const RunSpec base = resumeDir.empty() ? RunSpec{} : resumeSpec(resumeDir, overrides, outDir);
+      return runCommand(resumeDir.empty() ? file : "", resumeDir.empty() ? overrides : base.overrides,
+                        resumeDir.empty() ? outDir : base.outDir, flags, metricsAddress, !noProgress, stop, base);
     }
     if (studyCmd->parsed()) {
       study::runStudy(studyDir, studyOptions);

@@ -13,6 +13,7 @@
 #include "coordinator/result_tables.h"
 #include "models/moe/serving_summary.h"
 #include "placement/placement_client.h"
+#include "sim/checkpoint.h"
 #include "sim/energy_report.h"
 #include "sim/error.h"
 #include "sim/simulation.h"
@@ -133,6 +134,27 @@ nlohmann::json resolvedScenario(const Scenario& s, const ModelCatalog& catalog) 
   return {{"model", s.model}, {"params", params}, {"simulation", simulation}};
 }
 
+RunSpec resumeSpec(const std::string& runDir, const std::vector<std::string>& overrides, const std::string& outDir) {
+  const std::string specFile = runDir + "/run-spec.json";
+  WAFERSIM_REQUIRE(std::filesystem::exists(specFile), runDir, ": not a run folder to resume (no run-spec.json)");
+  nlohmann::json recorded;
+  try {
+    recorded = nlohmann::json::parse(std::ifstream(specFile));
+    RunSpec spec;
+    spec.scenarioText = readScenarioFile(runDir + "/scenario.yaml");
+    spec.source = recorded.at("source").get<std::string>();
+    spec.baseDir = recorded.at("base_dir").get<std::string>();
+    spec.overrides = recorded.at("overrides").get<std::vector<std::string>>();
+    spec.overrides.insert(spec.overrides.end(), overrides.begin(), overrides.end());
+    spec.runId = recorded.at("run_id").get<std::string>();
+    spec.outDir = outDir.empty() ? runDir : outDir;
+    spec.resumeFrom = runDir;
+    return spec;
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorKind::InvalidConfig, specFile, ": ", e.what());
+  }
+}
+
 RunOutcome executeRun(const RunSpec& spec) {
   auto log = [&](const std::string& line) {
     if (spec.log) spec.log(line);
@@ -190,7 +212,55 @@ RunOutcome executeRun(const RunSpec& spec) {
                  layout.cutLinks ? toString(layout.lookaheadFloor).c_str() : "-"));
   }
 
+  // Every run leaves a self-describing folder named by its run id, made before it runs: its
+  // checkpoints go there, and run-spec.json says how to run it again (resumeSpec).
+  std::string outDir = spec.outDir;
+  if (outDir.empty()) {
+    const std::string stem = std::filesystem::path(s.source).stem().string();
+    outDir = "runs/" + (stem.empty() ? "" : stem + "-") + outcome.runId;
+  }
+  std::filesystem::create_directories(outDir);
+  {
+    std::ofstream(outDir + "/scenario.yaml") << spec.scenarioText;
+    const std::string baseDir = !spec.baseDir.empty() ? spec.baseDir
+                                : s.source.find('/') != std::string::npos
+                                    ? std::filesystem::path(s.source).parent_path().string()
+                                    : std::string(".");
+    const nlohmann::json runSpec{{"run_id", outcome.runId},
+                                 {"source", s.source},
+                                 {"base_dir", std::filesystem::absolute(baseDir).lexically_normal().string()},
+                                 {"overrides", spec.overrides}};
+    writeFileAtomically(outDir + "/run-spec.json", runSpec.dump(2) + "\n");
+  }
+
   RunOptions run = s.run;
+  // A checkpoint belongs to its system and its model's parameters (the serving plan is built from
+  // them, not from the components' parameters); partitioning and synchronization may change.
+  run.checkpoint.fingerprint =
+      systemFingerprint(graph, s.run.seed, checksum64(resolvedScenario(s, catalog)["params"].dump()));
+  if (run.checkpoint.every > Duration::zero()) {
+    WAFERSIM_REQUIRE(run.sync == SyncKind::Window, s.source,
+                     ": simulation.checkpoint_every needs simulation.sync: window (a null-message run has no barrier "
+                     "to cut at); set simulation.checkpoint_every: 0 for none");
+    requireCheckpointable(graph, registry, s.source + ": simulation.checkpoint_every: checkpoints");
+    run.checkpoint.dir = std::filesystem::absolute(outDir + "/checkpoints").lexically_normal().string();
+    std::filesystem::create_directories(run.checkpoint.dir);
+    removeUncommittedCuts(run.checkpoint.dir);
+    run.checkpoint.committed = [&log](SimTime time, uint32_t parts) {
+      log(format("  checkpoint            at %s (%u parts)", toString(time).c_str(), parts));
+    };
+  }
+  if (!spec.resumeFrom.empty()) {
+    auto image = std::make_shared<CheckpointImage>(loadLatestCheckpoint(spec.resumeFrom + "/checkpoints"));
+    requireSameSystem(*image, run.checkpoint.fingerprint);
+    requireCheckpointable(graph, registry, "resuming from a checkpoint");
+    log(format("  resuming from         %s: the cut at %s, %u parts, %llu pending events, %llu bytes",
+               image->folder.c_str(), toString(image->time).c_str(), image->partitions,
+               static_cast<unsigned long long>(image->events.size()), static_cast<unsigned long long>(image->bytes)));
+    run.resume = std::move(image);
+    // Node processes load the cut themselves, from the same folder (on a cluster: shared).
+    run.checkpoint.resumeFrom = std::filesystem::absolute(spec.resumeFrom + "/checkpoints").lexically_normal().string();
+  }
   run.stop = spec.stop;
   run.progress = spec.progress;
   if (spec.observer) {
@@ -273,14 +343,6 @@ RunOutcome executeRun(const RunSpec& spec) {
                v["energy_per_output_token_j"].get<double>()));
   }
 
-  // Every run leaves a self-describing folder named by its run id.
-  std::string outDir = spec.outDir;
-  if (outDir.empty()) {
-    const std::string stem = std::filesystem::path(s.source).stem().string();
-    outDir = "runs/" + (stem.empty() ? "" : stem + "-") + outcome.runId;
-  }
-  std::filesystem::create_directories(outDir);
-  std::ofstream(outDir + "/scenario.yaml") << spec.scenarioText;
   {
     nlohmann::json j = resolvedScenario(s, catalog);
     j["overrides"] = spec.overrides;
@@ -302,6 +364,22 @@ RunOutcome executeRun(const RunSpec& spec) {
                          {"events", r.events()},
                          {"sync", toString(s.run.sync)},
                          {"sync_wait_fraction", r.syncWaitFraction()}};
+  if (run.resume) runJson["resumed_from_ps"] = run.resume->time.ps();
+  CheckpointStats checkpoints;
+  for (const auto& p : r.partitions) {
+    checkpoints.written = std::max(checkpoints.written, p.checkpoint.written);
+    checkpoints.bytes += p.checkpoint.bytes;
+    checkpoints.seconds = std::max(checkpoints.seconds, p.checkpoint.seconds);
+  }
+  if (checkpoints.written > 0) {
+    runJson["checkpoints"] = {{"written", checkpoints.written},
+                              {"bytes", checkpoints.bytes},
+                              {"seconds", checkpoints.seconds}};
+    log(format("  checkpoints           %llu, %.1f KiB each, %.3f ms each (the slowest partition's saving)",
+               static_cast<unsigned long long>(checkpoints.written),
+               static_cast<double>(checkpoints.bytes) / 1024.0 / static_cast<double>(checkpoints.written),
+               checkpoints.seconds * 1e3 / static_cast<double>(checkpoints.written)));
+  }
   for (const auto& p : r.partitions)
     runJson["partitions"].push_back({{"id", p.id}, {"events", p.events}, {"wall_seconds", p.wallSeconds},
                                      {"rounds", p.sync.rounds}, {"batches_sent", p.sync.batchesSent},

@@ -59,7 +59,17 @@ struct RunSpec {
   // instead of `progress`. The caller registers it with its metrics and says how the run ended.
   std::shared_ptr<obs::RunObserver> observer;
   std::function<void(const std::string& line)> log;  // the report, line by line; may be empty
+  // A run folder to resume from (its checkpoints/ latest cut, sim/checkpoint.h); "": start anew.
+  // The scenario must be the one the folder's run was of (resumeSpec reads it back), with any
+  // partitioning and synchronization.
+  std::string resumeFrom;
 };
+
+// The spec that resumes the run whose folder is `runDir`: its scenario (runDir/scenario.yaml), the
+// overrides it ran with (runDir/run-spec.json) followed by `overrides`, its run id; results go
+// to runDir unless `outDir` says otherwise. Throws Error{InvalidConfig} when the folder is not a
+// run's folder.
+RunSpec resumeSpec(const std::string& runDir, const std::vector<std::string>& overrides, const std::string& outDir);
 
 struct RunOutcome {
   std::string runId;

@@ -22,7 +22,9 @@
 #include "placement/placement_client.h"
 #include "protocol/codec.h"
 #include "protocol/curve_auth.h"
+#include "sim/checkpoint.h"
 #include "sim/error.h"
+#include "sim/simulation.h"
 #include "sim/lifecycle.h"
 #include "sim/wall_timer.h"
 
@@ -85,12 +87,29 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
     validatePartitioning(graph, map);
     const RunOptions& run = assign.options;
     observer->attach(graph, assign.partitionCount, run.end, 0, scenario.metricsMaxSeries);
+    // Checkpoints go to, and a resumed run's cut comes from, a folder every node reaches (a shared
+    // file system); parts are committed by whichever node writes the last one (checkpoint.h).
+    CheckpointOptions checkpoint = run.checkpoint;
+    WAFERSIM_REQUIRE(checkpoint.every >= Duration::zero(), "assigned checkpoint interval is negative");
+    if (checkpoint.enabled()) {
+      requireCheckpointable(graph, registry, "checkpoints");
+      const std::string dir = checkpoint.dir;
+      const uint32_t parts = assign.partitionCount;
+      checkpoint.partWritten = [dir, parts](PartitionId, SimTime time, uint64_t, double) {
+        commitIfComplete(dir, time, parts);
+      };
+    }
+    std::shared_ptr<const CheckpointImage> resume;
+    if (!checkpoint.resumeFrom.empty()) {
+      resume = std::make_shared<CheckpointImage>(loadLatestCheckpoint(checkpoint.resumeFrom));
+      requireSameSystem(*resume, checkpoint.fingerprint);
+    }
     std::vector<std::unique_ptr<Partition>> partitions;
     for (PartitionId p : assign.hosted) {
       partitions.push_back(std::make_unique<Partition>(
           graph, registry, map, p,
           PartitionOptions{run.seed, run.lookahead, run.checker, run.digest, stop, &observer->progress(), observer,
-                           scenario.run.observeEvery}));
+                           scenario.run.observeEvery, &checkpoint}));
       sendControl(p, proto::ReadyMessage{p, static_cast<uint32_t>(partitions.back()->results().size())});
     }
 
@@ -122,8 +141,9 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
         proto::ResultsMessage& r = results[slot];
         r.report.id = assign.hosted[slot];
         WallTimer wall;
-        runLifecycle(partition, *transport, *strategy, run.end, r.report.sync);
+        runLifecycle(partition, *transport, *strategy, run.end, r.report.sync, resume.get());
         r.report.wallSeconds = wall.seconds();
+        r.report.checkpoint = partition.checkpointStats();
         r.report.events = partition.eventsCommitted();
         r.lastEventTime = partition.lastEventTime();
         Results local;

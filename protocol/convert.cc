@@ -187,6 +187,10 @@ void toWire(const wafersim::RunOptions& in, proto::RunOptions::Builder out) {
   out.setSeed(in.seed);
   out.setChecker(in.checker);
   out.setDigest(in.digest);
+  out.setCheckpointDir(toText(in.checkpoint.dir));
+  out.setCheckpointEveryPs(in.checkpoint.every.ps());
+  out.setCheckpointFingerprint(in.checkpoint.fingerprint);
+  out.setResumeFrom(toText(in.checkpoint.resumeFrom));
 }
 
 void fromWire(proto::RunOptions::Reader in, wafersim::RunOptions& out) {
@@ -196,6 +200,10 @@ void fromWire(proto::RunOptions::Reader in, wafersim::RunOptions& out) {
   out.seed = in.getSeed();
   out.checker = in.getChecker();
   out.digest = in.getDigest();
+  out.checkpoint.dir = in.getCheckpointDir();
+  out.checkpoint.every = Duration::fromPs(in.getCheckpointEveryPs());
+  out.checkpoint.fingerprint = in.getCheckpointFingerprint();
+  out.checkpoint.resumeFrom = in.getResumeFrom();
 }
 
 void toWire(const wafersim::ComponentRecord& in, proto::ComponentRecord::Builder out) {
@@ -588,6 +596,9 @@ void toWire(const ResultsMessage& in, proto::Results::Builder out) {
   out.setSyncWaitSeconds(in.report.sync.waitSeconds);
   out.setWallSeconds(in.report.wallSeconds);
   out.setPeakRssKiB(in.report.peakRssKiB);
+  out.setCheckpointsWritten(in.report.checkpoint.written);
+  out.setCheckpointBytes(in.report.checkpoint.bytes);
+  out.setCheckpointSeconds(in.report.checkpoint.seconds);
   out.setLastEventTimePs(in.lastEventTime.ps());
   auto components = out.initComponents(static_cast<unsigned>(in.components.size()));
   for (unsigned i = 0; i < in.components.size(); ++i) toWire(in.components[i], components[i]);
@@ -603,6 +614,9 @@ void fromWire(proto::Results::Reader in, ResultsMessage& out) {
   out.report.sync.waitSeconds = in.getSyncWaitSeconds();
   out.report.wallSeconds = in.getWallSeconds();
   out.report.peakRssKiB = in.getPeakRssKiB();
+  out.report.checkpoint.written = in.getCheckpointsWritten();
+  out.report.checkpoint.bytes = in.getCheckpointBytes();
+  out.report.checkpoint.seconds = in.getCheckpointSeconds();
   out.lastEventTime = SimTime::fromPs(in.getLastEventTimePs());
   auto components = in.getComponents();
   requireSizedElements(components, "components");

@@ -106,6 +106,19 @@ struct RunOptions {
   seed @3 :UInt64 = 1;
   checker @4 :Bool = false;
   digest @5 :Bool = true;
+
+  checkpointDir @6 :Text;
+  # sim/checkpoint.h CheckpointOptions: the run's checkpoints folder (a path every node reaches:
+  # on a cluster, the service's shared data folder); empty: no checkpoints.
+
+  checkpointEveryPs @7 :Int64 = 0;
+  # A cut every this much simulated time; 0: none.
+
+  checkpointFingerprint @8 :UInt64 = 0;
+  # The system's fingerprint (systemFingerprint): every part carries it, a resume checks it.
+
+  resumeFrom @9 :Text;
+  # A checkpoints folder whose latest cut the run resumes from; empty: the run starts anew.
 }
 
 struct Assign {
@@ -300,6 +313,11 @@ struct Results {
 
   peakRssKiB @10 :UInt64;
   # The node process's peak resident memory so far (getrusage), in KiB: a diagnostic.
+
+  checkpointsWritten @11 :UInt64;
+  checkpointBytes @12 :UInt64;
+  checkpointSeconds @13 :Float64;
+  # The partition's checkpoint parts: how many, their size, the wall time spent writing them.
 }
 
 enum ErrorKind {

@@ -121,6 +121,10 @@ TEST(ProtocolCodec, AssignRoundTrips) {
   EXPECT_EQ(out.options.seed, in.options.seed);
   EXPECT_EQ(out.options.checker, in.options.checker);
   EXPECT_EQ(out.options.digest, in.options.digest);
+  EXPECT_EQ(out.options.checkpoint.dir, in.options.checkpoint.dir);
+  EXPECT_EQ(out.options.checkpoint.every, in.options.checkpoint.every);
+  EXPECT_EQ(out.options.checkpoint.fingerprint, in.options.checkpoint.fingerprint);
+  EXPECT_EQ(out.options.checkpoint.resumeFrom, in.options.checkpoint.resumeFrom);
   EXPECT_EQ(out.dataEndpoints, in.dataEndpoints);
   EXPECT_EQ(out.heartbeatIntervalMs, in.heartbeatIntervalMs);
   EXPECT_EQ(out.heartbeatTimeoutMs, in.heartbeatTimeoutMs);
@@ -143,6 +147,8 @@ TEST(ProtocolCodec, RunOptionsDefaultsRoundTrip) {
   EXPECT_EQ(out.options.seed, 1u);
   EXPECT_FALSE(out.options.checker);
   EXPECT_TRUE(out.options.digest);
+  EXPECT_FALSE(out.options.checkpoint.enabled());
+  EXPECT_TRUE(out.options.checkpoint.resumeFrom.empty());
 }
 
 TEST(ProtocolCodec, SchemaDefaultsMatchTheKernel) {
@@ -339,6 +345,9 @@ TEST(ProtocolCodec, ResultsRoundTripWithTheSameDigest) {
   EXPECT_EQ(std::memcmp(&out.report.sync.waitSeconds, &in.report.sync.waitSeconds, sizeof(double)), 0);
   EXPECT_EQ(std::memcmp(&out.report.wallSeconds, &in.report.wallSeconds, sizeof(double)), 0);
   EXPECT_EQ(out.report.peakRssKiB, in.report.peakRssKiB);
+  EXPECT_EQ(out.report.checkpoint.written, 3u);
+  EXPECT_EQ(out.report.checkpoint.bytes, 4096u);
+  EXPECT_EQ(out.report.checkpoint.seconds, 0.25);
   EXPECT_EQ(out.lastEventTime, in.lastEventTime);
   ASSERT_EQ(out.components.size(), in.components.size());
   for (size_t i = 0; i < in.components.size(); ++i) expectEqual(out.components[i], in.components[i]);

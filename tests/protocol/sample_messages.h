@@ -59,6 +59,10 @@ inline AssignMessage sampleAssign() {
   m.options.seed = 0xDEADBEEFCAFEull;
   m.options.checker = true;
   m.options.digest = false;
+  m.options.checkpoint.dir = "/srv/wafersim/runs/r-1/checkpoints";
+  m.options.checkpoint.every = Duration::fromPs(100'000'000);
+  m.options.checkpoint.fingerprint = 0x0123456789ABCDEFull;
+  m.options.checkpoint.resumeFrom = "/srv/wafersim/runs/r-0/checkpoints";
   m.dataEndpoints = {"tcp://a:1", "tcp://b:2", "tcp://c:3"};
   m.heartbeatIntervalMs = 250;
   m.heartbeatTimeoutMs = 3000;
@@ -83,6 +87,7 @@ inline ResultsMessage sampleResults() {
   m.report.sync = {10, 20, 5, 300, 0.125};
   m.report.wallSeconds = 1.0 / 3.0;
   m.report.peakRssKiB = 123'456;
+  m.report.checkpoint = {3, 4096, 0.25};
   m.lastEventTime = SimTime::fromPs(999'999);
   wafersim::ComponentRecord a;
   a.id = 4;

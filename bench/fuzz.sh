@@ -25,7 +25,7 @@ while getopts "t:" opt; do
   esac
 done
 shift $((OPTIND - 1))
-all=(scenario control_message data_message placement_message http_request api_body request_trace routing_trace)
+all=(scenario control_message data_message placement_message http_request api_body request_trace routing_trace checkpoint)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 

@@ -1,16 +1,21 @@
 // fuzz_seed_writer CORPUS_DIR: writes the binary seeds of the Cap'n Proto harnesses into
 // CORPUS_DIR/{control_message,data_message,placement_message}/ (tests/fuzz/corpus/ in the tree):
 // one small valid frame per message kind, and one placement request per policy so that the fuzzer
-// starts inside every policy. Run it again after a schema change; the text seeds (scenarios, HTTP
-// requests, bodies, traces) are written by hand.
+// starts inside every policy; and CORPUS_DIR/checkpoint/: the parts of a real cut of a small relay
+// grid on two partitions (statistics with counters and histograms, pending events). Run it again
+// after a schema or checkpoint-format change; the text seeds (scenarios, HTTP requests, bodies,
+// traces) are written by hand.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "models/synthetic/synthetic.h"
 #include "placement/policy.h"
 #include "protocol/codec.h"
 #include "protocol/placement_convert.h"
+#include "sim/checkpoint.h"
+#include "sim/simulation.h"
 
 namespace fs = std::filesystem;
 using wafersim::ComponentId;
@@ -89,6 +94,27 @@ PlacementRequestMessage placementRequest(const std::string& policy) {
   return r;
 }
 
+// Runs a 3x3 relay grid on two partitions with a checkpoint every 2 ns and copies the parts of
+// its last cut.
+void writeCheckpointSeeds() {
+  wafersim::ComponentRegistry registry;
+  wafersim::synthetic::registerSyntheticComponents(registry);
+  const wafersim::SystemGraph g = wafersim::synthetic::buildRelayGrid({3, 3, 2, Duration::fromPs(500)});
+  const fs::path dir = fs::temp_directory_path() / "wafersim-checkpoint-seeds";
+  fs::remove_all(dir);
+  wafersim::RunOptions options;
+  options.end = SimTime::fromPs(5'000);
+  options.checkpoint.dir = dir.string();
+  options.checkpoint.every = Duration::fromPs(2'000);
+  wafersim::runInProcess(g, registry, wafersim::PartitionMap::linear(g.components().size(), 2), options);
+  const wafersim::CheckpointImage image = wafersim::loadLatestCheckpoint(dir.string());
+  fs::create_directories(root / "checkpoint");
+  for (uint32_t k = 0; k < image.partitions; ++k)
+    fs::copy_file(dir / wafersim::checkpointPartName(image.time, k), root / "checkpoint" / ("part-" + std::to_string(k)),
+                  fs::copy_options::overwrite_existing);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,6 +168,7 @@ int main(int argc, char** argv) {
   reply.decision.placement = placementRequest("ep").problem.current;
   reply.decision.reason = "seed";
   write(placement, "reply", kPlacementServiceSender, reply);
-  std::printf("wrote the Cap'n Proto seeds under %s\n", root.c_str());
+  writeCheckpointSeeds();
+  std::printf("wrote the Cap'n Proto and checkpoint seeds under %s\n", root.c_str());
   return 0;
 }

@@ -11,7 +11,7 @@
 namespace wafersim::fuzz {
 
 namespace {
-constexpr std::array<Target, 8> kTargets{{
+constexpr std::array<Target, 9> kTargets{{
     {"scenario", &scenarioInput},
     {"control_message", &controlMessageInput},
     {"data_message", &dataMessageInput},
@@ -20,6 +20,7 @@ constexpr std::array<Target, 8> kTargets{{
     {"api_body", &apiBodyInput},
     {"request_trace", &requestTraceInput},
     {"routing_trace", &routingTraceInput},
+    {"checkpoint", &checkpointInput},
 }};
 }  // namespace
 

@@ -30,7 +30,7 @@
 //   api_body           JSON bodies of POST /api/v1/runs and /api/v1/sweeps (the sweep expanded)
 //   request_trace      request-trace CSV (RequestTraceReader), read to the end
 //   routing_trace      expert-routing-trace JSON (RoutingTrace), indexed and read with cursors
-// There is no checkpoint reader yet (issue 16), hence no harness for it.
+//   checkpoint         checkpoint part files (sim/checkpoint.h), and their statistics
 #pragma once
 
 #include <cstddef>
@@ -67,5 +67,6 @@ void httpRequestInput(const uint8_t* data, size_t size);
 void apiBodyInput(const uint8_t* data, size_t size);
 void requestTraceInput(const uint8_t* data, size_t size);
 void routingTraceInput(const uint8_t* data, size_t size);
+void checkpointInput(const uint8_t* data, size_t size);
 
 }  // namespace wafersim::fuzz

@@ -32,6 +32,7 @@
 #include "coordinator/run_bounds.h"
 #include "coordinator/service_api.h"
 #include "coordinator/sweep.h"
+#include "sim/checkpoint.h"
 #include "coordinator/web_assets.h"
 #include "sim/error.h"
 #include "sim/wall_timer.h"
@@ -570,8 +571,20 @@ struct CoordinatorService::Impl {
 
   void execute(RunRecord record, std::vector<std::string> nodes, std::stop_token stop, uint64_t attempt) {
     const fs::path dir = runDir(record.id);
+    // A re-queued run (its node lost, the coordinator restarted) goes on from its last committed
+    // checkpoint when it has a usable one (sim/checkpoint.h); otherwise its folder starts afresh.
+    std::string resumeNote;
+    if (fs::exists(dir / "checkpoints" / "latest") && fs::exists(dir / "run-spec.json")) {
+      try {
+        const CheckpointImage cut = loadLatestCheckpoint((dir / "checkpoints").string());
+        resumeNote = "resuming from its checkpoint at " + toString(cut.time);
+      } catch (const Error& e) {
+        resumeNote = std::string("its checkpoint is unusable, starting afresh: ") + e.what();
+      }
+    }
+    const bool resume = resumeNote.rfind("resuming", 0) == 0;
     std::error_code ec;
-    fs::remove_all(dir, ec);  // a re-queued run starts its folder afresh
+    if (!resume) fs::remove_all(dir, ec);
     fs::create_directories(dir);
     std::ofstream logFile(dir / "log.txt", std::ios::app);
     std::mutex logMutex;
@@ -580,7 +593,8 @@ struct CoordinatorService::Impl {
       logFile << line << "\n";
       logFile.flush();
     };
-    log("attempt " + std::to_string(record.attempts + 1) + " on " + std::to_string(nodes.size()) + " node(s)");
+    log("attempt " + std::to_string(record.attempts + 1) + " on " + std::to_string(nodes.size()) + " node(s)" +
+        (resumeNote.empty() ? "" : ", " + resumeNote));
     RunRecord ended = record;
     auto observer = std::make_shared<obs::RunObserver>(
         obs::RunObserverOptions{.runId = record.id, .node = "pool", .sweep = record.sweepId, .exportEngine = false});
@@ -607,6 +621,7 @@ struct CoordinatorService::Impl {
       spec.flags.curve = options.curve;  // a placement service the run starts gets the same keys
       spec.stop = stop;
       spec.log = log;
+      if (resume) spec.resumeFrom = dir.string();
       const RunOutcome out = executeRun(spec);
       ended.state = RunState::Succeeded;
       ended.reason = "COMPLETED";

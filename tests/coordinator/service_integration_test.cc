@@ -5,6 +5,7 @@
 // waits for, with a bound.
 #include <signal.h>
 
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -273,6 +274,38 @@ TEST_F(Service, ANodeKilledMidRunIsReplacedAndTheRunSucceedsElsewhere) {
   EXPECT_THAT(log, HasSubstr("attempt 2"));
   // The retried run's results are those of a clean run.
   const json clean = submit({{"scenario", phold("100 us", 32)}, {"cache", false}});
+  EXPECT_EQ(waitForEnd(url_, clean["id"].get<std::string>(), 120)["digest"], done["digest"]);
+}
+
+// With checkpoints on, the re-queued run goes on from its last cut (on whatever nodes it gets) and
+// ends with the digest of a run never interrupted.
+TEST_F(Service, ANodeKilledAfterACheckpointResumesTheRunFromIt) {
+  start(2);
+  const std::string scenario =
+      "model: phold\nparams: {lps: 32, initial_events: 2, lookahead: 1 ns, mean: 9 ns}\n"
+      "simulation: {end: 40 us, seed: 2}\n";
+  const json run = submit({{"scenario", scenario}, {"nodes", 2}, {"cache", false},
+                           {"set", {"simulation.checkpoint_every=4us"}}});
+  const std::string id = run["id"];
+  ASSERT_EQ(waitFor(url_, id, "running")["state"], "RUNNING");
+  const auto latest = dir_.path / "runs" / id / "checkpoints" / "latest";
+  ASSERT_TRUE(pollUntil(std::chrono::seconds(60), [&] { return std::filesystem::exists(latest); },
+                        std::chrono::milliseconds(5)))
+      << "no checkpoint committed";
+  int pid = 0;
+  for (const auto& n : list("/api/v1/nodes", "nodes"))
+    if (n["run"] == id) pid = n["pid"];
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  const json done = waitForEnd(url_, id, 120);
+  EXPECT_EQ(done["state"], "SUCCEEDED") << done.dump();
+  EXPECT_EQ(done["attempts"], 2);
+  const std::string log = call(url_, "GET", "/api/v1/runs/" + id + "/logs").text;
+  EXPECT_THAT(log, HasSubstr("attempt 2 on 2 node(s), resuming from its checkpoint at "));
+  const json runJson = json::parse(std::ifstream(dir_.path / "runs" / id / "run.json"));
+  EXPECT_GT(runJson.value("resumed_from_ps", int64_t{0}), 0) << runJson.dump();
+  // A clean run of the same scenario on one node: the same digest.
+  const json clean = submit({{"scenario", scenario}, {"cache", false}});
   EXPECT_EQ(waitForEnd(url_, clean["id"].get<std::string>(), 120)["digest"], done["digest"]);
 }
 

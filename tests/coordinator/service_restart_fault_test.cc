@@ -1,7 +1,7 @@
 // `wafersim serve` killed with SIGKILL while runs are pending and running, then started again on
 // the same data folder: nothing accepted is lost, the running run is re-queued with reason
 // COORDINATOR_RESTART and runs again, the pending ones run, and the killed service's node
-// processes do not outlive it.
+// processes do not outlive it. A running run that took checkpoints goes on from its last one.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -115,6 +115,35 @@ TEST(ServiceRestart, AKilledCoordinatorLosesNothingAndRequeuesWhatWasRunning) {
   EXPECT_EQ(call(second.url, "GET", "/api/v1/runs/" + runningId).body["attempts"], 2);
   EXPECT_EQ(call(second.url, "POST", "/api/v1/runs/" + runningId + "/cancel").status, 202);
   for (const auto& id : pendingIds) EXPECT_EQ(waitForEnd(second.url, id)["state"], "SUCCEEDED") << id;
+}
+
+TEST(ServiceRestart, ARunningRunGoesOnFromItsCheckpointAfterACoordinatorKill) {
+  useTestToken();
+  TempDir dir("wafersim-restart");
+  const std::string scenario = phold("400 us");
+  const json body{{"scenario", scenario}, {"id", "cut"}, {"cache", false}, {"set", {"simulation.checkpoint_every=20us"}}};
+  {
+    ServeProcess first(dir.path, 1);
+    ASSERT_FALSE(first.url.empty()) << first.firstLine;
+    const Reply r = post(first.url, "/api/v1/runs", body);
+    ASSERT_EQ(r.status, 201) << r.text;
+    ASSERT_EQ(waitFor(first.url, "cut", "running")["state"], "RUNNING");
+    const auto latest = dir.path / "runs" / "cut" / "checkpoints" / "latest";
+    ASSERT_TRUE(pollUntil(std::chrono::seconds(60), [&] { return std::filesystem::exists(latest); },
+                          std::chrono::milliseconds(5)))
+        << "no checkpoint committed";
+    first.kill(SIGKILL);
+  }
+  ServeProcess second(dir.path, 1);
+  ASSERT_FALSE(second.url.empty()) << second.firstLine;
+  const json done = waitForEnd(second.url, "cut", 240);
+  EXPECT_EQ(done["state"], "SUCCEEDED") << done.dump();
+  EXPECT_EQ(done["attempts"], 2) << done.dump();
+  const std::string log = call(second.url, "GET", "/api/v1/runs/cut/logs").text;
+  EXPECT_THAT(log, ::testing::HasSubstr("attempt 2 on 1 node(s), resuming from its checkpoint at ")) << log;
+  const Reply clean = post(second.url, "/api/v1/runs", {{"scenario", scenario}, {"cache", false}});
+  ASSERT_EQ(clean.status, 201) << clean.text;
+  EXPECT_EQ(waitForEnd(second.url, clean.body["id"].get<std::string>(), 240)["digest"], done["digest"]);
 }
 
 }  // namespace

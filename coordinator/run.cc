@@ -238,10 +238,10 @@ RunOutcome executeRun(const RunSpec& spec) {
   // them, not from the components' parameters); partitioning and synchronization may change.
   run.checkpoint.fingerprint =
       systemFingerprint(graph, s.run.seed, checksum64(resolvedScenario(s, catalog)["params"].dump()));
-  if (run.checkpoint.every > Duration::zero()) {
+  if (run.checkpoint.every > Duration::zero() || run.checkpoint.everyWallSeconds > 0) {
     WAFERSIM_REQUIRE(run.sync == SyncKind::Window, s.source,
                      ": simulation.checkpoint_every needs simulation.sync: window (a null-message run has no barrier "
-                     "to cut at); set simulation.checkpoint_every: 0 for none");
+                     "to cut at); set simulation.checkpoint_every: 0 (and checkpoint_every_wall: 0) for none");
     requireCheckpointable(graph, registry, s.source + ": simulation.checkpoint_every: checkpoints");
     run.checkpoint.dir = std::filesystem::absolute(outDir + "/checkpoints").lexically_normal().string();
     std::filesystem::create_directories(run.checkpoint.dir);

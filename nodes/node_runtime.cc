@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -90,7 +91,9 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
     // Checkpoints go to, and a resumed run's cut comes from, a folder every node reaches (a shared
     // file system); parts are committed by whichever node writes the last one (checkpoint.h).
     CheckpointOptions checkpoint = run.checkpoint;
-    WAFERSIM_REQUIRE(checkpoint.every >= Duration::zero(), "assigned checkpoint interval is negative");
+    WAFERSIM_REQUIRE(checkpoint.every >= Duration::zero() && checkpoint.everyWallSeconds >= 0 &&
+                         std::isfinite(checkpoint.everyWallSeconds),
+                     "assigned checkpoint intervals must be finite and non-negative");
     if (checkpoint.enabled()) {
       requireCheckpointable(graph, registry, "checkpoints");
       const std::string dir = checkpoint.dir;

@@ -191,6 +191,7 @@ void toWire(const wafersim::RunOptions& in, proto::RunOptions::Builder out) {
   out.setCheckpointEveryPs(in.checkpoint.every.ps());
   out.setCheckpointFingerprint(in.checkpoint.fingerprint);
   out.setResumeFrom(toText(in.checkpoint.resumeFrom));
+  out.setCheckpointEveryWallSeconds(in.checkpoint.everyWallSeconds);
 }
 
 void fromWire(proto::RunOptions::Reader in, wafersim::RunOptions& out) {
@@ -204,6 +205,7 @@ void fromWire(proto::RunOptions::Reader in, wafersim::RunOptions& out) {
   out.checkpoint.every = Duration::fromPs(in.getCheckpointEveryPs());
   out.checkpoint.fingerprint = in.getCheckpointFingerprint();
   out.checkpoint.resumeFrom = in.getResumeFrom();
+  out.checkpoint.everyWallSeconds = in.getCheckpointEveryWallSeconds();
 }
 
 void toWire(const wafersim::ComponentRecord& in, proto::ComponentRecord::Builder out) {

@@ -119,6 +119,9 @@ struct RunOptions {
 
   resumeFrom @9 :Text;
   # A checkpoints folder whose latest cut the run resumes from; empty: the run starts anew.
+
+  checkpointEveryWallSeconds @10 :Float64 = 0;
+  # A cut every this much wall-clock time on partition 0; 0: none.
 }
 
 struct Assign {

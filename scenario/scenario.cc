@@ -126,7 +126,8 @@ Scenario parseDocument(const std::string& text, const std::string& source, const
   if (YAML::Node sim = root["simulation"]; sim && !sim.IsNull()) {
     checkKeys(source, sim, "simulation",
               {"partitions", "partitioner", "partition_map", "partition_profile", "sync", "lookahead", "end", "seed", "checker", "digest",
-               "metrics_epoch", "metrics_max_series", "checkpoint_every"});
+               "metrics_epoch", "metrics_max_series", "checkpoint_every",
+               "checkpoint_every_wall"});
     auto field = [&](const char* key, auto&& apply) {
       YAML::Node n = sim[key];
       if (!n) return;
@@ -192,6 +193,11 @@ Scenario parseDocument(const std::string& text, const std::string& source, const
       const Duration d = v == "0" ? Duration::zero() : parseDuration(v);
       WAFERSIM_REQUIRE(d >= Duration::zero(), "must be a duration of simulated time (0: no checkpoints), got ", v);
       s.run.checkpoint.every = d;
+    });
+    field("checkpoint_every_wall", [&](const std::string& v) {
+      const Duration d = v == "0" ? Duration::zero() : parseDuration(v);
+      WAFERSIM_REQUIRE(d >= Duration::zero(), "must be a duration of wall-clock time (0: none), got ", v);
+      s.run.checkpoint.everyWallSeconds = static_cast<double>(d.ps()) * 1e-12;
     });
     field("metrics_max_series", [&](const std::string& v) {
       p.set("metrics_max_series", v);

@@ -14,6 +14,7 @@
 //     checker: false          # verify conservative safety on every cross-partition event
 //     checkpoint_every: 100 us  # a checkpoint (sim/checkpoint.h) every 100 us of simulated time,
 //                             # into the run's folder /checkpoints (wafersim run --resume DIR)
+//     checkpoint_every_wall: 60 s  # and one every 60 s of wall-clock time
 //
 // Everything is checked before anything runs; an error names the file, the line and the field
 // path ("quickstart.yaml:7: simulation.sync: unknown synchronization strategy ...").

@@ -1,6 +1,12 @@
 // Checkpoints: consistent cuts of a run, saved so that it can resume on any number of partitions
 // (ARCHITECTURE.md contract 11).
 //
+// WHEN. At the first window start at or after each multiple of checkpoint_every of simulated time
+// (the windows are capped there: the same instants on every partition and for any partitioning),
+// and at the next window start once checkpoint_every_wall of wall-clock time has passed on
+// partition 0 or a cut was asked for (CheckpointOptions::requested): partition 0 says so in its
+// window report, so every partition cuts at the same window.
+//
 // WHAT A CUT IS. The window strategy takes one right after a window's exchange: every partition has
 // committed every event before the window start T (the same T everywhere), its outboxes are empty
 // and every batch sent to it has been delivered into its queue. So the run's whole future is in
@@ -27,6 +33,7 @@
 //   t<time in ps>/part-<k> one file per partition of the run that wrote it
 #pragma once
 
+#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <functional>
@@ -194,6 +201,11 @@ CheckpointImage loadLatestCheckpoint(const std::string& checkpointsDir);
 struct CheckpointOptions {
   std::string dir;  // the run's checkpoints folder; "": no checkpoints
   Duration every = Duration::zero();  // of simulated time; zero: none periodic
+  // Of wall-clock time, measured by partition 0 from the run's start or its last cut; 0: none.
+  double everyWallSeconds = 0;
+  // On demand: whoever sets it asks for a cut at the next window start (partition 0 takes it;
+  // the window strategy tells every partition in the window's collective). Borrowed.
+  std::atomic<bool>* requested = nullptr;
   // systemFingerprint of the run; 0: runInProcess computes it from the graph and the seed.
   uint64_t fingerprint = 0;
   // Called once per part written, from the partition's thread. runInProcess (and the node
@@ -204,7 +216,9 @@ struct CheckpointOptions {
   // The checkpoints folder the run resumed from, "" for none (node processes load its latest cut:
   // RunOptions::resume is the image an in-process run restores).
   std::string resumeFrom;
-  bool enabled() const { return !dir.empty() && every > Duration::zero(); }
+  bool enabled() const {
+    return !dir.empty() && (every > Duration::zero() || everyWallSeconds > 0 || requested != nullptr);
+  }
 };
 
 // Makes the cut at `time` of `parts` partitions the folder's latest and removes older cuts.

@@ -187,7 +187,17 @@ void Partition::startRunning() {
   if (options_.observer && options_.observeEvery > Duration::zero())
     nextObservation_ = nextCheckpointAfter(processedUpTo_ - Duration::fromPs(1), options_.observeEvery);
   checkpointing_ = options_.checkpoint && options_.checkpoint->enabled();
-  if (checkpointing_) nextCheckpoint_ = nextCheckpointAfter(processedUpTo_, options_.checkpoint->every);
+  if (checkpointing_ && options_.checkpoint->every > Duration::zero())
+    nextCheckpoint_ = nextCheckpointAfter(processedUpTo_, options_.checkpoint->every);
+  lastCut_ = std::chrono::steady_clock::now();
+}
+
+bool Partition::checkpointWanted() {
+  if (!checkpointing_ || self_ != 0) return false;
+  const CheckpointOptions& o = *options_.checkpoint;
+  if (o.requested && o.requested->exchange(false)) return true;
+  return o.everyWallSeconds > 0 &&
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - lastCut_).count() >= o.everyWallSeconds;
 }
 
 void Partition::writeCheckpoint(uint64_t window) {
@@ -202,7 +212,8 @@ void Partition::writeCheckpoint(uint64_t window) {
   ++checkpointStats_.written;
   checkpointStats_.bytes += bytes.size();
   checkpointStats_.seconds += seconds;
-  nextCheckpoint_ = nextCheckpointAfter(processedUpTo_, o.every);
+  if (o.every > Duration::zero()) nextCheckpoint_ = nextCheckpointAfter(processedUpTo_, o.every);
+  lastCut_ = std::chrono::steady_clock::now();
   if (o.partWritten) o.partWritten(self_, processedUpTo_, bytes.size(), seconds);
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -119,6 +120,9 @@ class Partition {
     return checkpointing_ ? max(nextCheckpoint_, globalNext) : SimTime::never();
   }
   void writeCheckpoint(uint64_t window);
+  // Partition 0 only: whether a cut is wanted at the next window start for a reason that is not
+  // simulated time (its wall-clock interval passed, or one was requested). Takes the request.
+  bool checkpointWanted();
   const CheckpointStats& checkpointStats() const { return checkpointStats_; }
 
   // Commits every event with time < bound, in event order.
@@ -174,6 +178,7 @@ class Partition {
   PartitionOptions options_;
   bool checkpointing_ = false;
   SimTime nextCheckpoint_ = SimTime::never();
+  std::chrono::steady_clock::time_point lastCut_;  // wall clock of the run's start or last cut
   CheckpointStats checkpointStats_;
   Phase phase_ = Phase::Constructed;
   bool initializing_ = false;

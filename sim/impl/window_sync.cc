@@ -20,6 +20,7 @@ class WindowSync final : public SyncStrategy {
     RoundCollector collector;
     EventBatch batch;
     uint64_t round = 0;
+    bool cutAsked = false;  // in this round's reports: a cut at this window start
 
     auto exchange = [&]() -> WindowGrant {
       for (size_t i = 0; i < out.size(); ++i) {
@@ -33,6 +34,8 @@ class WindowSync final : public SyncStrategy {
         batch.events.swap(p.outbox(i));  // hands back the (recycled, empty) vector
       }
       report.nextEvent = p.nextEventTime();
+      // The run phase's counter: cuts asked for by wall clock or on demand (partition 0 only).
+      report.counter = p.checkpointWanted() ? 1 : 0;
       // Whatever peers sent us this round is at or after what we processed.
       const SimTime firstSend = p.earliestLocalSend();
       for (size_t i = 0; i < out.size(); ++i) report.peers[i] = p.boundTo(i, p.processedUpTo(), firstSend);
@@ -43,6 +46,8 @@ class WindowSync final : public SyncStrategy {
                         [&](const EventBatch& b) { p.deliverRemote(b.from, b.events); });
       stats.waitSeconds += waiting.seconds();
       WindowGrant grant = computeWindowGrant(all, end);
+      cutAsked = false;
+      for (const auto& r : all) cutAsked = cutAsked || r.counter > 0;
       // The window is global, so every output bound of ours is at or after its end.
       for (size_t i = 0; i < out.size(); ++i) p.announce(i, grant.windowEnd);
       stats.rounds = ++round;
@@ -52,7 +57,7 @@ class WindowSync final : public SyncStrategy {
 
     for (WindowGrant grant = exchange(); !grant.done; grant = exchange()) {
       // Right after the exchange the cut is consistent (checkpoint.h): nothing is in flight.
-      if (p.checkpointDue()) p.writeCheckpoint(round);
+      if (p.checkpointDue() || cutAsked) p.writeCheckpoint(round);
       const uint64_t before = p.eventsCommitted();
       p.processUntil(min(grant.windowEnd, p.checkpointCap(grant.globalNext)));
       if (stats.windowWork) stats.windowWork->push_back(static_cast<uint32_t>(p.eventsCommitted() - before));

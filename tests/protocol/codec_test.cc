@@ -125,6 +125,7 @@ TEST(ProtocolCodec, AssignRoundTrips) {
   EXPECT_EQ(out.options.checkpoint.every, in.options.checkpoint.every);
   EXPECT_EQ(out.options.checkpoint.fingerprint, in.options.checkpoint.fingerprint);
   EXPECT_EQ(out.options.checkpoint.resumeFrom, in.options.checkpoint.resumeFrom);
+  EXPECT_EQ(out.options.checkpoint.everyWallSeconds, 60.0);
   EXPECT_EQ(out.dataEndpoints, in.dataEndpoints);
   EXPECT_EQ(out.heartbeatIntervalMs, in.heartbeatIntervalMs);
   EXPECT_EQ(out.heartbeatTimeoutMs, in.heartbeatTimeoutMs);

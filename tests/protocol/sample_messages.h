@@ -63,6 +63,7 @@ inline AssignMessage sampleAssign() {
   m.options.checkpoint.every = Duration::fromPs(100'000'000);
   m.options.checkpoint.fingerprint = 0x0123456789ABCDEFull;
   m.options.checkpoint.resumeFrom = "/srv/wafersim/runs/r-0/checkpoints";
+  m.options.checkpoint.everyWallSeconds = 60;
   m.dataEndpoints = {"tcp://a:1", "tcp://b:2", "tcp://c:3"};
   m.heartbeatIntervalMs = 250;
   m.heartbeatTimeoutMs = 3000;

@@ -98,7 +98,7 @@ TEST(ScenarioTest, UnknownTopLevelKey) {
 TEST(ScenarioTest, UnknownSimulationKey) {
   const std::string m = parseError("model: phold\nsimulation:\n  partitions: 2\n  speed: fast\n");
   EXPECT_THAT(m, StartsWith("s.yaml:4: simulation.speed: unknown key"));
-  EXPECT_THAT(m, HasSubstr("(known: checker, checkpoint_every, digest, end, lookahead, "));
+  EXPECT_THAT(m, HasSubstr("(known: checker, checkpoint_every, checkpoint_every_wall, digest, end, lookahead, "));
   EXPECT_THAT(m, HasSubstr(", seed, sync)"));
 }
 
@@ -158,6 +158,11 @@ TEST(ScenarioTest, CheckpointInterval) {
   EXPECT_EQ(parseScenario("model: phold\n", "s.yaml", {"simulation.checkpoint_every=0"}).run.checkpoint.every,
             Duration::zero());
   EXPECT_EQ(parseScenario("model: phold\n", "s.yaml").run.checkpoint.every, Duration::zero());
+  EXPECT_EQ(parseScenario("model: phold\n", "s.yaml", {"simulation.checkpoint_every_wall=60 s"})
+                .run.checkpoint.everyWallSeconds,
+            60.0);
+  EXPECT_THAT(parseError("model: phold\nsimulation:\n  checkpoint_every_wall: soon\n"),
+              StartsWith("s.yaml:3: simulation.checkpoint_every_wall: "));
   EXPECT_THAT(parseError("model: phold\nsimulation:\n  checkpoint_every: often\n"),
               StartsWith("s.yaml:3: simulation.checkpoint_every: "));
   EXPECT_THAT(parseError("model: phold\nsimulation:\n  checkpoint_every: -5 us\n"),

@@ -2,6 +2,7 @@
 // its last cut on any other number, under either synchronization strategy, ends with the results
 // digest (and document) of the uninterrupted run. Checkpoints that cannot be taken or used are
 // refused before anything runs, naming why.
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -151,6 +152,44 @@ TEST(Resume, CheckpointingDoesNotChangeTheResultsAndAResumedRunCheckpointsOn) {
   const RunReport last = run(g, 4, SyncKind::Window, end, "", Duration::zero(), later);
   EXPECT_EQ(last.results.digest(), reference.results.digest());
   std::filesystem::remove_all(folder + "-a");
+}
+
+// Cuts not at instants of simulated time: asked for (the next window start) and every so much wall
+// time. Where they fall depends on the machine; what a run resumed from them ends with does not.
+TEST(Resume, CutsOnDemandAndByWallClockResumeToTheSameDigest) {
+  synthetic::PholdConfig c;
+  c.lps = 1024;
+  const SystemGraph g = synthetic::buildPhold(c);
+  const SimTime end = SimTime::fromPs(2'000'000);
+  const RunReport reference = run(g, 2, SyncKind::Window, end, "", Duration::zero());
+
+  testing::TempDir dir("wafersim-resume");
+  const std::string asked = (dir / "asked").string();
+  std::atomic<bool> request{true};
+  RunOptions options;
+  options.end = end;
+  options.seed = 5;
+  options.checkpoint.dir = asked;
+  options.checkpoint.requested = &request;
+  const RunReport once = runInProcess(g, registry(), PartitionMap::linear(g.components().size(), 2), options);
+  EXPECT_EQ(once.partitions[0].checkpoint.written, 1u);
+  EXPECT_EQ(once.partitions[1].checkpoint.written, 1u);
+  EXPECT_FALSE(request.load());
+  EXPECT_EQ(once.results.digest(), reference.results.digest());
+  auto first = std::make_shared<CheckpointImage>(loadLatestCheckpoint(asked));
+  EXPECT_EQ(run(g, 3, SyncKind::Window, end, "", Duration::zero(), first).results.digest(), reference.results.digest());
+
+  const std::string wall = (dir / "wall").string();
+  options.checkpoint.dir = wall;
+  options.checkpoint.requested = nullptr;
+  options.checkpoint.everyWallSeconds = 0.01;
+  const RunReport timed = runInProcess(g, registry(), PartitionMap::linear(g.components().size(), 2), options);
+  EXPECT_GE(timed.partitions[1].checkpoint.written, 2u) << "a run of " << timed.wallSeconds << " s";
+  EXPECT_EQ(timed.results.digest(), reference.results.digest());
+  auto later = std::make_shared<CheckpointImage>(loadLatestCheckpoint(wall));
+  EXPECT_GT(later->time, first->time);
+  EXPECT_EQ(run(g, 1, SyncKind::NullMessage, end, "", Duration::zero(), later).results.digest(),
+            reference.results.digest());
 }
 
 std::string invalidConfigMessage(const std::function<void()>& f) {

@@ -1,13 +1,14 @@
 // Faults in a distributed run: a node killed outright, the coordinator killed outright, Ctrl-C.
 // Every case must end within its bound, with a reason naming who failed, and leave no process.
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
 
 #include <dirent.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include <gmock/gmock.h>
@@ -15,6 +16,7 @@
 
 #include "sim/error.h"
 #include "tests/nodes/node_test_support.h"
+#include "tests/support.h"
 
 namespace wafersim {
 namespace {
@@ -100,24 +102,16 @@ TEST(NodeFault, StoppedNodeIsNoticedByHeartbeat) {
   EXPECT_FALSE(processAlive(stopped));  // the launcher's destructor killed it (SIGKILL works on stopped ones)
 }
 
-uint16_t freePort() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(s);
-  return ntohs(addr.sin_port);
-}
-
-pid_t spawn(std::vector<std::string> args, const std::string& logFile) {
+// Starts a program with stdout and stderr into `logFile` (and stdout also into a pipe when `out` is
+// given: its read end is stored there).
+pid_t spawn(std::vector<std::string> args, const std::string& logFile, int* out = nullptr) {
+  int pipeFds[2] = {-1, -1};
+  if (out && ::pipe2(pipeFds, O_CLOEXEC) != 0) return -1;
   const pid_t pid = ::fork();
   if (pid == 0) {
     const int fd = ::open(logFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
-      ::dup2(fd, 1);
+      ::dup2(out ? pipeFds[1] : fd, 1);
       ::dup2(fd, 2);
     }
     std::vector<char*> argv;
@@ -126,17 +120,47 @@ pid_t spawn(std::vector<std::string> args, const std::string& logFile) {
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
+  if (out) {
+    ::close(pipeFds[1]);
+    *out = pipeFds[0];
+  }
   return pid;
 }
 
-int waitExit(pid_t pid, double timeoutSeconds) {
+// Reads `fd` until a line containing `marker` arrives (or `seconds` pass, or it closes): that
+// line, or "".
+std::string readLineWith(int fd, const std::string& marker, double seconds) {
+  std::string text;
   const auto start = Clock::now();
-  while (secondsSince(start) < timeoutSeconds) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (secondsSince(start) < seconds) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 200) != 1) continue;
+    char buffer[1024];
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    const auto at = text.find(marker);
+    if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
+      const auto begin = text.rfind('\n', at);
+      const auto from = begin == std::string::npos ? 0 : begin + 1;
+      return text.substr(from, text.find('\n', at) - from);
+    }
   }
-  return -1;
+  return "";
+}
+
+// Waits (a pidfd, bounded) for `pid` to exit and reaps it: its exit code, 128 + the signal, or -1
+// when it was still running after `seconds`.
+int waitExit(pid_t pid, double seconds) {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) {
+    pollfd p{fd, POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(seconds * 1000));
+    ::close(fd);
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 std::string scenarioFile(const std::string& text) {
@@ -145,22 +169,39 @@ std::string scenarioFile(const std::string& text) {
   return path;
 }
 
+// The run is under way on every node once its first checkpoint is committed (every partition has
+// written its part of a cut): a state to wait on instead of a time.
+bool waitForFirstCut(const std::string& runDir, pid_t coordinator) {
+  return testing::pollUntil(std::chrono::seconds(60), [&] {
+    return std::filesystem::exists(runDir + "/checkpoints/latest") || !processAlive(coordinator);
+  }, std::chrono::milliseconds(10)) && std::filesystem::exists(runDir + "/checkpoints/latest");
+}
+
 TEST(NodeFault, NodesLeaveWhenTheCoordinatorIsKilled) {
-  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(freePort());
   const std::string file = scenarioFile(kLongRun);
   const std::string log = ::testing::TempDir() + "/fault_coordinator.log";
+  const std::string runDir = ::testing::TempDir() + "/fault_coordinator_run_" + std::to_string(::getpid());
+  std::filesystem::remove_all(runDir);
+  // The coordinator listens on a port the OS assigns and says which.
+  int out = -1;
   const pid_t coordinator = spawn({testing::cliBinary(), "run", file, "--nodes", "2", "--no-launch", "--listen",
-                                   endpoint, "--heartbeat-timeout-ms", "1500"},
-                                  log);
+                                   "tcp://127.0.0.1:*", "--heartbeat-timeout-ms", "1500", "--no-progress", "--out",
+                                   runDir, "--set", "simulation.checkpoint_every=100ns"},
+                                  log, &out);
+  const std::string waiting = readLineWith(out, "wafersim-node --coordinator ", 30);
+  const auto at = waiting.find("--coordinator ");
+  ASSERT_NE(at, std::string::npos) << "the coordinator did not say where it listens; see " << log;
+  const std::string endpoint = waiting.substr(at + 14, waiting.find(' ', at + 14) - at - 14);
   std::vector<pid_t> nodes;
   for (int k = 0; k < 2; ++k)
     nodes.push_back(spawn({testing::nodeBinary(), "--coordinator", endpoint, "--node", std::to_string(k)},
                           ::testing::TempDir() + "/fault_node" + std::to_string(k) + ".log"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // registered and running
+  ASSERT_TRUE(waitForFirstCut(runDir, coordinator)) << "the run did not get under way; see " << log;
   ASSERT_TRUE(processAlive(coordinator)) << "the coordinator ended early; see " << log;
   ::kill(coordinator, SIGKILL);
   const auto killedAt = Clock::now();
   waitExit(coordinator, 2);
+  ::close(out);
   for (pid_t node : nodes) {
     const int code = waitExit(node, 6);
     EXPECT_EQ(code, 3) << "a node should exit with 3 (lost coordinator); -1 means it was still running";
@@ -168,6 +209,7 @@ TEST(NodeFault, NodesLeaveWhenTheCoordinatorIsKilled) {
   }
   // Heartbeat timeout 1.5 s plus a poll slice or two.
   EXPECT_LT(secondsSince(killedAt), 4.0);
+  std::filesystem::remove_all(runDir);
 }
 
 std::vector<pid_t> childrenOf(pid_t parent) {
@@ -194,19 +236,31 @@ TEST(NodeFault, CtrlCStopsEverythingAndLeavesNoOrphans) {
   // Orphaned grandchildren get re-parented to this process, where the test can see them.
   ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
   const std::string file = scenarioFile(kLongRun);
-  const pid_t cli = spawn({testing::cliBinary(), "run", file, "--nodes", "3"}, ::testing::TempDir() + "/ctrlc.log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const std::string runDir = ::testing::TempDir() + "/ctrlc_run_" + std::to_string(::getpid());
+  std::filesystem::remove_all(runDir);
+  const pid_t cli = spawn({testing::cliBinary(), "run", file, "--nodes", "3", "--out", runDir, "--set",
+                           "simulation.checkpoint_every=100ns"},
+                          ::testing::TempDir() + "/ctrlc.log");
+  ASSERT_TRUE(waitForFirstCut(runDir, cli)) << "the run did not get under way";
   const auto nodesBefore = childrenOf(cli);
   EXPECT_EQ(nodesBefore.size(), 3u) << "expected 3 node processes under the CLI";
   ::kill(cli, SIGINT);
   EXPECT_EQ(waitExit(cli, 6), 128 + SIGINT);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Its nodes were re-parented here if they outlived it: each must be gone within a bound.
+  for (pid_t node : nodesBefore) {
+    if (waitExit(node, 5) == -1 && processAlive(node)) {
+      ADD_FAILURE() << "process " << node << " outlived the CLI";
+      ::kill(node, SIGKILL);
+      waitExit(node, 2);
+    }
+  }
   for (pid_t orphan : childrenOf(::getpid())) {
     ADD_FAILURE() << "process " << orphan << " outlived the CLI";
     ::kill(orphan, SIGKILL);
     waitExit(orphan, 2);
   }
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  std::filesystem::remove_all(runDir);
 }
 
 }  // namespace

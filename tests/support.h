@@ -8,10 +8,15 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
+
+#include "sim/error.h"
 
 namespace wafersim::testing {
 
@@ -32,6 +37,19 @@ struct TempDir {
     std::filesystem::remove_all(path, ec);
   }
 };
+
+// The message of the Error{InvalidConfig} that `f` throws; a test failure (and "") when it throws
+// none or one of another kind.
+inline std::string invalidConfigOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidConfig) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
 
 struct CommandOutput {
   int code = -1;     // the exit code; -1 when it did not exit normally

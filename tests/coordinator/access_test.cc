@@ -29,16 +29,6 @@ fs::path writeFile(const fs::path& file, const std::string& text, mode_t mode = 
   return file;
 }
 
-std::string errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::InvalidConfig) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
-}
 
 AccessOptions fromFile(const fs::path& file) {
   AccessOptions o;
@@ -121,7 +111,7 @@ TEST(Access, WithAccessOffEveryoneIsAnAdminAndNoFileIsMade) {
 TEST(Access, EveryBadEntryIsNamedByFileAndLine) {
   TempDir dir("wafersim-access");
   const auto refused = [&](const std::string& text) {
-    return errorOf([&] { AccessControl(fromFile(writeFile(dir.path / "tokens", text)), dir.path); });
+    return invalidConfigOf([&] { AccessControl(fromFile(writeFile(dir.path / "tokens", text)), dir.path); });
   };
   EXPECT_THAT(refused("admin root " + kRoot + "\nowner bob " + kBob + "\n"),
               HasSubstr((dir.path / "tokens").string() + ":2: role \"owner\" is not read, submit or admin"));
@@ -132,14 +122,14 @@ TEST(Access, EveryBadEntryIsNamedByFileAndLine) {
   EXPECT_THAT(refused("admin root " + kRoot + "\xc3\xa9\n"), HasSubstr("not printable ASCII"));
   // A token file others can read gives its tokens away.
   const fs::path open = writeFile(dir.path / "open", "admin root " + kRoot + "\n", 0644);
-  EXPECT_THAT(errorOf([&] { AccessControl(fromFile(open), dir.path); }),
+  EXPECT_THAT(invalidConfigOf([&] { AccessControl(fromFile(open), dir.path); }),
               HasSubstr("readable by group or others (mode 644); chmod 600 it"));
-  EXPECT_THAT(errorOf([&] { AccessControl(fromFile(dir.path / "absent"), dir.path); }), HasSubstr("cannot be read"));
-  EXPECT_THAT(errorOf([&] { AccessControl(fromFile(dir.path), dir.path); }), HasSubstr("not a regular file"));
+  EXPECT_THAT(invalidConfigOf([&] { AccessControl(fromFile(dir.path / "absent"), dir.path); }), HasSubstr("cannot be read"));
+  EXPECT_THAT(invalidConfigOf([&] { AccessControl(fromFile(dir.path), dir.path); }), HasSubstr("not a regular file"));
   AccessOptions env;
   env.environment = "admin root " + kRoot + ";submit bob";
-  EXPECT_THAT(errorOf([&] { AccessControl(env, dir.path); }), HasSubstr("WAFERSIM_API_TOKENS entry 2: expected"));
-  EXPECT_THAT(errorOf([] { parseRole("root", "here"); }), HasSubstr("here: role \"root\""));
+  EXPECT_THAT(invalidConfigOf([&] { AccessControl(env, dir.path); }), HasSubstr("WAFERSIM_API_TOKENS entry 2: expected"));
+  EXPECT_THAT(invalidConfigOf([] { parseRole("root", "here"); }), HasSubstr("here: role \"root\""));
 }
 
 }  // namespace

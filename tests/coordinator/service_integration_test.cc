@@ -38,6 +38,12 @@ class Service : public ::testing::Test {
   }
   // A list from the API, by value (a range-for over call(...).body["x"] would outlive its reply).
   json list(const std::string& target, const char* key) { return call(url_, "GET", target).body[key]; }
+  // The pid of a node process the run `id` is on (0: none).
+  int pidOfNodeRunning(const std::string& id) {
+    for (const auto& n : list("/api/v1/nodes", "nodes"))
+      if (n["run"] == id) return n["pid"];
+    return 0;
+  }
   size_t idleNodes() {
     size_t idle = 0;
     for (const auto& n : list("/api/v1/nodes", "nodes")) idle += n["state"] == "idle" ? 1 : 0;
@@ -258,13 +264,7 @@ TEST_F(Service, ANodeKilledMidRunIsReplacedAndTheRunSucceedsElsewhere) {
   ASSERT_EQ(waitFor(url_, id, "running")["state"], "RUNNING");
   ASSERT_TRUE(service_->pool().waitForProgress(id, 1, std::chrono::seconds(30)));
   // Kill the node it runs on.
-  std::string nodeName;
-  for (const auto& n : list("/api/v1/nodes", "nodes"))
-    if (n["run"] == id) nodeName = n["name"];
-  ASSERT_FALSE(nodeName.empty());
-  int pid = 0;
-  for (const auto& n : list("/api/v1/nodes", "nodes"))
-    if (n["name"] == nodeName) pid = n["pid"];
+  const int pid = pidOfNodeRunning(id);
   ASSERT_GT(pid, 0);
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   const json done = waitForEnd(url_, id, 120);
@@ -292,9 +292,7 @@ TEST_F(Service, ANodeKilledAfterACheckpointResumesTheRunFromIt) {
   ASSERT_TRUE(pollUntil(std::chrono::seconds(60), [&] { return std::filesystem::exists(latest); },
                         std::chrono::milliseconds(5)))
       << "no checkpoint committed";
-  int pid = 0;
-  for (const auto& n : list("/api/v1/nodes", "nodes"))
-    if (n["run"] == id) pid = n["pid"];
+  const int pid = pidOfNodeRunning(id);
   ASSERT_GT(pid, 0);
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   const json done = waitForEnd(url_, id, 120);

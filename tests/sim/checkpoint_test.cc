@@ -18,16 +18,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string invalidConfigMessage(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::InvalidConfig) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
-}
 
 CheckpointPart samplePart(uint32_t partition, uint32_t partitions, SimTime time) {
   CheckpointPart part;
@@ -86,20 +76,20 @@ TEST(StateWriterReader, ValuesRoundTripAndReadsAreBounded) {
   EXPECT_EQ(r.text(), "hello");
   EXPECT_EQ(r.podVector<int64_t>(), (std::vector<int64_t>{1, -2, 3}));
   r.expectEnd();
-  EXPECT_THAT(invalidConfigMessage([&] { r.u8(); }), HasSubstr("sample: truncated"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { r.u8(); }), HasSubstr("sample: truncated"));
 
   // A length larger than what is left is refused before anything is allocated.
   StateWriter huge;
   huge.u64(uint64_t{1} << 62);
   StateReader h(huge.data(), "huge");
-  EXPECT_THAT(invalidConfigMessage([&] { h.podVector<uint64_t>(); }), HasSubstr("huge: truncated"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { h.podVector<uint64_t>(); }), HasSubstr("huge: truncated"));
   StateWriter two;
   two.u8(2);
   StateReader b(two.data(), "flag");
-  EXPECT_THAT(invalidConfigMessage([&] { b.boolean(); }), HasSubstr("a boolean holds 2"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { b.boolean(); }), HasSubstr("a boolean holds 2"));
   StateReader left(w.data(), "partial");
   left.u8();
-  EXPECT_THAT(invalidConfigMessage([&] { left.expectEnd(); }), HasSubstr("bytes left over"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { left.expectEnd(); }), HasSubstr("bytes left over"));
 }
 
 TEST(CheckpointPart, RoundTripsEveryField) {
@@ -134,15 +124,15 @@ TEST(CheckpointPart, EveryTruncationAndEveryFlippedByteIsRefused) {
   const std::string bytes = encodeCheckpointPart(samplePart(0, 1, SimTime::fromPs(900)));
   for (size_t n = 0; n < bytes.size(); ++n) {
     SCOPED_TRACE("truncated to " + std::to_string(n));
-    EXPECT_THAT(invalidConfigMessage([&] { decodeCheckpointPart(bytes.substr(0, n), "part-0"); }), HasSubstr("part-0: "));
+    EXPECT_THAT(testing::invalidConfigOf([&] { decodeCheckpointPart(bytes.substr(0, n), "part-0"); }), HasSubstr("part-0: "));
   }
-  EXPECT_THAT(invalidConfigMessage([&] { decodeCheckpointPart(bytes + "x", "part-0"); }),
+  EXPECT_THAT(testing::invalidConfigOf([&] { decodeCheckpointPart(bytes + "x", "part-0"); }),
               HasSubstr("truncated or extended"));
   for (size_t i = 0; i < bytes.size(); ++i) {
     SCOPED_TRACE("byte " + std::to_string(i) + " flipped");
     std::string bad = bytes;
     bad[i] = static_cast<char>(bad[i] ^ 0x10);
-    EXPECT_THAT(invalidConfigMessage([&] { decodeCheckpointPart(bad, "part-0"); }), HasSubstr("part-0: "));
+    EXPECT_THAT(testing::invalidConfigOf([&] { decodeCheckpointPart(bad, "part-0"); }), HasSubstr("part-0: "));
   }
 }
 
@@ -150,15 +140,15 @@ TEST(CheckpointPart, NamesTheDefect) {
   const std::string bytes = encodeCheckpointPart(samplePart(0, 1, SimTime::fromPs(900)));
   std::string body = bytes;
   body[bytes.size() / 2] ^= 1;
-  EXPECT_THAT(invalidConfigMessage([&] { decodeCheckpointPart(body, "f"); }), HasSubstr("checksum mismatch"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { decodeCheckpointPart(body, "f"); }), HasSubstr("checksum mismatch"));
   std::string magic = bytes;
   magic[0] = 'X';
-  EXPECT_THAT(invalidConfigMessage([&] { decodeCheckpointPart(magic, "f"); }), HasSubstr("not a checkpoint"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { decodeCheckpointPart(magic, "f"); }), HasSubstr("not a checkpoint"));
   std::string future = bytes;
   future[8] = static_cast<char>(kCheckpointFormat + 1);
-  EXPECT_THAT(invalidConfigMessage([&] { decodeCheckpointPart(future, "f"); }),
+  EXPECT_THAT(testing::invalidConfigOf([&] { decodeCheckpointPart(future, "f"); }),
               HasSubstr("checkpoint format " + std::to_string(kCheckpointFormat + 1)));
-  EXPECT_THAT(invalidConfigMessage([&] { decodeCheckpointPart("short", "f"); }), HasSubstr("shorter than any"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { decodeCheckpointPart("short", "f"); }), HasSubstr("shorter than any"));
 }
 
 TEST(StatSetCheckpoint, RestoresSavedValuesAndRefusesOtherShapes) {
@@ -192,13 +182,13 @@ TEST(StatSetCheckpoint, RestoresSavedValuesAndRefusesOtherShapes) {
   StatSet other;
   other.histogram("wait_ps", {0, 20});
   StateReader r2(w.data(), "stats");
-  EXPECT_THAT(invalidConfigMessage([&] { other.restore(r2); }), HasSubstr("other bounds"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { other.restore(r2); }), HasSubstr("other bounds"));
 }
 
 TEST(CheckpointFolder, LoadsTheLatestCutWholeOrNotAtAll) {
   testing::TempDir dir("wafersim-checkpoint");
   const std::string folder = (dir / "checkpoints").string();
-  EXPECT_THAT(invalidConfigMessage([&] { loadLatestCheckpoint(folder); }), HasSubstr("no checkpoint to resume from"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { loadLatestCheckpoint(folder); }), HasSubstr("no checkpoint to resume from"));
 
   const SimTime t = SimTime::fromPs(5000);
   for (uint32_t k = 0; k < 2; ++k)
@@ -224,17 +214,17 @@ TEST(CheckpointFolder, LoadsTheLatestCutWholeOrNotAtAll) {
   // A part of another cut, a missing part, a corrupt part: refused, naming the file.
   const auto part1 = std::filesystem::path(folder) / checkpointPartName(t, 1);
   writeBytes(part1, encodeCheckpointPart(samplePart(1, 2, SimTime::fromPs(6000))));
-  EXPECT_THAT(invalidConfigMessage([&] { loadLatestCheckpoint(folder); }), HasSubstr("part-1: part 1 of 2 at"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { loadLatestCheckpoint(folder); }), HasSubstr("part-1: part 1 of 2 at"));
   CheckpointPart foreign = samplePart(1, 2, t);
   foreign.fingerprint = 1;
   writeBytes(part1, encodeCheckpointPart(foreign));
-  EXPECT_THAT(invalidConfigMessage([&] { loadLatestCheckpoint(folder); }), HasSubstr("another system"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { loadLatestCheckpoint(folder); }), HasSubstr("another system"));
   writeBytes(part1, encodeCheckpointPart(samplePart(1, 2, t)).substr(0, 40));
-  EXPECT_THAT(invalidConfigMessage([&] { loadLatestCheckpoint(folder); }), HasSubstr("part-1: "));
+  EXPECT_THAT(testing::invalidConfigOf([&] { loadLatestCheckpoint(folder); }), HasSubstr("part-1: "));
   std::filesystem::remove(part1);
-  EXPECT_THAT(invalidConfigMessage([&] { loadLatestCheckpoint(folder); }), HasSubstr("is missing"));
+  EXPECT_THAT(testing::invalidConfigOf([&] { loadLatestCheckpoint(folder); }), HasSubstr("is missing"));
   writeBytes(std::filesystem::path(folder) / "latest", "garbage\n");
-  EXPECT_THAT(invalidConfigMessage([&] { loadLatestCheckpoint(folder); }), HasSubstr("expected \"<time in ps> <parts>\""));
+  EXPECT_THAT(testing::invalidConfigOf([&] { loadLatestCheckpoint(folder); }), HasSubstr("expected \"<time in ps> <parts>\""));
 }
 
 TEST(CheckpointSchedule, NextInstantIsTheNextMultiple) {

@@ -12,51 +12,13 @@
 
 #include "models/synthetic/synthetic.h"
 #include "sim/simulation.h"
+#include "tests/sim/synthetic_cases.h"
 
 namespace wafersim {
 namespace {
 
-struct ModelCase {
-  std::string name;
-  SystemGraph (*build)();
-  SimTime end;
-  uint64_t minEvents;  // a run this short would not exercise much: guard against a silent no-op
-};
-
-SystemGraph smallPhold() {
-  synthetic::PholdConfig c;
-  c.lps = 16;
-  c.initialEvents = 2;
-  c.remote = 0.5;
-  c.lookahead = Duration::fromPs(500);
-  c.mean = Duration::fromPs(1000);
-  return synthetic::buildPhold(c);
-}
-
-SystemGraph computePhold() {
-  synthetic::PholdConfig c;
-  c.lps = 12;
-  c.initialEvents = 2;
-  c.remote = 0.5;
-  c.lookahead = Duration::fromPs(250);
-  c.mean = Duration::fromPs(900);
-  c.service = Duration::fromPs(1000);
-  return synthetic::buildPhold(c);
-}
-
-SystemGraph relayGrid() { return synthetic::buildRelayGrid({6, 4, 3, Duration::fromPs(1500)}); }
-
-SystemGraph messageMesh() { return synthetic::buildMessageMesh({4, 4, Duration::fromPs(1000)}); }
-
-const std::vector<ModelCase>& models() {
-  static const std::vector<ModelCase> cases = {
-      {"Phold", smallPhold, SimTime::fromPs(100'000), 1400},
-      {"PholdCompute", computePhold, SimTime::fromPs(100'000), 500},
-      {"RelayGrid", relayGrid, SimTime::fromPs(100'000), 1500},
-      {"MessageMesh", messageMesh, SimTime::fromPs(40'000), 64 * 39},
-  };
-  return cases;
-}
+using testing::ModelCase;
+using testing::models;
 
 struct Config {
   uint32_t partitions;

@@ -14,6 +14,7 @@
 #include "models/synthetic/synthetic.h"
 #include "sim/checkpoint.h"
 #include "sim/simulation.h"
+#include "tests/sim/synthetic_cases.h"
 #include "tests/sim/test_components.h"
 #include "tests/support.h"
 
@@ -22,47 +23,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct ModelCase {
-  std::string name;
-  SystemGraph (*build)();
-  SimTime end;
-};
-
-SystemGraph phold() {
-  synthetic::PholdConfig c;
-  c.lps = 16;
-  c.initialEvents = 2;
-  c.remote = 0.5;
-  c.lookahead = Duration::fromPs(500);
-  c.mean = Duration::fromPs(1000);
-  return synthetic::buildPhold(c);
-}
-
-SystemGraph computePhold() {  // FIFO servers: state (the backlog) beyond the kernel's
-  synthetic::PholdConfig c;
-  c.lps = 12;
-  c.initialEvents = 2;
-  c.remote = 0.5;
-  c.lookahead = Duration::fromPs(250);
-  c.mean = Duration::fromPs(900);
-  c.service = Duration::fromPs(1000);
-  return synthetic::buildPhold(c);
-}
-
-// Init-phase exchanges, histograms and FIFO servers.
-SystemGraph relayGrid() { return synthetic::buildRelayGrid({6, 4, 3, Duration::fromPs(1500)}); }
-
-SystemGraph messageMesh() { return synthetic::buildMessageMesh({4, 4, Duration::fromPs(1000)}); }
-
-const std::vector<ModelCase>& models() {
-  static const std::vector<ModelCase> cases = {
-      {"Phold", phold, SimTime::fromPs(100'000)},
-      {"PholdCompute", computePhold, SimTime::fromPs(100'000)},
-      {"RelayGrid", relayGrid, SimTime::fromPs(100'000)},
-      {"MessageMesh", messageMesh, SimTime::fromPs(40'000)},
-  };
-  return cases;
-}
+using testing::ModelCase;
+using testing::models;
+using testing::smallPhold;
+using testing::relayGrid;
+using testing::messageMesh;
 
 ComponentRegistry registry() {
   ComponentRegistry r;
@@ -192,22 +157,11 @@ TEST(Resume, CutsOnDemandAndByWallClockResumeToTheSameDigest) {
             reference.results.digest());
 }
 
-std::string invalidConfigMessage(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::InvalidConfig) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
-}
-
 TEST(Resume, RefusesWhatCannotBeCheckpointedOrResumed) {
-  const SystemGraph g = phold();
+  const SystemGraph g = smallPhold();
   testing::TempDir dir("wafersim-resume");
   const std::string folder = (dir / "checkpoints").string();
-  EXPECT_THAT(invalidConfigMessage([&] {
+  EXPECT_THAT(testing::invalidConfigOf([&] {
                 run(g, 2, SyncKind::NullMessage, SimTime::fromPs(10'000), folder, Duration::fromPs(1000));
               }),
               HasSubstr("checkpoints need the window strategy"));
@@ -215,7 +169,7 @@ TEST(Resume, RefusesWhatCannotBeCheckpointedOrResumed) {
   run(g, 2, SyncKind::Window, SimTime::fromPs(20'000), folder, Duration::fromPs(5000));
   auto image = std::make_shared<CheckpointImage>(loadLatestCheckpoint(folder));
   // Another seed is another system.
-  EXPECT_THAT(invalidConfigMessage([&] {
+  EXPECT_THAT(testing::invalidConfigOf([&] {
                 RunOptions options;
                 options.seed = 6;
                 options.resume = image;
@@ -224,7 +178,7 @@ TEST(Resume, RefusesWhatCannotBeCheckpointedOrResumed) {
               HasSubstr("taken of another system"));
   // Another model is another system.
   const SystemGraph mesh = messageMesh();
-  EXPECT_THAT(invalidConfigMessage([&] {
+  EXPECT_THAT(testing::invalidConfigOf([&] {
                 run(mesh, 1, SyncKind::Window, SimTime::fromPs(40'000), "", Duration::zero(), image);
               }),
               HasSubstr("taken of another system"));
@@ -237,7 +191,7 @@ TEST(Resume, RefusesWhatCannotBeCheckpointedOrResumed) {
   RunOptions options;
   options.checkpoint.dir = folder + "-scripted";
   options.checkpoint.every = Duration::fromPs(1000);
-  EXPECT_THAT(invalidConfigMessage([&] { runInProcess(s, scripted, PartitionMap::single(1), options); }),
+  EXPECT_THAT(testing::invalidConfigOf([&] { runInProcess(s, scripted, PartitionMap::single(1), options); }),
               HasSubstr("these cannot: test.Scripted"));
 }
 

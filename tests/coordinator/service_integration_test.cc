@@ -307,6 +307,40 @@ TEST_F(Service, ANodeKilledAfterACheckpointResumesTheRunFromIt) {
   EXPECT_EQ(waitForEnd(url_, clean["id"].get<std::string>(), 120)["digest"], done["digest"]);
 }
 
+// A frozen node (SIGSTOP) is noticed by its silence: within 5 s the run is re-queued, and it resumes
+// from its last cut on the nodes left, to the clean digest.
+TEST_F(Service, AFrozenNodeIsNoticedAndTheRunResumesFromItsCheckpointElsewhere) {
+  start(3);
+  const std::string scenario =
+      "model: phold\nparams: {lps: 32, initial_events: 2, lookahead: 1 ns, mean: 9 ns}\n"
+      "simulation: {end: 40 us, seed: 4}\n";
+  const json run = submit({{"scenario", scenario}, {"nodes", 2}, {"cache", false},
+                           {"set", {"simulation.checkpoint_every=4us"}}});
+  const std::string id = run["id"];
+  ASSERT_EQ(waitFor(url_, id, "running")["state"], "RUNNING");
+  const auto latest = dir_.path / "runs" / id / "checkpoints" / "latest";
+  ASSERT_TRUE(pollUntil(std::chrono::seconds(60), [&] { return std::filesystem::exists(latest); },
+                        std::chrono::milliseconds(5)))
+      << "no checkpoint committed";
+  const int pid = pidOfNodeRunning(id);
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  const auto frozenAt = std::chrono::steady_clock::now();
+  const bool requeued = pollUntil(std::chrono::seconds(30), [&] {
+    return call(url_, "GET", "/api/v1/runs/" + id).body.value("attempts", 0) >= 2;
+  }, std::chrono::milliseconds(20));
+  const double noticed = std::chrono::duration<double>(std::chrono::steady_clock::now() - frozenAt).count();
+  const json done = waitForEnd(url_, id, 120);
+  ::kill(pid, SIGKILL);  // the frozen process is the test's to end
+  ASSERT_TRUE(requeued);
+  EXPECT_LT(noticed, 5.0);
+  EXPECT_EQ(done["state"], "SUCCEEDED") << done.dump();
+  const std::string log = call(url_, "GET", "/api/v1/runs/" + id + "/logs").text;
+  EXPECT_THAT(log, HasSubstr("resuming from its checkpoint at "));
+  const json clean = submit({{"scenario", scenario}, {"cache", false}});
+  EXPECT_EQ(waitForEnd(url_, clean["id"].get<std::string>(), 120)["digest"], done["digest"]);
+}
+
 TEST_F(Service, ARunLostWithItsNodePastTheRetryLimitFails) {
   start(1, /*maxRetries=*/0);
   const json run = submit({{"scenario", phold("1 s")}});

@@ -186,7 +186,7 @@ TEST(NodeFault, NodesLeaveWhenTheCoordinatorIsKilled) {
   int out = -1;
   const pid_t coordinator = spawn({testing::cliBinary(), "run", file, "--nodes", "2", "--no-launch", "--listen",
                                    "tcp://127.0.0.1:*", "--heartbeat-timeout-ms", "1500", "--no-progress", "--out",
-                                   runDir, "--set", "simulation.checkpoint_every=100ns"},
+                                   runDir, "--set", "simulation.checkpoint_every=1us"},
                                   log, &out);
   const std::string waiting = readLineWith(out, "wafersim-node --coordinator ", 30);
   const auto at = waiting.find("--coordinator ");
@@ -194,7 +194,8 @@ TEST(NodeFault, NodesLeaveWhenTheCoordinatorIsKilled) {
   const std::string endpoint = waiting.substr(at + 14, waiting.find(' ', at + 14) - at - 14);
   std::vector<pid_t> nodes;
   for (int k = 0; k < 2; ++k)
-    nodes.push_back(spawn({testing::nodeBinary(), "--coordinator", endpoint, "--node", std::to_string(k)},
+    nodes.push_back(spawn({testing::nodeBinary(), "--coordinator", endpoint, "--node", std::to_string(k),
+                           "--heartbeat-timeout-ms", "1500"},
                           ::testing::TempDir() + "/fault_node" + std::to_string(k) + ".log"));
   ASSERT_TRUE(waitForFirstCut(runDir, coordinator)) << "the run did not get under way; see " << log;
   ASSERT_TRUE(processAlive(coordinator)) << "the coordinator ended early; see " << log;
@@ -207,7 +208,7 @@ TEST(NodeFault, NodesLeaveWhenTheCoordinatorIsKilled) {
     EXPECT_EQ(code, 3) << "a node should exit with 3 (lost coordinator); -1 means it was still running";
     if (code == -1) ::kill(node, SIGKILL), waitExit(node, 2);
   }
-  // Heartbeat timeout 1.5 s plus a poll slice or two.
+  // The nodes' silence limit (1.5 s) plus a poll slice or two and their exit.
   EXPECT_LT(secondsSince(killedAt), 4.0);
   std::filesystem::remove_all(runDir);
 }

@@ -251,7 +251,9 @@ RunOutcome executeRun(const RunSpec& spec) {
     };
   }
   if (!spec.resumeFrom.empty()) {
-    auto image = std::make_shared<CheckpointImage>(loadLatestCheckpoint(spec.resumeFrom + "/checkpoints"));
+    std::shared_ptr<const CheckpointImage> image =
+        spec.resumeCut ? spec.resumeCut
+                       : std::make_shared<const CheckpointImage>(loadLatestCheckpoint(spec.resumeFrom + "/checkpoints"));
     requireSameSystem(*image, run.checkpoint.fingerprint);
     requireCheckpointable(graph, registry, "resuming from a checkpoint");
     log(format("  resuming from         %s: the cut at %s, %u parts, %llu pending events, %llu bytes",

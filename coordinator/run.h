@@ -25,6 +25,7 @@
 #include "obs/run_observer.h"
 #include "models/model_catalog.h"
 #include "scenario/scenario.h"
+#include "sim/checkpoint.h"
 #include "sim/partition.h"
 
 namespace wafersim {
@@ -63,6 +64,9 @@ struct RunSpec {
   // The scenario must be the one the folder's run was of (resumeSpec reads it back), with any
   // partitioning and synchronization.
   std::string resumeFrom;
+  // Its latest cut when the caller has read it already (the service checks that it is usable);
+  // null: executeRun reads it.
+  std::shared_ptr<const CheckpointImage> resumeCut;
 };
 
 // The spec that resumes the run whose folder is `runDir`: its scenario (runDir/scenario.yaml), the

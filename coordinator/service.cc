@@ -574,15 +574,16 @@ struct CoordinatorService::Impl {
     // A re-queued run (its node lost, the coordinator restarted) goes on from its last committed
     // checkpoint when it has a usable one (sim/checkpoint.h); otherwise its folder starts afresh.
     std::string resumeNote;
+    std::shared_ptr<const CheckpointImage> cut;
     if (fs::exists(dir / "checkpoints" / "latest") && fs::exists(dir / "run-spec.json")) {
       try {
-        const CheckpointImage cut = loadLatestCheckpoint((dir / "checkpoints").string());
-        resumeNote = "resuming from its checkpoint at " + toString(cut.time);
+        cut = std::make_shared<const CheckpointImage>(loadLatestCheckpoint((dir / "checkpoints").string()));
+        resumeNote = "resuming from its checkpoint at " + toString(cut->time);
       } catch (const Error& e) {
         resumeNote = std::string("its checkpoint is unusable, starting afresh: ") + e.what();
       }
     }
-    const bool resume = resumeNote.rfind("resuming", 0) == 0;
+    const bool resume = cut != nullptr;
     std::error_code ec;
     if (!resume) fs::remove_all(dir, ec);
     fs::create_directories(dir);
@@ -621,7 +622,10 @@ struct CoordinatorService::Impl {
       spec.flags.curve = options.curve;  // a placement service the run starts gets the same keys
       spec.stop = stop;
       spec.log = log;
-      if (resume) spec.resumeFrom = dir.string();
+      if (resume) {
+        spec.resumeFrom = dir.string();
+        spec.resumeCut = cut;
+      }
       const RunOutcome out = executeRun(spec);
       ended.state = RunState::Succeeded;
       ended.reason = "COMPLETED";

@@ -29,6 +29,16 @@ std::string readWholeFile(const std::string& path) {
   return s.str();
 }
 
+// Removes every cut folder (t<ps>) of checkpointsDir but `keep`.
+void removeCutsExcept(const std::string& checkpointsDir, const std::string& keep) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(checkpointsDir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && name.size() > 1 && name[0] == 't' && name != keep)
+      std::filesystem::remove_all(entry.path(), ec);
+  }
+}
+
 uint64_t hashText(uint64_t h, std::string_view s) {
   h = mixHash(h, s.size());
   for (unsigned char c : s) h = mixHash(h, c);
@@ -223,13 +233,7 @@ SimTime nextCheckpointAfter(SimTime t, Duration every) {
 
 void commitCheckpoint(const std::string& checkpointsDir, SimTime time, uint32_t parts) {
   writeFileAtomically(checkpointsDir + "/latest", std::to_string(time.ps()) + " " + std::to_string(parts) + "\n");
-  const std::string keep = "t" + std::to_string(time.ps());
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(checkpointsDir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_directory() && name.size() > 1 && name[0] == 't' && name != keep)
-      std::filesystem::remove_all(entry.path(), ec);
-  }
+  removeCutsExcept(checkpointsDir, "t" + std::to_string(time.ps()));
 }
 
 bool commitIfComplete(const std::string& checkpointsDir, SimTime time, uint32_t parts) {
@@ -245,12 +249,7 @@ void removeUncommittedCuts(const std::string& checkpointsDir) {
     int64_t timePs = -1;
     if (latest >> timePs) keep = "t" + std::to_string(timePs);
   }
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(checkpointsDir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_directory() && name.size() > 1 && name[0] == 't' && name != keep)
-      std::filesystem::remove_all(entry.path(), ec);
-  }
+  removeCutsExcept(checkpointsDir, keep);
 }
 
 CheckpointImage loadLatestCheckpoint(const std::string& checkpointsDir) {

@@ -38,6 +38,32 @@ class Service : public ::testing::Test {
   }
   // A list from the API, by value (a range-for over call(...).body["x"] would outlive its reply).
   json list(const std::string& target, const char* key) { return call(url_, "GET", target).body[key]; }
+  // PHOLD with a 1 ns lookahead on 2 pool nodes for 40 us, a cut every 4 us.
+  static std::string checkpointedScenario(uint64_t seed) {
+    return "model: phold\nparams: {lps: 32, initial_events: 2, lookahead: 1 ns, mean: 9 ns}\n"
+           "simulation: {end: 40 us, seed: " + std::to_string(seed) + "}\n";
+  }
+  // Submits it and returns its id once its first cut is committed ("" on a failure).
+  std::string startCheckpointedRun(const std::string& scenario) {
+    const json run = submit({{"scenario", scenario}, {"nodes", 2}, {"cache", false},
+                             {"set", {"simulation.checkpoint_every=4us"}}});
+    const std::string id = run.value("id", "");
+    EXPECT_EQ(waitFor(url_, id, "running")["state"], "RUNNING");
+    const auto latest = dir_.path / "runs" / id / "checkpoints" / "latest";
+    const bool cut = pollUntil(std::chrono::seconds(60), [&] { return std::filesystem::exists(latest); },
+                               std::chrono::milliseconds(5));
+    EXPECT_TRUE(cut) << "no checkpoint committed";
+    return cut ? id : "";
+  }
+  // The run ended SUCCEEDED, resumed from its cut, with the digest of a clean run of `scenario`.
+  void expectResumedToTheCleanDigest(const std::string& id, const json& done, const std::string& scenario) {
+    EXPECT_EQ(done["state"], "SUCCEEDED") << done.dump();
+    EXPECT_EQ(done["attempts"], 2) << done.dump();
+    const std::string log = call(url_, "GET", "/api/v1/runs/" + id + "/logs").text;
+    EXPECT_THAT(log, HasSubstr("attempt 2 on 2 node(s), resuming from its checkpoint at "));
+    const json clean = submit({{"scenario", scenario}, {"cache", false}});
+    EXPECT_EQ(waitForEnd(url_, clean["id"].get<std::string>(), 120)["digest"], done["digest"]);
+  }
   // The pid of a node process the run `id` is on (0: none).
   int pidOfNodeRunning(const std::string& id) {
     for (const auto& n : list("/api/v1/nodes", "nodes"))
@@ -281,47 +307,25 @@ TEST_F(Service, ANodeKilledMidRunIsReplacedAndTheRunSucceedsElsewhere) {
 // ends with the digest of a run never interrupted.
 TEST_F(Service, ANodeKilledAfterACheckpointResumesTheRunFromIt) {
   start(2);
-  const std::string scenario =
-      "model: phold\nparams: {lps: 32, initial_events: 2, lookahead: 1 ns, mean: 9 ns}\n"
-      "simulation: {end: 40 us, seed: 2}\n";
-  const json run = submit({{"scenario", scenario}, {"nodes", 2}, {"cache", false},
-                           {"set", {"simulation.checkpoint_every=4us"}}});
-  const std::string id = run["id"];
-  ASSERT_EQ(waitFor(url_, id, "running")["state"], "RUNNING");
-  const auto latest = dir_.path / "runs" / id / "checkpoints" / "latest";
-  ASSERT_TRUE(pollUntil(std::chrono::seconds(60), [&] { return std::filesystem::exists(latest); },
-                        std::chrono::milliseconds(5)))
-      << "no checkpoint committed";
+  const std::string scenario = checkpointedScenario(2);
+  const std::string id = startCheckpointedRun(scenario);
+  ASSERT_FALSE(id.empty());
   const int pid = pidOfNodeRunning(id);
   ASSERT_GT(pid, 0);
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   const json done = waitForEnd(url_, id, 120);
-  EXPECT_EQ(done["state"], "SUCCEEDED") << done.dump();
-  EXPECT_EQ(done["attempts"], 2);
-  const std::string log = call(url_, "GET", "/api/v1/runs/" + id + "/logs").text;
-  EXPECT_THAT(log, HasSubstr("attempt 2 on 2 node(s), resuming from its checkpoint at "));
   const json runJson = json::parse(std::ifstream(dir_.path / "runs" / id / "run.json"));
   EXPECT_GT(runJson.value("resumed_from_ps", int64_t{0}), 0) << runJson.dump();
-  // A clean run of the same scenario on one node: the same digest.
-  const json clean = submit({{"scenario", scenario}, {"cache", false}});
-  EXPECT_EQ(waitForEnd(url_, clean["id"].get<std::string>(), 120)["digest"], done["digest"]);
+  expectResumedToTheCleanDigest(id, done, scenario);
 }
 
 // A frozen node (SIGSTOP) is noticed by its silence: within 5 s the run is re-queued, and it resumes
 // from its last cut on the nodes left, to the clean digest.
 TEST_F(Service, AFrozenNodeIsNoticedAndTheRunResumesFromItsCheckpointElsewhere) {
   start(3);
-  const std::string scenario =
-      "model: phold\nparams: {lps: 32, initial_events: 2, lookahead: 1 ns, mean: 9 ns}\n"
-      "simulation: {end: 40 us, seed: 4}\n";
-  const json run = submit({{"scenario", scenario}, {"nodes", 2}, {"cache", false},
-                           {"set", {"simulation.checkpoint_every=4us"}}});
-  const std::string id = run["id"];
-  ASSERT_EQ(waitFor(url_, id, "running")["state"], "RUNNING");
-  const auto latest = dir_.path / "runs" / id / "checkpoints" / "latest";
-  ASSERT_TRUE(pollUntil(std::chrono::seconds(60), [&] { return std::filesystem::exists(latest); },
-                        std::chrono::milliseconds(5)))
-      << "no checkpoint committed";
+  const std::string scenario = checkpointedScenario(4);
+  const std::string id = startCheckpointedRun(scenario);
+  ASSERT_FALSE(id.empty());
   const int pid = pidOfNodeRunning(id);
   ASSERT_GT(pid, 0);
   ASSERT_EQ(::kill(pid, SIGSTOP), 0);
@@ -334,11 +338,7 @@ TEST_F(Service, AFrozenNodeIsNoticedAndTheRunResumesFromItsCheckpointElsewhere) 
   ::kill(pid, SIGKILL);  // the frozen process is the test's to end
   ASSERT_TRUE(requeued);
   EXPECT_LT(noticed, 5.0);
-  EXPECT_EQ(done["state"], "SUCCEEDED") << done.dump();
-  const std::string log = call(url_, "GET", "/api/v1/runs/" + id + "/logs").text;
-  EXPECT_THAT(log, HasSubstr("resuming from its checkpoint at "));
-  const json clean = submit({{"scenario", scenario}, {"cache", false}});
-  EXPECT_EQ(waitForEnd(url_, clean["id"].get<std::string>(), 120)["digest"], done["digest"]);
+  expectResumedToTheCleanDigest(id, done, scenario);
 }
 
 TEST_F(Service, ARunLostWithItsNodePastTheRetryLimitFails) {

@@ -105,13 +105,8 @@ void NodeLink::barrier() {
     generation_.notify_all();
     return;
   }
-  const auto until = std::chrono::steady_clock::now() + kBarrierSpin;
-  for (uint32_t spins = 0; generation_.load(std::memory_order_acquire) == seen; ++spins) {
-    if (spins % 64 == 63) {
-      if (std::chrono::steady_clock::now() >= until) break;
-      sched_yield();
-    }
-    cpuRelax();
+  SpinWait spin(kBarrierSpin);
+  while (generation_.load(std::memory_order_acquire) == seen && spin.again()) {
   }
   while (generation_.load(std::memory_order_acquire) == seen) generation_.wait(seen, std::memory_order_acquire);
   checkAbort();

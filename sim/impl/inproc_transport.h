@@ -3,8 +3,8 @@
 // One mailbox per destination (mutex + deque of batches, woken through an atomic counter),
 // allGather over a spin-then-block barrier with double-buffered reports, and quiescence
 // detection for Wait::Idle from one packed atomic (idle partitions << 32 | events in flight), so
-// "everyone idle and nothing in flight" is observed in a single read. Spinning is used only when
-// every partition can have a core; otherwise waiters block at once.
+// "everyone idle and nothing in flight" is observed in a single read. Waiters spin for a bounded
+// time (SpinWait) and only when every partition can have a core; otherwise they block at once.
 //
 // Wake-ups are explicit: libstdc++ 12's atomic notify makes a futex system call every time, even
 // with nobody asleep, which cost about 2 us per window here (one per barrier and per batch).
@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -32,6 +33,24 @@ inline void cpuRelax() {
   asm volatile("yield");
 #endif
 }
+
+// The spin half of a spin-then-block wait: call again() between checks of the awaited condition;
+// it pauses and returns true until `budget` of wall time is spent, then the caller blocks.
+// Bounded by time, not by tries: how long a pause takes differs tenfold between cores, and a
+// count that spans a window's work on one (200,000 pauses) spun for milliseconds on another. Every
+// 64th try yields the core: when the machine is oversubscribed (two simulations on two cores) the
+// partition awaited may be queued behind the spinner itself, and without the yield each window
+// cost a scheduler time slice (a 4 s study took over 300 s beside another one).
+class SpinWait {
+ public:
+  explicit SpinWait(std::chrono::nanoseconds budget) : budget_(budget) {}
+  bool again();
+
+ private:
+  const std::chrono::nanoseconds budget_;
+  std::chrono::steady_clock::time_point until_{};
+  uint32_t tries_ = 0;
+};
 
 // A lock for critical sections of a few nanoseconds (a deque push or pop). glibc's mutex sleeps
 // in the kernel at the first contention, which with tiny windows happened about once per window
@@ -70,7 +89,7 @@ class InProcHub {
   void wakeAll();
 
   const uint32_t partitions_;
-  const uint32_t spinLimit_;
+  const std::chrono::nanoseconds spinBudget_;
   std::vector<std::unique_ptr<Mailbox>> mailboxes_;
   std::vector<WindowReport> reports_[2];
   alignas(64) std::atomic<uint32_t> arrived_{0};

@@ -71,7 +71,11 @@ TEST_P(StudyDirections, KeepTheDocumentedSideOfOne) {
   study.comparisons = kept;
   study.runs = runs;
 
-  const std::string out = ::testing::TempDir() + "directions/" + std::string(pin.dir).substr(9);
+  // One folder per study, none inside another's: CTest runs duplex and duplex/mtbench side by side,
+  // and removing one's folder must not remove the other's.
+  std::string name = std::string(pin.dir).substr(9);
+  std::replace(name.begin(), name.end(), '/', '_');
+  const std::string out = ::testing::TempDir() + "directions/" + name;
   fs::remove_all(out);
   std::FILE* quiet = std::fopen("/dev/null", "w");
   ASSERT_NE(quiet, nullptr);

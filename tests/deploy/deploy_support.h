@@ -8,9 +8,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -27,20 +30,39 @@ inline std::filesystem::path binaryPath(const std::string& relative) {
   return std::filesystem::path(WAFERSIM_BINARY_DIR) / relative;
 }
 
-// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice; 0 if none).
+// A TCP port on 127.0.0.1 that nothing is bound to now, for a process the test starts later (0 if
+// none is found). Drawn below the kernel's ephemeral range (net.ipv4.ip_local_port_range): a port
+// the kernel hands out and the test releases can be handed again to any process that binds port 0
+// or "tcp://...:*" before the intended one starts (a node's data socket once took the placement
+// probe's port so); the kernel never hands out these.
 inline int freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
-    port = ntohs(address.sin_port);
-  ::close(fd);
-  return port;
+  int ephemeralLow = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeralLow;
+  const int low = 10000, high = std::max(low + 1, ephemeralLow);  // [low, high)
+  static std::mt19937 draw{std::random_device{}()};
+  for (int tries = 0; tries < 1000; ++tries) {
+    const int port = low + static_cast<int>(draw() % static_cast<unsigned>(high - low));
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    if (free) return port;
+  }
+  return 0;
+}
+
+// `count` distinct ports as freePort() gives them (0 for each not found).
+inline std::vector<uint16_t> freePorts(size_t count) {
+  std::vector<uint16_t> ports;
+  for (int tries = 0; ports.size() < count && tries < 1000; ++tries) {
+    const auto port = static_cast<uint16_t>(freePort());
+    if (port == 0 || std::find(ports.begin(), ports.end(), port) == ports.end()) ports.push_back(port);
+  }
+  return ports;
 }
 
 // True when something accepts TCP connections on 127.0.0.1:port.

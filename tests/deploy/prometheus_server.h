@@ -21,35 +21,12 @@
 #include <nlohmann/json.hpp>
 
 #include "coordinator/http_client.h"
+#include "tests/deploy/deploy_support.h"
 #include "tests/deploy/test_process.h"
 
 namespace wafersim::testing {
 
 inline const char* kPrometheus = "/usr/bin/prometheus";
-
-// `count` distinct free loopback ports (all held open while choosing, then released).
-inline std::vector<uint16_t> freePorts(size_t count) {
-  // Below the kernel's ephemeral range (32768 and up by default): a port freed here must not be
-  // taken meanwhile by a process that binds port 0 (the service's nodes do, for their sockets).
-  std::vector<int> fds;
-  std::vector<uint16_t> ports;
-  const uint16_t first = static_cast<uint16_t>(20000 + (::getpid() % 1000) * 12);
-  for (uint16_t port = first; ports.size() < count && port < 32000; ++port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-      ports.push_back(port);
-      fds.push_back(fd);
-    } else {
-      ::close(fd);
-    }
-  }
-  for (int fd : fds) ::close(fd);
-  return ports;
-}
 
 // Percent-encoding of a query-string value.
 inline std::string urlEncoded(const std::string& text) {

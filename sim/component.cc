@@ -79,6 +79,18 @@ uint32_t Component::fabricIndexOfSelf(PortId port) const {
   fail(ErrorKind::Internal, "component ", name_, " is not a member of its own fabric");
 }
 
+ComponentId Component::fabricMember(PortId port, uint32_t member) const {
+  WAFERSIM_ASSERT(member < fabricSize(port), name_, port, member);
+  return ports_[port].fabric->members[member];
+}
+
+const std::string* Component::savedStateOf(ComponentId other) const {
+  const CheckpointImage* image = partition_ ? partition_->restoring_ : nullptr;
+  if (image == nullptr) fail(ErrorKind::Internal, "component ", name_, ": savedStateOf outside restore()");
+  auto it = image->components.find(other);
+  return it == image->components.end() ? nullptr : &it->second.state;
+}
+
 void Component::scheduleSelf(Duration delay, const Payload& payload, uint32_t priority) {
   if (partition_ == nullptr || (partition_->phase_ != Partition::Phase::Running &&
                                 partition_->phase_ != Partition::Phase::SetUp))

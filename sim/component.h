@@ -109,6 +109,13 @@ class Component {
   uint32_t fabricSize(PortId port) const;
   // This component's member index in the fabric on `port` (a linear search: cache it).
   uint32_t fabricIndexOfSelf(PortId port) const;
+  // The component that is member `member` of the fabric on `port`.
+  ComponentId fabricMember(PortId port, uint32_t member) const;
+  // Only during restore(): the state (save()'s bytes) that component `other` wrote into the cut
+  // being restored, whichever partition wrote it; null when the cut has none for it. For state a
+  // model shares between components, which every process must rebuild from its one owner's record
+  // (the serving host's step announcements, models/moe/serving_plan.h).
+  const std::string* savedStateOf(ComponentId other) const;
   // An event to this component itself at now + delay, on kSelfPort.
   void scheduleSelf(Duration delay, const Payload& payload, uint32_t priority = 0);
   // Only during init(phase): an untimed message delivered to the peer's handleInit before phase+1.

@@ -252,6 +252,11 @@ void Partition::restore(const CheckpointImage& image) {
   requirePhase(Phase::Initialized, "restore");
   phase_ = Phase::SetUp;
   committed_ = 0;
+  restoring_ = &image;
+  struct Done {
+    const CheckpointImage*& image;
+    ~Done() { image = nullptr; }
+  } done{restoring_};
   for (const auto& c : components_) {
     const std::string who = image.folder + ": component " + c->name();
     auto it = image.components.find(c->id());

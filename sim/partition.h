@@ -177,6 +177,7 @@ class Partition {
   uint32_t partitions_;
   PartitionOptions options_;
   bool checkpointing_ = false;
+  const CheckpointImage* restoring_ = nullptr;  // during restore() (Component::savedStateOf)
   SimTime nextCheckpoint_ = SimTime::never();
   std::chrono::steady_clock::time_point lastCut_;  // wall clock of the run's start or last cut
   CheckpointStats checkpointStats_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sim/checkpoint.h"
 #include "sim/error.h"
 
 namespace wafersim::hw {
@@ -106,6 +107,21 @@ OpTiming DieModel::submit(SimTime now, const DieOp& op) {
   engine.busyPs->add(static_cast<uint64_t>((t.end - t.start).ps()));
   engine.flops->add(c.flops);
   return t;
+}
+
+void DieModel::save(StateWriter& out) const {
+  out.u64(engines_.size());
+  for (const EngineState& e : engines_) out.time(e.free);
+  out.time(dramFree_);
+  for (const EnergyMeter* m : {&compute_, &sram_, &dramOffStack_, &dramLogicDie_, &dramInBank_}) m->save(out);
+}
+
+void DieModel::restore(StateReader& in) {
+  if (const uint64_t n = in.u64(); n != engines_.size())
+    in.corrupt(std::to_string(n) + " engines saved, the die has " + std::to_string(engines_.size()));
+  for (EngineState& e : engines_) e.free = in.time();
+  dramFree_ = in.time();
+  for (EnergyMeter* m : {&compute_, &sram_, &dramOffStack_, &dramLogicDie_, &dramInBank_}) m->restore(in);
 }
 
 }  // namespace wafersim::hw

@@ -102,6 +102,11 @@ class DieModel {
   const DieSpec& spec() const { return spec_; }
   MemoryAllocator& memory() { return memory_; }
 
+  // Checkpoints: when each engine and the DRAM are free, the energy not yet counted. (The memory
+  // allocations are made at construction and never change.)
+  void save(StateWriter& out) const;
+  void restore(StateReader& in);
+
  private:
   struct EngineState {
     SimTime free = SimTime::zero();

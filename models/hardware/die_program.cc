@@ -1,9 +1,12 @@
 #include "models/hardware/die_program.h"
 
 #include <memory>
+#include <string>
+#include <type_traits>
 
 #include "models/hardware/endpoint.h"
 #include "models/hardware/nic.h"
+#include "sim/checkpoint.h"
 #include "sim/error.h"
 
 namespace wafersim::hw {
@@ -113,6 +116,36 @@ void ProgramDie::setup() {
   advance();
 }
 
+void ProgramDie::save(StateWriter& out) const {
+  // Only the steps still to run: the program restarts at its first.
+  static_assert(std::is_trivially_copyable_v<ProgramStep>);
+  out.u64(program_.size() - pc_);
+  out.raw(program_.data() + pc_, (program_.size() - pc_) * sizeof(ProgramStep));
+  out.boolean(blocked_);
+  out.podVector(receivedByTag_);
+  out.u64(nextFlow_);
+  out.time(allDone_);
+  model_.save(out);
+  nic_.save(out);
+}
+
+void ProgramDie::restore(StateReader& in) {
+  net_ = port("net");
+  program_ = in.podVector<ProgramStep>();
+  for (const ProgramStep& s : program_)
+    if (s.kind > ProgramStep::Kind::Mark || (s.kind == ProgramStep::Kind::Compute &&
+                                             s.op.engine >= model_.spec().engines.size()))
+      in.corrupt("a program step of kind " + std::to_string(static_cast<int>(s.kind)) + " on engine " +
+                 std::to_string(s.op.engine));
+  pc_ = 0;
+  blocked_ = in.boolean();
+  receivedByTag_ = in.podVector<uint64_t>();
+  nextFlow_ = in.u64();
+  allDone_ = in.time();
+  model_.restore(in);
+  nic_.restore(in);
+}
+
 void ProgramDie::traceWindow(SimTime start, SimTime end) {
   if (end <= start) return;
   traceStart_ = start;
@@ -198,6 +231,18 @@ class ScriptedDie final : public ProgramDie {
     return system.specs.at(system.specOf[i]);
   }
 
+  void save(StateWriter& out) const override {
+    ProgramDie::save(out);
+    out.boolean(started_);
+    out.boolean(finished_);
+  }
+
+  void restore(StateReader& in) override {
+    ProgramDie::restore(in);
+    started_ = in.boolean();
+    finished_ = in.boolean();
+  }
+
   bool refill(std::vector<ProgramStep>& program) override {
     if (!started_) {
       started_ = true;
@@ -229,6 +274,7 @@ void registerDie(ComponentRegistry& registry) {
   t.factory = [](const ComponentContext& ctx) {
     return std::make_unique<ScriptedDie>(ctx, ctx.data->get<DieSystem>(kDieSystemDataKey, "component " + ctx.name));
   };
+  t.checkpoint = true;
   registry.add(std::move(t));
 }
 

@@ -78,6 +78,11 @@ class ProgramDie : public Component {
   ProgramDie(const ComponentContext& ctx, const DieSpec& spec);
   void setup() override;  // starts the machine; an override calls ProgramDie::setup() last
   void handle(const Event& e) final;
+  // Checkpoints: the program and where it is, the messages counted by tag, the die model and the
+  // interface. An override calls ProgramDie::save / restore first, then handles its own state;
+  // restore() binds the ports as setup() does and starts nothing.
+  void save(StateWriter& out) const override;
+  void restore(StateReader& in) override;
 
   static std::vector<ParamSpec> dieParams();  // index, bandwidth, energy_per_bit, mode, chunk
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "models/hardware/nic.h"
+#include "sim/checkpoint.h"
 #include "sim/error.h"
 
 namespace wafersim::hw {
@@ -49,6 +50,10 @@ class Endpoint final : public Component {
     if (nic_.receive(m)) latency_.add((now() - plan_->flows.at(m.flow).start).ps());
   }
 
+  // Checkpoints: the interface (every flow was injected in setup(); its chunks are events).
+  void save(StateWriter& out) const override { nic_.save(out); }
+  void restore(StateReader& in) override { nic_.restore(in); }
+
  private:
   const std::shared_ptr<const NetworkPlan> plan_;
   const uint32_t index_;
@@ -69,6 +74,7 @@ void registerEndpoint(ComponentRegistry& registry) {
               {"chunk", ParamType::Text, "256 B", "cut-through chunk size", {}, {}}};
   t.ports = {{"net", "link to the router"}};
   t.factory = [](const ComponentContext& ctx) { return std::make_unique<Endpoint>(ctx); };
+  t.checkpoint = true;
   registry.add(std::move(t));
 }
 

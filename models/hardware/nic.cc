@@ -1,5 +1,7 @@
 #include "models/hardware/nic.h"
 
+#include "sim/checkpoint.h"
+
 namespace wafersim::hw {
 
 NetworkInterface::NetworkInterface(uint32_t self, Bandwidth injection, EnergyPerBit energyPerBit, ForwardingMode mode,
@@ -34,6 +36,28 @@ bool NetworkInterface::receive(const Message& m) {
   partial_.erase(it);
   messagesReceived_.add();
   return true;
+}
+
+void NetworkInterface::save(StateWriter& out) const {
+  out.time(busy_);
+  out.u64(partial_.size());
+  for (const auto& [key, bytes] : partial_) {
+    out.u32(key.first);
+    out.u64(key.second);
+    out.u64(bytes);
+  }
+  energy_.save(out);
+}
+
+void NetworkInterface::restore(StateReader& in) {
+  busy_ = in.time();
+  partial_.clear();
+  for (uint64_t n = in.count(20); n > 0; --n) {
+    const uint32_t source = in.u32();
+    const uint64_t flow = in.u64();
+    partial_[{source, flow}] = in.u64();
+  }
+  energy_.restore(in);
 }
 
 }  // namespace wafersim::hw

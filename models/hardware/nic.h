@@ -49,6 +49,11 @@ class NetworkInterface {
   // Accounts one arriving chunk; true when it completes its message.
   bool receive(const Message& m);
 
+  // Checkpoints: what the interface holds besides its counters (the injection queue's end, the
+  // messages partly received, the energy not yet counted).
+  void save(StateWriter& out) const;
+  void restore(StateReader& in);
+
   Duration minimumDelay() const { return bandwidth_.transferTime(Bytes{1}); }
   SimTime busyUntil() const { return busy_; }
   uint32_t self() const { return self_; }

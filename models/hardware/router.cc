@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "sim/checkpoint.h"
 #include "sim/error.h"
 
 namespace wafersim::hw {
@@ -98,6 +99,31 @@ class Router final : public Component {
       if (out_[p].bytes > 0) counter("bytes_p" + std::to_string(p)).add(std::exchange(out_[p].bytes, 0));
   }
 
+  // Checkpoints: each output port's queue end and bytes, the totals kept until finish(), the
+  // energy not yet counted. The last-chunk caches are recomputed at the next chunk.
+  void save(StateWriter& out) const override {
+    for (const OutPort& o : out_) {
+      out.time(o.busyUntil);
+      out.u64(o.bytes);
+    }
+    out.u64(forwarded_);
+    out.u64(bytes_);
+    out.u64(zeroWaits_);
+    energy_.save(out);
+  }
+
+  void restore(StateReader& in) override {
+    for (OutPort& o : out_) {
+      o = OutPort{};
+      o.busyUntil = in.time();
+      o.bytes = in.u64();
+    }
+    forwarded_ = in.u64();
+    bytes_ = in.u64();
+    zeroWaits_ = in.u64();
+    energy_.restore(in);
+  }
+
  private:
   struct OutPort {
     SimTime busyUntil = SimTime::zero();
@@ -138,6 +164,7 @@ void registerRouter(ComponentRegistry& registry) {
     t.ports.push_back({n, "router port " + std::to_string(p), true});
   }
   t.factory = [](const ComponentContext& ctx) { return std::make_unique<Router>(ctx); };
+  t.checkpoint = true;
   registry.add(std::move(t));
 }
 

@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "sim/checkpoint.h"
 #include "sim/error.h"
 
 namespace wafersim::hw {
@@ -134,5 +135,12 @@ EnergyPerBit parseEnergyPerBit(std::string_view text) {
 std::string toString(Bytes b) { return std::to_string(b.value) + " B"; }
 std::string toString(Bandwidth b) { return std::to_string(b.bytesPerSecond) + " B/s"; }
 std::string toString(EnergyPerBit e) { return std::to_string(e.fjPerBit) + " fJ/bit"; }
+
+void EnergyMeter::save(StateWriter& out) const { out.u64(remainderFj_); }
+
+void EnergyMeter::restore(StateReader& in) {
+  remainderFj_ = in.u64();
+  if (remainderFj_ >= 1000) in.corrupt("an energy remainder of " + std::to_string(remainderFj_) + " fJ");
+}
 
 }  // namespace wafersim::hw

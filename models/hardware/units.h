@@ -22,6 +22,11 @@
 #include "sim/statistics.h"
 #include "sim/time.h"
 
+namespace wafersim {
+class StateWriter;
+class StateReader;
+}  // namespace wafersim
+
 namespace wafersim::hw {
 
 struct Bytes {
@@ -70,6 +75,9 @@ class EnergyMeter {
     pj_.add(e.fj / 1000 + fj / 1000);
     remainderFj_ = fj % 1000;
   }
+  // Checkpoints: the femtojoules not yet in the counter (the counter is the StatSet's).
+  void save(StateWriter& out) const;
+  void restore(StateReader& in);
 
  private:
   Counter& pj_;

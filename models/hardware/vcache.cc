@@ -1,9 +1,11 @@
 #include "models/hardware/vcache.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "sim/checkpoint.h"
 #include "sim/error.h"
 
 namespace wafersim::hw {
@@ -60,6 +62,63 @@ ExpertWeightCache::Access ExpertWeightCache::access(uint32_t layer, uint32_t exp
   used_ += bytes;
   a.filledBytes = bytes;
   return a;
+}
+
+namespace {
+
+void saveKey(StateWriter& out, const std::tuple<uint32_t, uint32_t, uint32_t>& key) {
+  out.u32(std::get<0>(key));
+  out.u32(std::get<1>(key));
+  out.u32(std::get<2>(key));
+}
+
+std::tuple<uint32_t, uint32_t, uint32_t> restoreKey(StateReader& in) {
+  const uint32_t layer = in.u32(), expert = in.u32();
+  return {layer, expert, in.u32()};
+}
+
+}  // namespace
+
+void ExpertWeightCache::save(StateWriter& out) const {
+  out.u64(used_);
+  out.u64(clock_);
+  out.u64(hits_);
+  out.u64(misses_);
+  out.u64(entries_.size());
+  for (const auto& [key, entry] : entries_) {
+    saveKey(out, key);
+    out.u64(entry.bytes);
+    out.u64(entry.lastUse);
+  }
+  out.u64(tokens_.size());
+  for (const auto& [key, count] : tokens_) {
+    saveKey(out, key);
+    out.u64(count);
+  }
+}
+
+void ExpertWeightCache::restore(StateReader& in) {
+  used_ = in.u64();
+  clock_ = in.u64();
+  hits_ = in.u64();
+  misses_ = in.u64();
+  entries_.clear();
+  tokens_.clear();
+  uint64_t held = 0;
+  for (uint64_t n = in.count(12 + 16); n > 0; --n) {
+    const Key key = restoreKey(in);
+    Entry& e = entries_[key];
+    e.bytes = in.u64();
+    e.lastUse = in.u64();
+    held += e.bytes;
+  }
+  for (uint64_t n = in.count(12 + 8); n > 0; --n) {
+    const Key key = restoreKey(in);
+    tokens_[key] = in.u64();
+  }
+  if (held != used_ || used_ > capacity_)
+    in.corrupt("a V-Cache of " + std::to_string(capacity_) + " B holding " + std::to_string(held) + " B, " +
+               std::to_string(used_) + " B counted");
 }
 
 }  // namespace wafersim::hw

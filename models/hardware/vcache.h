@@ -18,6 +18,11 @@
 #include <string>
 #include <tuple>
 
+namespace wafersim {
+class StateWriter;
+class StateReader;
+}  // namespace wafersim
+
 namespace wafersim::hw {
 
 enum class VCachePolicy : uint8_t { Lru, Lfu };
@@ -42,6 +47,10 @@ class ExpertWeightCache {
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
   bool resident(uint32_t layer, uint32_t expert, uint32_t parts) const;
+
+  // Checkpoints: the contents, the token counts, the clock and the tallies.
+  void save(StateWriter& out) const;
+  void restore(StateReader& in);
 
  private:
   using Key = std::tuple<uint32_t, uint32_t, uint32_t>;  // layer, expert, parts

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "models/hardware/vcache.h"
+#include "sim/checkpoint.h"
 #include "sim/error.h"
 
 namespace wafersim::hw {
@@ -79,6 +80,41 @@ TEST(VCache, UnknownPolicyNamesTheField) {
     EXPECT_NE(std::string(e.what()).find("serving.vcache_policy"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("fifo"), std::string::npos);
   }
+}
+
+// Checkpoints: a restored cache answers every later access as the one saved would, under either
+// policy (contents, token counts and recency all matter to lfu's choices); a saved cache that
+// holds more than it counts is refused.
+TEST(VCache, ARestoredCacheAnswersLaterAccessesAsTheSavedOne) {
+  for (VCachePolicy policy : {VCachePolicy::Lru, VCachePolicy::Lfu}) {
+    SCOPED_TRACE(toString(policy));
+    ExpertWeightCache original(500, policy);
+    auto expert = [](uint32_t i) { return (i * 7 + i / 3) % 9; };
+    for (uint32_t i = 0; i < 40; ++i) original.access(i % 2, expert(i), 1, 100 + 20 * (i % 3), 1 + i % 5);
+    StateWriter out;
+    original.save(out);
+    ExpertWeightCache restored(500, policy);
+    StateReader in(out.data(), "cache");
+    restored.restore(in);
+    in.expectEnd();
+    EXPECT_EQ(restored.used(), original.used());
+    EXPECT_EQ(restored.hits(), original.hits());
+    for (uint32_t i = 40; i < 120; ++i) {
+      const auto a = original.access(i % 2, expert(i), 1, 100 + 20 * (i % 3), 1 + i % 5);
+      const auto b = restored.access(i % 2, expert(i), 1, 100 + 20 * (i % 3), 1 + i % 5);
+      EXPECT_EQ(a.hit, b.hit) << "access " << i;
+      EXPECT_EQ(a.filledBytes, b.filledBytes) << "access " << i;
+    }
+  }
+  ExpertWeightCache c(500, VCachePolicy::Lru);
+  c.access(0, 0, 1, 100, 1);
+  StateWriter out;
+  c.save(out);
+  std::string bytes = out.take();
+  bytes[0] = 7;  // used_: 7 B counted, 100 B held
+  ExpertWeightCache broken(500, VCachePolicy::Lru);
+  StateReader in(bytes, "cache");
+  EXPECT_THROW(broken.restore(in), Error);
 }
 
 }  // namespace

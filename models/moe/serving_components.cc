@@ -10,6 +10,7 @@
 #include "models/hardware/die_program.h"
 #include "models/moe/expert_compute.h"
 #include "models/moe/serving_plan.h"
+#include "sim/checkpoint.h"
 #include "sim/error.h"
 
 namespace wafersim::moe {
@@ -66,9 +67,7 @@ class Host final : public Component {
   }
 
   void setup() override {
-    ctl_ = port("ctl");
-    dies_ = fabricSize(ctl_) - 1;
-    for (uint32_t d = 0; d < dies_; ++d) kvCapacity_ += plan_->kvCapacityTokens(d);
+    bind();
     tryStart(1, SimTime::zero());
   }
 
@@ -123,6 +122,41 @@ class Host final : public Component {
     sink.value("placements_applied", static_cast<double>(placementsApplied_));
   }
 
+  // Checkpoints. The step announcements come first: every serving component replays them into its
+  // process's plan (ServingPlan::replay), the dies from this record (ServingDie::restore).
+  void save(StateWriter& out) const override {
+    out.podVector(announced_);
+    out.u32(doneCount_);
+    out.time(stepStart_);
+    out.u64(placementsApplied_);
+    out.time(trainStart_);
+    out.i64(stepTokens_);
+    out.u64(expertLoad_.size());
+    for (const auto& layer : expertLoad_) out.podVector(layer);
+    out.podVector(expertRules_);
+  }
+
+  void restore(StateReader& in) override {
+    bind();
+    announced_ = in.podVector<StepAnnouncement>();
+    step_ = announced_.size();
+    doneCount_ = in.u32();
+    if (doneCount_ > dies_)
+      in.corrupt(std::to_string(doneCount_) + " dies done with step " + std::to_string(step_) + " of " +
+                 std::to_string(dies_));
+    stepStart_ = in.time();
+    placementsApplied_ = in.u64();
+    trainStart_ = in.time();
+    stepTokens_ = in.i64();
+    expertLoad_.resize(in.count(8));
+    for (auto& layer : expertLoad_) layer = in.podVector<uint64_t>();
+    expertRules_ = in.podVector<uint32_t>();
+    plan_->replay(announced_);
+    if (step_ > 0)
+      current_ = plan_->step(step_, SimTime::fromPs(announced_.back().prevEndPs),
+                             SimTime::fromPs(announced_.back().startPs));
+  }
+
   void finish() override {
     preempted_.add(plan_->preemptions());
     writePlacementLog();
@@ -133,6 +167,13 @@ class Host final : public Component {
   }
 
  private:
+  void bind() {
+    ctl_ = port("ctl");
+    dies_ = fabricSize(ctl_) - 1;
+    kvCapacity_ = 0;
+    for (uint32_t d = 0; d < dies_; ++d) kvCapacity_ += plan_->kvCapacityTokens(d);
+  }
+
   // The online decisions (serving_plan.h PlacementLogEntry) and the placements applied; the CLI
   // writes them as placement_log.json, which mapping.replay reads back.
   void writePlacementLog() {
@@ -191,6 +232,8 @@ class Host final : public Component {
       dieCopies_.add(r.dieCopies);
       groupCopies_.add(r.groupCopies);
     }
+    WAFERSIM_ASSERT(announced_.size() + 1 == k, "host ", name(), ": step ", k, " after ", announced_.size());
+    announced_.push_back({prevEnd.ps(), now().ps()});
     step_ = k;
     stepStart_ = now();
     doneCount_ = 0;
@@ -245,6 +288,7 @@ class Host final : public Component {
   PortId ctl_ = 0;
   uint32_t dies_ = 0;
   uint64_t step_ = 0;
+  std::vector<StepAnnouncement> announced_;  // every step's, from step 1 (ServingPlan::replay)
   uint32_t doneCount_ = 0;
   SimTime stepStart_ = SimTime::zero();
   Counter &steps_, &prefillTokens_, &decodeTokens_, &finished_, &outputTokens_, &preempted_, &lastFinish_, &busy_;
@@ -311,6 +355,52 @@ class ServingDie final : public hw::ProgramDie {
   void setup() override {
     ctl_ = port("ctl");
     ProgramDie::setup();
+  }
+
+  // Checkpoints: the program machine (ProgramDie), the step it was told of (its plan comes back
+  // from the host's announcements, replayed into this process's plan), its message tallies, the
+  // V-Cache.
+  void save(StateWriter& out) const override {
+    ProgramDie::save(out);
+    out.u64(step_ ? step_->step : 0);
+    out.u64(running_);
+    out.u64(reported_);
+    out.podVector(expectedByTag_);
+    out.podVector(migrating_);
+    out.boolean(vcache_ != nullptr);
+    if (vcache_) vcache_->save(out);
+    out.time(layerBegin_);
+  }
+
+  void restore(StateReader& in) override {
+    ctl_ = port("ctl");
+    ProgramDie::restore(in);
+    const std::string* host = savedStateOf(fabricMember(ctl_, 0));
+    if (host == nullptr) in.corrupt("the cut holds no state of the serving host");
+    StateReader hostState(*host, name() + ": the serving host's state");
+    const auto announced = hostState.podVector<StepAnnouncement>();
+    plan_->replay(announced);
+    const uint64_t k = in.u64();
+    if (k > announced.size())
+      in.corrupt("step " + std::to_string(k) + ", the host announced " + std::to_string(announced.size()));
+    step_ = k == 0 ? nullptr
+                   : plan_->step(k, SimTime::fromPs(announced[k - 1].prevEndPs),
+                                 SimTime::fromPs(announced[k - 1].startPs));
+    running_ = in.u64();
+    reported_ = in.u64();
+    auto expected = in.podVector<uint64_t>();
+    if (expected.size() != expectedByTag_.size())
+      in.corrupt(std::to_string(expected.size()) + " message tags, the die has " +
+                 std::to_string(expectedByTag_.size()));
+    expectedByTag_ = std::move(expected);
+    auto migrating = in.podVector<uint32_t>();
+    if (migrating.size() != migrating_.size())
+      in.corrupt(std::to_string(migrating.size()) + " MoE layers migrating, the model has " +
+                 std::to_string(migrating_.size()));
+    migrating_ = std::move(migrating);
+    if (in.boolean() != (vcache_ != nullptr)) in.corrupt("a V-Cache saved where the die has none, or none saved");
+    if (vcache_) vcache_->restore(in);
+    layerBegin_ = in.time();
   }
 
  private:
@@ -865,6 +955,7 @@ void registerServingComponents(ComponentRegistry& registry) {
   host.params = {{"step_overhead", ParamType::Duration, "0 ps", "scheduling time added to every step's start", 0, {}}};
   host.ports = {{"ctl", "control fabric to the dies (member 0)"}};
   host.factory = [](const ComponentContext& ctx) { return std::make_unique<Host>(ctx); };
+  host.checkpoint = true;
   registry.add(std::move(host));
 
   ComponentType die;
@@ -875,6 +966,7 @@ void registerServingComponents(ComponentRegistry& registry) {
   die.factory = [](const ComponentContext& ctx) {
     return std::make_unique<ServingDie>(ctx, ctx.data->get<ServingPlan>(kServingDataKey, "component " + ctx.name));
   };
+  die.checkpoint = true;
   registry.add(std::move(die));
 }
 

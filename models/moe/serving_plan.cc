@@ -239,6 +239,27 @@ uint64_t ServingPlan::preemptions() const {
 
 std::shared_ptr<const StepPlan> ServingPlan::step(uint64_t k, SimTime prevEnd, SimTime start) const {
   std::lock_guard lock(mutex_);
+  return stepLocked(k, prevEnd, start);
+}
+
+void ServingPlan::replay(const std::vector<StepAnnouncement>& log) const {
+  std::lock_guard lock(mutex_);
+  if (log.empty()) return;
+  if (state_) {
+    // Usable when its last step formed is on the log (the log's step, with the log's start): then
+    // it is the state the log leads to, so far. Anything else, a state past the log's end
+    // included, is another run of the same graph.
+    const uint64_t formed = state_->formed;
+    auto it = state_->plans.find(formed);
+    if (formed == 0 || formed > log.size() || it == state_->plans.end() ||
+        it->second->start != SimTime::fromPs(log[formed - 1].startPs))
+      state_.reset();
+  }
+  for (uint64_t k = state_ ? state_->formed + 1 : 1; k <= log.size(); ++k)
+    stepLocked(k, SimTime::fromPs(log[k - 1].prevEndPs), SimTime::fromPs(log[k - 1].startPs));
+}
+
+std::shared_ptr<const StepPlan> ServingPlan::stepLocked(uint64_t k, SimTime prevEnd, SimTime start) const {
   resetIfRerun(k, true);
   State& s = *state_;
   if (auto it = s.plans.find(k); it != s.plans.end()) {

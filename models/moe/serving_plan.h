@@ -215,6 +215,13 @@ std::vector<ParamSpec> routingParams();
 std::unique_ptr<workload::ExpertRouter> makeRouter(const Params& resolved, const MoeModelConfig& model, uint64_t seed,
                                                    uint64_t structureSeed = 0);
 
+// How the host announced step k (serving_components.cc): when step k-1 ended, and when step k
+// starts. The plan's state after step k is a pure function of the announcements of steps 1..k.
+struct StepAnnouncement {
+  int64_t prevEndPs = 0;
+  int64_t startPs = 0;
+};
+
 class ServingPlan {
  public:
   explicit ServingPlan(ServingConfig config);
@@ -232,6 +239,14 @@ class ServingPlan {
   SimTime nextWorkAt(uint64_t k, SimTime prevEnd, SimTime now) const;
   // Step k's plan (computing it, after completing step k-1 at prevEnd, if it is new).
   std::shared_ptr<const StepPlan> step(uint64_t k, SimTime prevEnd, SimTime start) const;
+  // CHECKPOINTS. Brings this process's plan to its state once step log.size() was formed, `log`
+  // holding every step's announcement from step 1 on: a resumed run's serving components replay
+  // the host's saved log (one record for every process, whatever partition wrote it), so the
+  // scheduler, the request generator, the router's streams and the online placement state are
+  // rebuilt instead of saved, at the cost of recomputing the steps' plans. Steps already formed
+  // are kept when the state is on the log and not past its end (another partition of this
+  // process replayed it); otherwise it is dropped first (a state of another run of the graph).
+  void replay(const std::vector<StepAnnouncement>& log) const;
   // The requests that finished at the end of step k (known once step k+1 or nextWorkAt(k+1) ran).
   std::vector<RequestRecord> finishedAfter(uint64_t k) const;
   uint64_t preemptions() const;
@@ -243,6 +258,7 @@ class ServingPlan {
   struct State;
   void resetIfRerun(uint64_t k, bool cached) const;
   void completeUpTo(uint64_t k, SimTime prevEnd) const;  // state after step k-1
+  std::shared_ptr<const StepPlan> stepLocked(uint64_t k, SimTime prevEnd, SimTime start) const;
   void route(StepPlan& plan) const;
   void distribute(const StepPlan& plan, uint32_t layer, LayerRouting& r, int microBatch) const;
   void distributeOblivious(LayerRouting& r, int microBatch) const;

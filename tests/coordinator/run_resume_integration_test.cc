@@ -1,14 +1,17 @@
 // `wafersim run --resume RUN_DIR` (coordinator/run.h resumeSpec, sim/checkpoint.h): a run killed
 // with SIGKILL after a checkpoint resumes from its folder, on another partition count and with
-// the other synchronization strategy, to the digest of a run never interrupted; what cannot be
-// checkpointed or resumed is refused with the reason.
+// the other synchronization strategy, to the digest of a run never interrupted; so do serving,
+// online-placement and training runs, on threads and on node processes; what cannot be resumed
+// is refused with the reason.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -23,7 +26,6 @@ namespace wafersim::testing {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 const std::string kWafersim = std::string(WAFERSIM_BINARY_DIR) + "/cli/wafersim";
 
@@ -220,13 +222,88 @@ TEST_F(RunResume, RefusesWhatItCannotDoWithTheReason) {
   EXPECT_EQ(seed.code, 2) << seed.text;
   EXPECT_THAT(seed.text, HasSubstr("taken of another system"));
 
-  // The serving model's components have no checkpoint hooks yet: refused before it runs.
-  const CommandOutput serving = wafersim("run " + std::string(WAFERSIM_SOURCE_DIR) + "/examples/quickstart.yaml --out " +
-                                         (dir_.path / "serving").string() + " --set simulation.checkpoint_every=1ms");
-  EXPECT_EQ(serving.code, 2) << serving.text;
-  EXPECT_THAT(serving.text, HasSubstr("these cannot: "));
-  EXPECT_THAT(serving.text, Not(HasSubstr("committed events")));
 }
+
+// The hardware, serving and training models (models/hardware, models/moe): a run stopped part-way after its
+// checkpoints resumes on another partition count, and on node processes (whose plans replay the
+// host's step announcements without the host among their components), to the digest and the
+// figures of the run never interrupted: dies running scripted programs over the wafer's routers,
+// a serving run, one with online placement (decided in process on threads, by a
+// wafersim-placement process on nodes) and a training run, each cut small enough to run in seconds.
+struct ModelCase {
+  const char* scenario;
+  const char* overrides;  // for every run
+  const char* stop;       // simulation.end of the interrupted run
+  const char* every;      // simulation.checkpoint_every
+  uint32_t partitions;    // of the run resumed on threads
+  uint32_t nodes;         // of the run resumed on node processes; 0: none
+};
+
+class ModelResume : public RunResume, public ::testing::WithParamInterface<ModelCase> {};
+
+TEST_P(ModelResume, StoppedAfterACheckpointAndResumedElsewhereGivesTheUninterruptedDigest) {
+  const ModelCase& c = GetParam();
+  const std::string scenario = std::string(WAFERSIM_SOURCE_DIR) + "/" + c.scenario + " " + c.overrides;
+  const auto reference = dir_.path / "reference";
+  const CommandOutput full = wafersim("run " + scenario + " --out " + reference.string());
+  ASSERT_EQ(full.code, 0) << full.text;
+  const std::string digest = digestOf(reference);
+  ASSERT_EQ(digest.size(), 16u);
+  const nlohmann::json expected = nlohmann::json::parse(std::ifstream(reference / "summary.json"));
+
+  // Stopped on the scenario's 2 partitions after a few cuts.
+  const auto a = dir_.path / "a", b = dir_.path / "b", d = dir_.path / "d";
+  const CommandOutput first = wafersim("run " + scenario + " --out " + a.string() + " --set simulation.end=" +
+                                       c.stop + " --set simulation.checkpoint_every=" + c.every);
+  ASSERT_EQ(first.code, 0) << first.text;
+  ASSERT_GT(latestOf(a).ps, 0) << first.text;
+  EXPECT_EQ(latestOf(a).parts, 2u);
+  EXPECT_NE(digestOf(a), digest) << "the interrupted run ran to the end: the test proves nothing";
+
+  const CommandOutput threads = wafersim("run --resume " + a.string() + " --out " + b.string() +
+                                         " --set simulation.end=never --set simulation.checkpoint_every=0"
+                                         " --set simulation.partitions=" + std::to_string(c.partitions));
+  ASSERT_EQ(threads.code, 0) << threads.text;
+  EXPECT_THAT(threads.text, HasSubstr("resuming from"));
+  EXPECT_EQ(digestOf(b), digest) << threads.text;
+  // The figures come from the restored statistics and the replayed plan: latencies, tokens,
+  // energy, the online placement decisions, as uninterrupted.
+  const nlohmann::json resumed = nlohmann::json::parse(std::ifstream(b / "summary.json"));
+  EXPECT_EQ(resumed.value("events", 0), expected.value("events", 0));
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(b / "results.json")),
+            nlohmann::json::parse(std::ifstream(reference / "results.json")));
+  EXPECT_EQ(resumed.value("serving", nlohmann::json()), expected.value("serving", nlohmann::json()));
+  EXPECT_EQ(resumed.value("energy", nlohmann::json()), expected.value("energy", nlohmann::json()));
+  if (std::filesystem::exists(reference / "placement_log.json"))
+    EXPECT_EQ(nlohmann::json::parse(std::ifstream(b / "placement_log.json")),
+              nlohmann::json::parse(std::ifstream(reference / "placement_log.json")));
+
+  if (c.nodes == 0) return;
+  const CommandOutput nodes = wafersim("run --resume " + a.string() + " --nodes " + std::to_string(c.nodes) +
+                                       " --out " + d.string() + " --set simulation.end=never"
+                                       " --set simulation.checkpoint_every=0");
+  ASSERT_EQ(nodes.code, 0) << nodes.text;
+  EXPECT_EQ(digestOf(d), digest) << nodes.text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Models, ModelResume,
+    ::testing::Values(ModelCase{"examples/hardware/dojo_all_to_all.yaml", "", "15us", "3us", 3, 2},
+                      ModelCase{"examples/quickstart.yaml", "", "300ms", "50ms", 3, 2},
+                      ModelCase{"examples/placement/online_eplb.yaml",
+                                  "--set params.workload.count=16 --set params.workload.output_tokens=8"
+                                  " --set params.mapping.epoch=500us",
+                                  "9ms", "2ms", 1, 2},
+                      ModelCase{"examples/serving/mozart_training.yaml",
+                                  "--set params.training.steps=1 --set params.model.layers=2"
+                                  " --set params.training.sequences=16 --set params.training.micro_batches=2",
+                                  "40ms", "10ms", 1, 0}),
+    [](const ::testing::TestParamInfo<ModelCase>& info) {
+      const std::string name = std::filesystem::path(info.param.scenario).stem().string();
+      std::string out;
+      for (char ch : name) out += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+      return out;
+    });
 
 }  // namespace
 }  // namespace wafersim::testing

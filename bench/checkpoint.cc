@@ -1,23 +1,32 @@
-// What checkpoints cost and that resuming is exact (sim/checkpoint.h): for PHOLD (ROSS's
-// parameters, 1,024 LPs per partition) and a relay grid of FIFO servers, on 2 partitions, each run
-// three ways in one process, one after the other:
+// What checkpoints cost and that resuming is exact (sim/checkpoint.h): PHOLD (ROSS's
+// parameters, 1,024 LPs per partition), a relay grid of FIFO servers, the quick start's serving
+// run (examples/quickstart.yaml) and bench_serving's (examples/serving/deepseek_v3_8x8.yaml; with
+// --quick its smoke size), on 2 partitions, each run three ways in one process, one after the other:
 //   plain         no checkpoints
-//   checkpointed  a cut every `every` of simulated time (files in a temporary folder)
-//   resumed       from the checkpointed run's cut nearest the middle, on 3 partitions, to the end
+//   checkpointed  a cut every `every` of simulated time (files in a temporary folder); for the
+//                 serving runs a tenth of the plain run's simulated time
+//   resumed       from the checkpointed run's cut nearest the middle, on 3 partitions (the serving
+//                 runs on 1), to the end
 // It prints the checkpointed run's wall-time overhead over the plain one, the size of one cut and
-// the wall time to write one (the slowest partition's), the time to load a cut, and the
-// digests. A resumed or checkpointed digest that differs from the plain run's exits 1.
+// the wall time to write one (the slowest partition's), the time to load a cut (reading and
+// checking its files; a serving run's restore then replays the host's step announcements, which
+// is in the resumed run's time), and the digests. A resumed or checkpointed digest that differs
+// from the plain run's exits 1.
 //
 // Usage: bench_checkpoint [--quick]
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <unistd.h>
 
+#include "coordinator/partitioner.h"
+#include "models/model_catalog.h"
 #include "models/synthetic/synthetic.h"
+#include "scenario/scenario.h"
 #include "sim/checkpoint.h"
 #include "sim/simulation.h"
 #include "sim/wall_timer.h"
@@ -29,19 +38,36 @@ namespace {
 struct Case {
   std::string name;
   SystemGraph graph;
-  SimTime end;
-  Duration every;
+  SimTime end;     // never(): the run's own end (a serving run drains)
+  Duration every;  // zero: a tenth of the plain run's simulated time
+  RunOptions base;
+  std::function<PartitionMap(const SystemGraph&, uint32_t)> map;
+  uint32_t resumeOn = 3;  // partitions of the resumed run
 };
 
 RunReport runOnce(const Case& c, const ComponentRegistry& registry, uint32_t partitions, const std::string& dir,
                   Duration every, SimTime end, std::shared_ptr<const CheckpointImage> resume = nullptr) {
-  RunOptions options;
+  RunOptions options = c.base;
   options.end = end;
-  options.seed = 1;
   options.checkpoint.dir = dir;
   options.checkpoint.every = every;
   options.resume = std::move(resume);
-  return runInProcess(c.graph, registry, PartitionMap::linear(c.graph.components().size(), partitions), options);
+  return runInProcess(c.graph, registry, c.map(c.graph, partitions), options);
+}
+
+Case scenarioCase(const std::string& name, const std::string& file, const std::vector<std::string>& overrides,
+                  const ModelCatalog& catalog) {
+  const Scenario s = loadScenario(file, overrides);
+  // Resumed on 1 partition: 3 threads on a 2-core machine make each of the quick start's 390,000
+  // windows a sleep and a wake-up (14 s instead of under one), which says nothing of checkpoints.
+  Case c{name, catalog.build(s.model, s.modelParams, file + ": params", s.run.seed), SimTime::never(),
+         Duration::zero(), s.run, {}, 1};
+  c.map = [s](const SystemGraph& graph, uint32_t partitions) {
+    Scenario with = s;
+    with.partitions = partitions;
+    return partitionScenario(with, graph).map;
+  };
+  return c;
 }
 
 }  // namespace
@@ -49,16 +75,30 @@ RunReport runOnce(const Case& c, const ComponentRegistry& registry, uint32_t par
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
   ComponentRegistry registry;
-  synthetic::registerSyntheticComponents(registry);
+  registerBuiltinComponents(registry);
+  ModelCatalog catalog;
+  registerBuiltinModels(catalog);
   std::vector<Case> cases;
+  auto linear = [](const SystemGraph& graph, uint32_t partitions) {
+    return PartitionMap::linear(graph.components().size(), partitions);
+  };
+  RunOptions synthetic;
+  synthetic.seed = 1;
   {
     synthetic::PholdConfig p;
     p.lps = 2048;
     cases.push_back({"PHOLD 2,048 LPs", synthetic::buildPhold(p), SimTime::fromPs(quick ? 2'000'000 : 20'000'000),
-                     Duration::fromPs(quick ? 500'000 : 2'000'000)});
+                     Duration::fromPs(quick ? 500'000 : 2'000'000), synthetic, linear});
   }
   cases.push_back({"relay grid 32x32, 3 tokens", synthetic::buildRelayGrid({32, 32, 3, Duration::fromPs(1500)}),
-                   SimTime::fromPs(quick ? 2'000'000 : 20'000'000), Duration::fromPs(quick ? 500'000 : 2'000'000)});
+                   SimTime::fromPs(quick ? 2'000'000 : 20'000'000), Duration::fromPs(quick ? 500'000 : 2'000'000),
+                   synthetic, linear});
+  // The scenarios name data files from the repository root.
+  std::filesystem::current_path(WAFERSIM_SOURCE_DIR);
+  cases.push_back(scenarioCase("quickstart (serving)", "examples/quickstart.yaml", {}, catalog));
+  std::vector<std::string> smoke;
+  if (quick) smoke = {"params.workload.concurrency=64", "params.workload.count=64", "params.workload.output_tokens=5"};
+  cases.push_back(scenarioCase("bench_serving (DeepSeek-V3)", "examples/serving/deepseek_v3_8x8.yaml", smoke, catalog));
 
   const std::filesystem::path root =
       std::filesystem::temp_directory_path() / ("wafersim-bench-checkpoint-" + std::to_string(::getpid()));
@@ -69,14 +109,16 @@ int main(int argc, char** argv) {
     const std::string dir = (root / "cuts").string();
     std::filesystem::remove_all(root);
     const RunReport plain = runOnce(c, registry, 2, "", Duration::zero(), c.end);
-    const RunReport checkpointed = runOnce(c, registry, 2, dir, c.every, c.end);
+    const SimTime end = c.end == SimTime::never() ? plain.results.simulatedTime() : c.end;
+    const Duration every = c.every > Duration::zero() ? c.every : Duration::fromPs(end.ps() / 10);
+    const RunReport checkpointed = runOnce(c, registry, 2, dir, every, c.end);
     // The cut nearest the middle: a run to just after it leaves it as the latest.
     const std::string half = (root / "half").string();
-    runOnce(c, registry, 2, half, c.every, SimTime::fromPs(c.end.ps() / 2 + 1));
+    runOnce(c, registry, 2, half, every, SimTime::fromPs(end.ps() / 2 + 1));
     WallTimer loading;
     auto image = std::make_shared<CheckpointImage>(loadLatestCheckpoint(half));
     const double loadSeconds = loading.seconds();
-    const RunReport resumed = runOnce(c, registry, 3, "", Duration::zero(), c.end, image);
+    const RunReport resumed = runOnce(c, registry, c.resumeOn, "", Duration::zero(), c.end, image);
 
     uint64_t cuts = 0, bytes = 0;
     double slowest = 0;
@@ -95,9 +137,9 @@ int main(int argc, char** argv) {
                 cuts ? slowest * 1e3 / static_cast<double>(cuts) : 0.0, loadSeconds * 1e3, resumed.wallSeconds,
                 plain.results.digestHex().c_str(), checkpointed.results.digestHex().c_str(),
                 resumed.results.digestHex().c_str(), same ? "" : "  WRONG");
-    std::printf("%-28s resumed from the cut at %s (%llu pending events, %llu bytes) on 3 partitions\n", "",
+    std::printf("%-28s resumed from the cut at %s (%llu pending events, %llu bytes) on %u partition%s\n", "",
                 toString(image->time).c_str(), static_cast<unsigned long long>(image->events.size()),
-                static_cast<unsigned long long>(image->bytes));
+                static_cast<unsigned long long>(image->bytes), c.resumeOn, c.resumeOn == 1 ? "" : "s");
   }
   std::filesystem::remove_all(root);
   if (wrong) {

@@ -334,6 +334,13 @@ int cancel(const ClientOptions& options, const std::string& id) {
   return 0;
 }
 
+int checkpoint(const ClientOptions& options, const std::string& id) {
+  call(options, "POST", "/api/v1/runs/" + id + "/checkpoint");
+  std::printf("run %s: a checkpoint at its next window start was asked for (it lands in its folder's "
+              "checkpoints/)\n", id.c_str());
+  return 0;
+}
+
 int results(const ClientOptions& options, const std::string& id, std::string outDir) {
   const json run = call(options, "GET", "/api/v1/runs/" + id);
   if (run.value("state", "") != "SUCCEEDED")

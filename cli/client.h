@@ -47,6 +47,8 @@ int sweep(const ClientOptions& options, const SweepArgs& args, std::stop_token s
 int status(const ClientOptions& options, const std::string& id);
 int watch(const ClientOptions& options, const std::string& id, std::stop_token stop);
 int cancel(const ClientOptions& options, const std::string& id);
+// POST /api/v1/runs/{id}/checkpoint: a cut of a running run at its next window start.
+int checkpoint(const ClientOptions& options, const std::string& id);
 int results(const ClientOptions& options, const std::string& id, std::string outDir);
 int table(const ClientOptions& options, const std::string& sweepId, bool csv);
 

@@ -1,6 +1,6 @@
 // The wafersim command: run a scenario locally, run a study of scenarios, validate a scenario, describe
 // what can be simulated, serve the coordinator service, and talk to one (submit, sweep, status,
-// watch, cancel, results, table), and write HTML reports of results folders (report, compare).
+// watch, cancel, checkpoint, results, table), and write HTML reports of results folders (report, compare).
 // Argument parsing and printing only: the work is the coordinator library's.
 #include <pthread.h>
 #include <signal.h>
@@ -398,6 +398,9 @@ int main(int argc, char** argv) {
   auto* cancelCmd = app.add_subcommand("cancel", "Cancel a run or a sweep");
   cancelCmd->add_option("id", id, "run or sweep id")->required();
   addServer(cancelCmd);
+  auto* checkpointCmd = app.add_subcommand("checkpoint", "Take a checkpoint of a running run now");
+  checkpointCmd->add_option("id", id, "run id")->required();
+  addServer(checkpointCmd);
   auto* resultsCmd = app.add_subcommand("results", "Download a run's results folder");
   resultsCmd->add_option("id", id, "run id")->required();
   resultsCmd->add_option("--out", outDir, "folder (default runs/<id>)");
@@ -451,6 +454,7 @@ int main(int argc, char** argv) {
     if (statusCmd->parsed()) return cli::status(client, id);
     if (watchCmd->parsed()) return cli::watch(client, id, stop);
     if (cancelCmd->parsed()) return cli::cancel(client, id);
+    if (checkpointCmd->parsed()) return cli::checkpoint(client, id);
     if (resultsCmd->parsed()) return cli::results(client, id, outDir);
     if (tableCmd->parsed()) return cli::table(client, id, csv);
     if (reportCmd->parsed())

@@ -467,6 +467,10 @@ struct NodePool::Impl {
     }
     std::vector<std::pair<std::string, std::string>> stopped;
     for (const auto& [id, s] : sessions) {
+      // A cut asked for (POST /api/v1/runs/{id}/checkpoint) goes to the run's nodes once it runs.
+      if (std::atomic<bool>* asked = s->request.run.checkpoint.requested;
+          asked && s->phase == Session::Phase::Running && asked->exchange(false))
+        broadcastRun(*s, proto::CheckpointNowMessage{});
       if (s->request.run.stop.stop_requested()) stopped.emplace_back(id, "run cancelled");
       else if (s->phase == Session::Phase::Starting &&
                now - s->assigned > std::chrono::milliseconds(options.readyTimeoutMs)) {

@@ -82,7 +82,9 @@ struct PoolRun {
   std::string scenarioText;            // sent to every node as is
   std::vector<std::string> overrides;  // applied by every node, in order
   PartitionMap map;
-  RunOptions run;                      // run.stop cancels: the run fails with "run cancelled"
+  // run.stop cancels: the run fails with "run cancelled"; run.checkpoint.requested set asks its
+  // nodes for a cut at their next window start (sent at the pool's next tick, within 50 ms).
+  RunOptions run;
   // Called about every 50 ms from the pool's thread while the run lasts: a reason to stop it (a
   // local node process died, the wall-clock limit passed) or nothing. `finished[k]`: partition k
   // has sent its results.

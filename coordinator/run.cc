@@ -238,7 +238,19 @@ RunOutcome executeRun(const RunSpec& spec) {
   // them, not from the components' parameters); partitioning and synchronization may change.
   run.checkpoint.fingerprint =
       systemFingerprint(graph, s.run.seed, checksum64(resolvedScenario(s, catalog)["params"].dump()));
-  if (run.checkpoint.every > Duration::zero() || run.checkpoint.everyWallSeconds > 0) {
+  // Cuts on demand need the window strategy's barrier and hooks in every component type; a run
+  // without them takes none (and the service answers a request so), but still runs.
+  const bool periodic = run.checkpoint.every > Duration::zero() || run.checkpoint.everyWallSeconds > 0;
+  bool onDemand = spec.checkpointRequests && run.sync == SyncKind::Window;
+  if (onDemand && !periodic) {
+    try {
+      requireCheckpointable(graph, registry, "cuts on demand");
+    } catch (const Error&) {
+      onDemand = false;
+    }
+  }
+  if (onDemand) run.checkpoint.requested = &spec.checkpointRequests->pending;
+  if (periodic || onDemand) {
     WAFERSIM_REQUIRE(run.sync == SyncKind::Window, s.source,
                      ": simulation.checkpoint_every needs simulation.sync: window (a null-message run has no barrier "
                      "to cut at); set simulation.checkpoint_every: 0 (and checkpoint_every_wall: 0) for none");
@@ -249,6 +261,7 @@ RunOutcome executeRun(const RunSpec& spec) {
     run.checkpoint.committed = [&log](SimTime time, uint32_t parts) {
       log(format("  checkpoint            at %s (%u parts)", toString(time).c_str(), parts));
     };
+    if (onDemand) spec.checkpointRequests->armed.store(true);
   }
   if (!spec.resumeFrom.empty()) {
     std::shared_ptr<const CheckpointImage> image =

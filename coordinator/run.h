@@ -10,6 +10,7 @@
 // RunSpec::log.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -40,6 +41,14 @@ struct DistributedFlags {
   proto::CurveFiles curve;
 };
 
+// Cuts asked for while a run goes on (POST /api/v1/runs/{id}/checkpoint). The run sets `armed`
+// once it can take them (the window strategy: its checkpoints folder made, every component type
+// with hooks); setting `pending` then asks for one at the next window start, in any run layout.
+struct CheckpointRequests {
+  std::atomic<bool> armed{false};
+  std::atomic<bool> pending{false};
+};
+
 struct RunSpec {
   std::string runId;                   // names the run (on the wire, in the folder); "": made up
   std::string scenarioText;            // the scenario document (YAML or JSON)
@@ -67,6 +76,9 @@ struct RunSpec {
   // Its latest cut when the caller has read it already (the service checks that it is usable);
   // null: executeRun reads it.
   std::shared_ptr<const CheckpointImage> resumeCut;
+  // Set: the run takes cuts on demand as well (a window-strategy run arms its checkpoints folder
+  // for them even without checkpoint_every). Shared with whoever asks.
+  std::shared_ptr<CheckpointRequests> checkpointRequests;
 };
 
 // The spec that resumes the run whose folder is `runDir`: its scenario (runDir/scenario.yaml), the

@@ -66,6 +66,7 @@ struct Active {
   std::vector<std::string> nodes;
   uint64_t attempt = 0;     // which execution of the run this is (a re-queued run runs again)
   bool done = false;
+  std::shared_ptr<CheckpointRequests> cuts = std::make_shared<CheckpointRequests>();  // this attempt's
 };
 
 }  // namespace
@@ -564,12 +565,13 @@ struct CoordinatorService::Impl {
     a.wallLimitSeconds = record.wallLimitSeconds;
     a.nodes = nodes;
     a.attempt = ++attempts;
-    a.thread = std::thread([this, record, nodes, token = a.stop.get_token(), attempt = a.attempt] {
-      execute(record, nodes, token, attempt);
+    a.thread = std::thread([this, record, nodes, token = a.stop.get_token(), attempt = a.attempt, cuts = a.cuts] {
+      execute(record, nodes, token, attempt, cuts);
     });
   }
 
-  void execute(RunRecord record, std::vector<std::string> nodes, std::stop_token stop, uint64_t attempt) {
+  void execute(RunRecord record, std::vector<std::string> nodes, std::stop_token stop, uint64_t attempt,
+               std::shared_ptr<CheckpointRequests> cuts) {
     const fs::path dir = runDir(record.id);
     // A re-queued run (its node lost, the coordinator restarted) goes on from its last committed
     // checkpoint when it has a usable one (sim/checkpoint.h); otherwise its folder starts afresh.
@@ -622,6 +624,7 @@ struct CoordinatorService::Impl {
       spec.flags.curve = options.curve;  // a placement service the run starts gets the same keys
       spec.stop = stop;
       spec.log = log;
+      spec.checkpointRequests = std::move(cuts);
       if (resume) {
         spec.resumeFrom = dir.string();
         spec.resumeCut = cut;
@@ -903,6 +906,29 @@ http::Router CoordinatorService::Impl::routes() {
                                                       "run " + r.id + " has already ended (" + toString(r.state) + ")"));
     nudge();
     return http::Response::json(202, runJson(requireRun(r.id)));
+  });
+  // A cut of a running run at its next window start (sim/checkpoint.h): the request goes to the
+  // run's nodes at the pool's next tick; the cut lands in the run's folder, checkpoints/latest.
+  change("POST", "/api/v1/runs/{id}/checkpoint", Role::Submit, [this](const http::Request& req, const Principal& who) {
+    const RunRecord r = requireRun(req.param("id"));
+    if (auto refusal = requireOwner(who, "run " + r.id, r.owner)) return *refusal;
+    std::shared_ptr<CheckpointRequests> cuts;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (auto it = active.find(r.id); it != active.end() && !it->second.done) cuts = it->second.cuts;
+    }
+    if (!cuts || r.state != RunState::Running)
+      return http::Response::json(409, api::errorBody(409, "conflict", "run " + r.id + " is not running (" +
+                                                                            toString(r.state) + "): nothing to cut"));
+    if (!cuts->armed.load())
+      return http::Response::json(
+          409, api::errorBody(409, "conflict",
+                              "run " + r.id + " cannot take a checkpoint: cuts need simulation.sync: window, and the run "
+                              "must have started simulating (ask again in a moment if it has just started)"));
+    cuts->pending.store(true);
+    nlohmann::json body = runJson(r);
+    body["checkpoint"] = "requested";
+    return http::Response::json(202, body);
   });
   add("GET", "/api/v1/runs/{id}/logs", [this](const http::Request& req) {
     const RunRecord r = requireRun(req.param("id"));

@@ -338,6 +338,11 @@ json openApi() {
   paths["/api/v1/runs/{id}/cancel"]["post"] =
       operation("Cancel a pending or running run. Role: submit (its own runs) or admin.", {202, 401, 403, 404, 409},
                 false, {"id"});
+  paths["/api/v1/runs/{id}/checkpoint"]["post"] = operation(
+      "Take a checkpoint of a running run at its next window start, into its folder's checkpoints/ (a re-queued "
+      "run resumes from the latest). 409 when the run is not running or cannot take one (simulation.sync null). "
+      "Role: submit (its own runs) or admin.",
+      {202, 401, 403, 404, 409}, false, {"id"});
   paths["/api/v1/runs/{id}/logs"]["get"] = operation("The run's log (text).", {200, 404}, false, {"id"});
   paths["/api/v1/runs/{id}/files"]["get"] = operation("The files of the run's results folder.", {200, 404}, false, {"id"});
   paths["/api/v1/runs/{id}/files/{name}"]["get"] =

@@ -37,6 +37,7 @@ void controlMessageInput(const uint8_t* data, size_t size) {
     case proto::Envelope::ABORT: readFrame<proto::AbortMessage>(kTarget, m, rejects); return;
     case proto::Envelope::SHUTDOWN: readFrame<proto::ShutdownMessage>(kTarget, m, rejects); return;
     case proto::Envelope::RELEASE: readFrame<proto::ReleaseMessage>(kTarget, m, rejects); return;
+    case proto::Envelope::CHECKPOINT_NOW: readFrame<proto::CheckpointNowMessage>(kTarget, m, rejects); return;
     default: rejects.record(proto::RejectReason::UnexpectedKind); return;
   }
 }

@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
   write(control, "abort", kCoordinatorSender, AbortMessage{"node 2 failed"});
   write(control, "shutdown", kCoordinatorSender, ShutdownMessage{});
   write(control, "release", kCoordinatorSender, ReleaseMessage{});
+  write(control, "checkpoint-now", kCoordinatorSender, CheckpointNowMessage{});
 
   write(data, "event_batch", 1, batch());
   WindowReportMessage report;

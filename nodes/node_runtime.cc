@@ -59,7 +59,8 @@ class NodeMetrics final : public prometheus::Collectable {
 // the peer sockets open until the run is released everywhere.
 void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::socket_t& data,
               const proto::AssignMessage& assign, const std::string& runId, std::stop_token stop,
-              obs::RunObserver* observer, const std::shared_ptr<const proto::CurveSecurity>& curve) {
+              obs::RunObserver* observer, const std::shared_ptr<const proto::CurveSecurity>& curve,
+              std::atomic<bool>* cutAsked) {
   zmq::socket_t control(context, zmq::socket_type::pair);
   control.set(zmq::sockopt::linger, 1000);
   control.connect(controlEndpoint);
@@ -91,6 +92,7 @@ void simulate(zmq::context_t& context, const std::string& controlEndpoint, zmq::
     // Checkpoints go to, and a resumed run's cut comes from, a folder every node reaches (a shared
     // file system); parts are committed by whichever node writes the last one (checkpoint.h).
     CheckpointOptions checkpoint = run.checkpoint;
+    if (assign.checkpointOnDemand) checkpoint.requested = cutAsked;
     WAFERSIM_REQUIRE(checkpoint.every >= Duration::zero() && checkpoint.everyWallSeconds >= 0 &&
                          std::isfinite(checkpoint.everyWallSeconds),
                      "assigned checkpoint intervals must be finite and non-negative");
@@ -276,6 +278,8 @@ int runNode(const NodeOptions& options) {
   std::optional<std::thread> sim;
   std::optional<std::stop_source> stop;
   std::shared_ptr<obs::RunObserver> observer;  // the run's: read by the heartbeats and /metrics
+  // The run's on-demand cut: set by a CheckpointNow, taken by partition 0 at its next window start.
+  std::shared_ptr<std::atomic<bool>> cutAsked;
   std::string runId;
   std::atomic<bool> simDone{false};
   bool resultsSent = false;
@@ -380,6 +384,7 @@ int runNode(const NodeOptions& options) {
           runId = about;
           resultsSent = false;
           stop.emplace();
+          cutAsked = std::make_shared<std::atomic<bool>>(false);
           observer = std::make_shared<obs::RunObserver>(obs::RunObserverOptions{
               .runId = runId, .node = name, .exportEngine = true, .exportModel = false, .forward = true});
           if (options.metrics) options.metrics->add(observer);
@@ -390,8 +395,8 @@ int runNode(const NodeOptions& options) {
           control->set(zmq::sockopt::linger, 0);
           control->bind(controlEndpoint);
           sim.emplace([&, a = std::move(*assign), id = runId, token = stop->get_token(), p = observer.get(),
-                       endpoint = controlEndpoint] {
-            simulate(context, endpoint, data, a, id, token, p, options.curve);
+                       endpoint = controlEndpoint, cut = cutAsked] {
+            simulate(context, endpoint, data, a, id, token, p, options.curve, cut.get());
             simDone = true;
           });
           continue;
@@ -421,6 +426,9 @@ int runNode(const NodeOptions& options) {
           }
           case proto::Envelope::RELEASE:
             endRun(false, "");
+            break;
+          case proto::Envelope::CHECKPOINT_NOW:
+            if (proto::tryRead<proto::CheckpointNowMessage>(*decoded, rejects)) cutAsked->store(true);
             break;
           default:
             rejects.record(proto::RejectReason::UnexpectedKind);

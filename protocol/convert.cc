@@ -192,6 +192,7 @@ void toWire(const wafersim::RunOptions& in, proto::RunOptions::Builder out) {
   out.setCheckpointFingerprint(in.checkpoint.fingerprint);
   out.setResumeFrom(toText(in.checkpoint.resumeFrom));
   out.setCheckpointEveryWallSeconds(in.checkpoint.everyWallSeconds);
+  out.setCheckpointOnDemand(in.checkpoint.requested != nullptr);
 }
 
 void fromWire(proto::RunOptions::Reader in, wafersim::RunOptions& out) {
@@ -334,7 +335,9 @@ void toWire(const AssignMessage& in, Assign::Builder out) {
   out.setPartition(in.partition);
   auto map = out.initPartitionMap(static_cast<unsigned>(in.partitionMap.size()));
   for (unsigned i = 0; i < in.partitionMap.size(); ++i) map.set(i, in.partitionMap[i]);
-  toWire(in.options, out.initOptions());
+  auto options = out.initOptions();
+  toWire(in.options, options);
+  options.setCheckpointOnDemand(in.checkpointOnDemand || in.options.checkpoint.requested != nullptr);
   textListToWire(in.dataEndpoints, out.initDataEndpoints(static_cast<unsigned>(in.dataEndpoints.size())));
   out.setHeartbeatIntervalMs(in.heartbeatIntervalMs);
   out.setHeartbeatTimeoutMs(in.heartbeatTimeoutMs);
@@ -361,6 +364,7 @@ void fromWire(Assign::Reader in, AssignMessage& out) {
     out.partitionMap.push_back(p);
   }
   fromWire(in.getOptions(), out.options);
+  out.checkpointOnDemand = in.getOptions().getCheckpointOnDemand();
   textListFromWire(in.getDataEndpoints(), out.dataEndpoints);
   WAFERSIM_REQUIRE(out.dataEndpoints.size() == out.partitionCount, "assign: ", out.dataEndpoints.size(),
                    " data endpoints for ", out.partitionCount, " partitions");
@@ -657,6 +661,7 @@ void toWire(const FailureMessage& in, Envelope::Builder out) { toWire(in, out.in
 void toWire(const AbortMessage& in, Envelope::Builder out) { toWire(in, out.initAbort()); }
 void toWire(const ShutdownMessage&, Envelope::Builder out) { out.initShutdown(); }
 void toWire(const ReleaseMessage&, Envelope::Builder out) { out.initRelease(); }
+void toWire(const CheckpointNowMessage&, Envelope::Builder out) { out.initCheckpointNow(); }
 
 void fromWire(Envelope::Reader in, HelloMessage& out) {
   requireKind(in, Envelope::HELLO);
@@ -705,5 +710,6 @@ void fromWire(Envelope::Reader in, AbortMessage& out) {
 }
 void fromWire(Envelope::Reader in, ShutdownMessage&) { requireKind(in, Envelope::SHUTDOWN); }
 void fromWire(Envelope::Reader in, ReleaseMessage&) { requireKind(in, Envelope::RELEASE); }
+void fromWire(Envelope::Reader in, CheckpointNowMessage&) { requireKind(in, Envelope::CHECKPOINT_NOW); }
 
 }  // namespace wafersim::proto

@@ -81,6 +81,7 @@ void toWire(const FailureMessage& in, Envelope::Builder out);
 void toWire(const AbortMessage& in, Envelope::Builder out);
 void toWire(const ShutdownMessage& in, Envelope::Builder out);
 void toWire(const ReleaseMessage& in, Envelope::Builder out);
+void toWire(const CheckpointNowMessage& in, Envelope::Builder out);
 
 void fromWire(Envelope::Reader in, HelloMessage& out);
 void fromWire(Envelope::Reader in, AssignMessage& out);
@@ -96,5 +97,6 @@ void fromWire(Envelope::Reader in, FailureMessage& out);
 void fromWire(Envelope::Reader in, AbortMessage& out);
 void fromWire(Envelope::Reader in, ShutdownMessage& out);
 void fromWire(Envelope::Reader in, ReleaseMessage& out);
+void fromWire(Envelope::Reader in, CheckpointNowMessage& out);
 
 }  // namespace wafersim::proto

@@ -20,6 +20,7 @@ const char* kindName(Envelope::Which kind) {
     case Envelope::PLACEMENT_REQUEST: return "placementRequest";
     case Envelope::PLACEMENT_REPLY: return "placementReply";
     case Envelope::RELEASE: return "release";
+    case Envelope::CHECKPOINT_NOW: return "checkpointNow";
   }
   return "unknown";
 }

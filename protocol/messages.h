@@ -57,6 +57,9 @@ struct AssignMessage {
   // The partitions this node hosts, ascending, `partition` among them (hybrid nodes); never empty
   // once read (a message without the list means `partition` alone).
   std::vector<PartitionId> hosted;
+  // The run takes cuts when the coordinator asks (CheckpointNowMessage). On the coordinator's
+  // side options.checkpoint.requested says so; a node has no such flag until it makes its own.
+  bool checkpointOnDemand = false;
 };
 
 struct ReadyMessage {
@@ -125,6 +128,10 @@ struct ReleaseMessage {
   bool operator==(const ReleaseMessage&) const = default;
 };
 
+struct CheckpointNowMessage {
+  bool operator==(const CheckpointNowMessage&) const = default;
+};
+
 template <typename T>
 struct MessageKind;  // MessageKind<T>::value: the Envelope kind T travels as
 
@@ -147,6 +154,7 @@ WAFERSIM_PROTO_KIND(FailureMessage, FAILURE);
 WAFERSIM_PROTO_KIND(AbortMessage, ABORT);
 WAFERSIM_PROTO_KIND(ShutdownMessage, SHUTDOWN);
 WAFERSIM_PROTO_KIND(ReleaseMessage, RELEASE);
+WAFERSIM_PROTO_KIND(CheckpointNowMessage, CHECKPOINT_NOW);
 #undef WAFERSIM_PROTO_KIND
 
 // "hello", "eventBatch", ... (the schema's member name); "unknown" for values this build lacks.

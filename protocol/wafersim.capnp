@@ -37,6 +37,7 @@ struct Envelope {
     placementRequest @15 :PlacementRequest;  # node -> placement service
     placementReply @16 :PlacementReply;      # placement service -> node
     release @18 :Release;            # coordinator -> node: the run is over, wait for the next
+    checkpointNow @19 :CheckpointNow;  # coordinator -> node: take a cut at the next window start
   }
 
   runId @17 :Text;
@@ -122,6 +123,10 @@ struct RunOptions {
 
   checkpointEveryWallSeconds @10 :Float64 = 0;
   # A cut every this much wall-clock time on partition 0; 0: none.
+
+  checkpointOnDemand @11 :Bool = false;
+  # Cuts are also taken when the coordinator asks (CheckpointNow; the node hosting partition 0
+  # brings the request to the next window's collective).
 }
 
 struct Assign {
@@ -344,6 +349,11 @@ struct Abort {
 
 struct Shutdown {
   # Exit cleanly; nothing more will be sent.
+}
+
+struct CheckpointNow {
+  # POST /api/v1/runs/{id}/checkpoint: a cut of the run at its next window start, into its
+  # checkpoints folder. Sent to every node of the run; the one hosting partition 0 acts on it.
 }
 
 struct Release {

@@ -1,5 +1,5 @@
 // The `wafersim` command as the service's client (cli/client.h), against an embedded service with
-// a real node: submit and watch, sweep and table, status, results, cancel, and a clear error for a
+// a real node: submit and watch, sweep and table, status, results, cancel, checkpoint, and a clear error for a
 // server that is not there.
 
 #include <cstdio>
@@ -56,6 +56,10 @@ TEST_F(Client, SubmitWatchStatusAndResults) {
   const Output cancel = wafersim("cancel first" + server_);
   EXPECT_EQ(cancel.code, 2);
   EXPECT_THAT(cancel.text, HasSubstr("has already ended"));
+  // Nor checkpointed.
+  const Output cut = wafersim("checkpoint first" + server_);
+  EXPECT_EQ(cut.code, 2);
+  EXPECT_THAT(cut.text, HasSubstr("is not running (SUCCEEDED)"));
   // The same submission again is answered from the cache.
   const Output again = wafersim("submit " + scenario_ + server_);
   EXPECT_THAT(again.text, HasSubstr("from the cache (run first)"));

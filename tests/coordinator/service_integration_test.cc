@@ -319,6 +319,48 @@ TEST_F(Service, ANodeKilledAfterACheckpointResumesTheRunFromIt) {
   expectResumedToTheCleanDigest(id, done, scenario);
 }
 
+// POST /api/v1/runs/{id}/checkpoint: a run that takes no periodic cuts takes one when asked (its
+// nodes are told at the pool's next tick, partition 0 brings it to the next window); a node killed
+// afterwards, the run resumes from that cut to the clean digest. A run that is not running, or
+// cannot cut (null messages), is answered 409 with the reason; an unknown one 404.
+TEST_F(Service, ACheckpointAskedForThroughTheApiIsTakenAndTheRunResumesFromIt) {
+  start(2);
+  EXPECT_EQ(call(url_, "POST", "/api/v1/runs/no-such-run/checkpoint").status, 404);
+  const std::string scenario = checkpointedScenario(5);
+  const json run = submit({{"scenario", scenario}, {"nodes", 2}, {"cache", false}});
+  const std::string id = run.value("id", "");
+  ASSERT_EQ(waitFor(url_, id, "running")["state"], "RUNNING");
+  ASSERT_TRUE(service_->pool().waitForProgress(id, 1, std::chrono::seconds(30)));
+  const auto latest = dir_.path / "runs" / id / "checkpoints" / "latest";
+  EXPECT_FALSE(std::filesystem::exists(latest)) << "a cut before any was asked for";
+  const Reply asked = call(url_, "POST", "/api/v1/runs/" + id + "/checkpoint");
+  ASSERT_EQ(asked.status, 202) << asked.text;
+  EXPECT_EQ(asked.body.value("checkpoint", ""), "requested");
+  ASSERT_TRUE(pollUntil(std::chrono::seconds(60), [&] { return std::filesystem::exists(latest); },
+                        std::chrono::milliseconds(5)))
+      << "no checkpoint committed";
+  const int pid = pidOfNodeRunning(id);
+  ASSERT_GT(pid, 0) << "the run ended before its node could be killed";
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  const json done = waitForEnd(url_, id, 120);
+  expectResumedToTheCleanDigest(id, done, scenario);
+  const Reply ended = call(url_, "POST", "/api/v1/runs/" + id + "/checkpoint");
+  EXPECT_EQ(ended.status, 409);
+  EXPECT_THAT(ended.text, HasSubstr("is not running (SUCCEEDED)"));
+
+  // Null messages have no barrier to cut at: refused, and the run goes on untouched.
+  const json null = submit({{"scenario", phold("1 s")}, {"nodes", 2}, {"cache", false},
+                            {"set", {"simulation.sync=null"}}});
+  const std::string nullId = null.value("id", "");
+  ASSERT_EQ(waitFor(url_, nullId, "running")["state"], "RUNNING");
+  ASSERT_TRUE(service_->pool().waitForProgress(nullId, 1, std::chrono::seconds(30)));
+  const Reply refused = call(url_, "POST", "/api/v1/runs/" + nullId + "/checkpoint");
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_THAT(refused.text, HasSubstr("cuts need simulation.sync: window"));
+  EXPECT_EQ(call(url_, "POST", "/api/v1/runs/" + nullId + "/cancel").status, 202);
+  EXPECT_EQ(waitForEnd(url_, nullId)["state"], "CANCELLED");
+}
+
 // A frozen node (SIGSTOP) is noticed by its silence: within 5 s the run is re-queued, and it resumes
 // from its last cut on the nodes left, to the clean digest.
 TEST_F(Service, AFrozenNodeIsNoticedAndTheRunResumesFromItsCheckpointElsewhere) {

@@ -6,6 +6,7 @@
 #include <capnp/orphan.h>
 #include <capnp/schema.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -126,6 +127,11 @@ TEST(ProtocolCodec, AssignRoundTrips) {
   EXPECT_EQ(out.options.checkpoint.fingerprint, in.options.checkpoint.fingerprint);
   EXPECT_EQ(out.options.checkpoint.resumeFrom, in.options.checkpoint.resumeFrom);
   EXPECT_EQ(out.options.checkpoint.everyWallSeconds, 60.0);
+  EXPECT_FALSE(out.checkpointOnDemand);
+  std::atomic<bool> asked{false};
+  in.options.checkpoint.requested = &asked;  // the coordinator's flag travels as checkpointOnDemand
+  EXPECT_TRUE(roundTrip(in, kCoordinatorSender).checkpointOnDemand);
+  in.options.checkpoint.requested = nullptr;
   EXPECT_EQ(out.dataEndpoints, in.dataEndpoints);
   EXPECT_EQ(out.heartbeatIntervalMs, in.heartbeatIntervalMs);
   EXPECT_EQ(out.heartbeatTimeoutMs, in.heartbeatTimeoutMs);
@@ -180,6 +186,7 @@ TEST(ProtocolCodec, ControlMessagesRoundTrip) {
   EXPECT_EQ(roundTrip(TerminateMessage{7}, kCoordinatorSender), TerminateMessage{7});
   EXPECT_EQ(roundTrip(AbortMessage{"node 2: disconnected"}, kCoordinatorSender), AbortMessage{"node 2: disconnected"});
   EXPECT_EQ(roundTrip(ShutdownMessage{}, kCoordinatorSender), ShutdownMessage{});
+  EXPECT_EQ(roundTrip(CheckpointNowMessage{}, kCoordinatorSender), CheckpointNowMessage{});
 }
 
 TEST(ProtocolCodec, FailureRoundTripsEveryErrorKind) {
@@ -471,7 +478,8 @@ TEST(ProtocolCodec, KindNamesFollowTheSchema) {
   EXPECT_STREQ(kindName(Envelope::SHUTDOWN), "shutdown");
   EXPECT_STREQ(kindName(static_cast<Envelope::Which>(200)), "unknown");
   EXPECT_STREQ(kindName(Envelope::RELEASE), "release");
-  EXPECT_EQ(capnp::Schema::from<Envelope>().getUnionFields().size(), 16u);
+  EXPECT_STREQ(kindName(Envelope::CHECKPOINT_NOW), "checkpointNow");
+  EXPECT_EQ(capnp::Schema::from<Envelope>().getUnionFields().size(), 17u);
   for (auto field : capnp::Schema::from<Envelope>().getUnionFields()) {
     auto which = static_cast<Envelope::Which>(field.getProto().getDiscriminantValue());
     EXPECT_EQ(std::string(kindName(which)), std::string(field.getProto().getName().cStr()));

@@ -119,7 +119,7 @@ TEST(ProtocolReject, WrongProtocolVersion) {
 
 TEST(ProtocolReject, UnknownKind) {
   Encoder encoder;
-  for (uint16_t kind : {uint16_t{16}, uint16_t{200}, uint16_t{0xFFFF}}) {  // 16 kinds are known
+  for (uint16_t kind : {uint16_t{17}, uint16_t{200}, uint16_t{0xFFFF}}) {  // 17 kinds are known
     auto root = encoder.begin(1);
     toWire(HeartbeatMessage{1, 2}, root);
     // The union discriminant: the fifth 16-bit slot of the envelope's data section.

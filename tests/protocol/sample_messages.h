@@ -226,6 +226,7 @@ inline tl::expected<void, Rejection> readAny(const DecodedMessage& m, RejectCoun
     case Envelope::ABORT: return tryRead<AbortMessage>(m, rejects).map([](auto&&) {});
     case Envelope::SHUTDOWN: return tryRead<ShutdownMessage>(m, rejects).map([](auto&&) {});
     case Envelope::RELEASE: return tryRead<ReleaseMessage>(m, rejects).map([](auto&&) {});
+    case Envelope::CHECKPOINT_NOW: return tryRead<CheckpointNowMessage>(m, rejects).map([](auto&&) {});
     case Envelope::PLACEMENT_REQUEST: return tryRead<PlacementRequestMessage>(m, rejects).map([](auto&&) {});
     case Envelope::PLACEMENT_REPLY: return tryRead<PlacementReplyMessage>(m, rejects).map([](auto&&) {});
   }

@@ -578,6 +578,13 @@ std::vector<std::pair<RunState, int64_t>> JobStore::countByState(const std::stri
   return out;
 }
 
+int64_t JobStore::countCached(const std::string& sweepId) const {
+  std::lock_guard lock(impl_->db.mutex);
+  Statement s(impl_->db, "SELECT COUNT(*) FROM runs WHERE sweep_id = ?1 AND cached = 1");
+  s.text(1, sweepId);
+  return s.step() ? s.integer(0) : 0;
+}
+
 std::optional<RunRecord> JobStore::succeededWithIdentity(const std::string& identity) const {
   std::lock_guard lock(impl_->db.mutex);
   Statement s(impl_->db, selectRuns("WHERE identity = ?1 AND state = 'SUCCEEDED' AND cached = 0 ORDER BY seq LIMIT 1"));

@@ -110,6 +110,9 @@ class JobStore {
   std::vector<SweepRecord> sweeps() const;                             // in seq order
   // Runs per state ("PENDING" -> 3, ...), of one sweep or ("" ) of all; absent states are 0.
   std::vector<std::pair<RunState, int64_t>> countByState(const std::string& sweepId = "") const;
+  // The sweep's points answered from the result cache (counted in the database: a sweep's status
+  // is asked for often, and reading its every run for it cost memory in proportion to the sweep).
+  int64_t countCached(const std::string& sweepId) const;
 
   // The oldest SUCCEEDED, non-cached run with this identity.
   std::optional<RunRecord> succeededWithIdentity(const std::string& identity) const;

@@ -439,9 +439,7 @@ struct CoordinatorService::Impl {
     }
     j["counts"] = counts;
     j["points"] = total;
-    int64_t cached = 0;
-    for (const auto& r : store.sweepRuns(s.id)) cached += r.cached ? 1 : 0;
-    j["cached"] = cached;
+    j["cached"] = store.countCached(s.id);
     return j;
   }
 

@@ -442,6 +442,7 @@ class JobStoreFilterTest : public JobStoreTest {
       if (i % 3 == 2) {
         RunRecord done = r;
         done.state = RunState::Succeeded;
+        done.cached = i % 2 == 1;  // 11, 17 of the sweep's 11, 14, 17
         ASSERT_TRUE(store_->finish(done));
       }
     }
@@ -549,6 +550,11 @@ TEST_F(JobStoreFilterTest, CountByStateListsAllSixStates) {
               ElementsAre(Pair(RunState::Pending, 0), Pair(RunState::Running, 0), Pair(RunState::Succeeded, 0),
                           Pair(RunState::Failed, 0), Pair(RunState::Cancelled, 0), Pair(RunState::TimedOut, 0)));
   EXPECT_EQ(store_->countRuns(), 30);
+}
+
+TEST_F(JobStoreFilterTest, CountCachedCountsTheSweepsPointsFromTheCache) {
+  EXPECT_EQ(store_->countCached("sw"), 2);
+  EXPECT_EQ(store_->countCached("nope"), 0);
 }
 
 TEST_F(JobStoreFilterTest, PendingInSeqOrder) {

@@ -30,6 +30,14 @@ inline std::filesystem::path binaryPath(const std::string& relative) {
   return std::filesystem::path(WAFERSIM_BINARY_DIR) / relative;
 }
 
+inline sockaddr_in loopbackAddress(int port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  return address;
+}
+
 // A TCP port on 127.0.0.1 that nothing is bound to now, for a process the test starts later (0 if
 // none is found). Drawn below the kernel's ephemeral range (net.ipv4.ip_local_port_range): a port
 // the kernel hands out and the test releases can be handed again to any process that binds port 0
@@ -44,11 +52,8 @@ inline int freePort() {
     const int port = low + static_cast<int>(draw() % static_cast<unsigned>(high - low));
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return 0;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    const sockaddr_in address = loopbackAddress(port);
+    const bool free = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
     ::close(fd);
     if (free) return port;
   }
@@ -69,11 +74,8 @@ inline std::vector<uint16_t> freePorts(size_t count) {
 inline bool listening(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  const bool open = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  const sockaddr_in address = loopbackAddress(port);
+  const bool open = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
   ::close(fd);
   return open;
 }

@@ -79,15 +79,15 @@ class Host final : public Component {
       return;
     }
     const auto done = e.payload.as<StepDone>();
-    WAFERSIM_ASSERT(kind == kDone && done.step == step_, "host ", name(), ": unexpected control message ", kind,
-                    " for step ", done.step, " during step ", step_);
+    WAFERSIM_ASSERT(kind == kDone && done.step == step(), "host ", name(), ": unexpected control message ", kind,
+                    " for step ", done.step, " during step ", step());
     if (++doneCount_ < dies_) return;
     // The step is over.
     stepTime_.add((now() - stepStart_).ps());
     if (trace_ && now() > plan_->config().traceStart && stepStart_ < plan_->config().traceEnd)
-      trace_->addRow({stepStart_.ps(), now().ps(), 0, 3, static_cast<int64_t>(step_), stepTokens_});
+      trace_->addRow({stepStart_.ps(), now().ps(), 0, 3, static_cast<int64_t>(step()), stepTokens_});
     busy_.add(static_cast<uint64_t>((now() - stepStart_).ps()));
-    const uint64_t ended = step_;
+    const uint64_t ended = step();
     if (current_ && current_->training) {
       trainedTokens_.add(current_->prefillTokens);
       if (current_->firstMicroBatch) trainStart_ = stepStart_;
@@ -139,10 +139,9 @@ class Host final : public Component {
   void restore(StateReader& in) override {
     bind();
     announced_ = in.podVector<StepAnnouncement>();
-    step_ = announced_.size();
     doneCount_ = in.u32();
     if (doneCount_ > dies_)
-      in.corrupt(std::to_string(doneCount_) + " dies done with step " + std::to_string(step_) + " of " +
+      in.corrupt(std::to_string(doneCount_) + " dies done with step " + std::to_string(step()) + " of " +
                  std::to_string(dies_));
     stepStart_ = in.time();
     placementsApplied_ = in.u64();
@@ -152,8 +151,8 @@ class Host final : public Component {
     for (auto& layer : expertLoad_) layer = in.podVector<uint64_t>();
     expertRules_ = in.podVector<uint32_t>();
     plan_->replay(announced_);
-    if (step_ > 0)
-      current_ = plan_->step(step_, SimTime::fromPs(announced_.back().prevEndPs),
+    if (step() > 0)
+      current_ = plan_->step(step(), SimTime::fromPs(announced_.back().prevEndPs),
                              SimTime::fromPs(announced_.back().startPs));
   }
 
@@ -167,6 +166,8 @@ class Host final : public Component {
   }
 
  private:
+  uint64_t step() const { return announced_.size(); }  // the step in progress or last ended; 0: none yet
+
   void bind() {
     ctl_ = port("ctl");
     dies_ = fabricSize(ctl_) - 1;
@@ -234,7 +235,6 @@ class Host final : public Component {
     }
     WAFERSIM_ASSERT(announced_.size() + 1 == k, "host ", name(), ": step ", k, " after ", announced_.size());
     announced_.push_back({prevEnd.ps(), now().ps()});
-    step_ = k;
     stepStart_ = now();
     doneCount_ = 0;
     steps_.add();
@@ -287,7 +287,6 @@ class Host final : public Component {
   const Duration overhead_;
   PortId ctl_ = 0;
   uint32_t dies_ = 0;
-  uint64_t step_ = 0;
   std::vector<StepAnnouncement> announced_;  // every step's, from step 1 (ServingPlan::replay)
   uint32_t doneCount_ = 0;
   SimTime stepStart_ = SimTime::zero();

@@ -70,6 +70,13 @@ class Service : public ::testing::Test {
       if (n["run"] == id) return n["pid"];
     return 0;
   }
+  // Sends `signal` to a node process the run `id` is on; returns its pid (0: none, which fails).
+  int signalNodeRunning(const std::string& id, int signal) {
+    const int pid = pidOfNodeRunning(id);
+    EXPECT_GT(pid, 0) << "run " << id << " is on no node (has it ended already?)";
+    if (pid > 0) EXPECT_EQ(::kill(pid, signal), 0);
+    return pid;
+  }
   size_t idleNodes() {
     size_t idle = 0;
     for (const auto& n : list("/api/v1/nodes", "nodes")) idle += n["state"] == "idle" ? 1 : 0;
@@ -289,10 +296,7 @@ TEST_F(Service, ANodeKilledMidRunIsReplacedAndTheRunSucceedsElsewhere) {
   const std::string id = run["id"];
   ASSERT_EQ(waitFor(url_, id, "running")["state"], "RUNNING");
   ASSERT_TRUE(service_->pool().waitForProgress(id, 1, std::chrono::seconds(30)));
-  // Kill the node it runs on.
-  const int pid = pidOfNodeRunning(id);
-  ASSERT_GT(pid, 0);
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_GT(signalNodeRunning(id, SIGKILL), 0);  // the node it runs on
   const json done = waitForEnd(url_, id, 120);
   EXPECT_EQ(done["state"], "SUCCEEDED") << done.dump();
   EXPECT_EQ(done["attempts"], 2);
@@ -310,9 +314,7 @@ TEST_F(Service, ANodeKilledAfterACheckpointResumesTheRunFromIt) {
   const std::string scenario = checkpointedScenario(2);
   const std::string id = startCheckpointedRun(scenario);
   ASSERT_FALSE(id.empty());
-  const int pid = pidOfNodeRunning(id);
-  ASSERT_GT(pid, 0);
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_GT(signalNodeRunning(id, SIGKILL), 0);
   const json done = waitForEnd(url_, id, 120);
   const json runJson = json::parse(std::ifstream(dir_.path / "runs" / id / "run.json"));
   EXPECT_GT(runJson.value("resumed_from_ps", int64_t{0}), 0) << runJson.dump();
@@ -339,9 +341,7 @@ TEST_F(Service, ACheckpointAskedForThroughTheApiIsTakenAndTheRunResumesFromIt) {
   ASSERT_TRUE(pollUntil(std::chrono::seconds(60), [&] { return std::filesystem::exists(latest); },
                         std::chrono::milliseconds(5)))
       << "no checkpoint committed";
-  const int pid = pidOfNodeRunning(id);
-  ASSERT_GT(pid, 0) << "the run ended before its node could be killed";
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_GT(signalNodeRunning(id, SIGKILL), 0) << "the run ended before its node could be killed";
   const json done = waitForEnd(url_, id, 120);
   expectResumedToTheCleanDigest(id, done, scenario);
   const Reply ended = call(url_, "POST", "/api/v1/runs/" + id + "/checkpoint");
@@ -368,9 +368,8 @@ TEST_F(Service, AFrozenNodeIsNoticedAndTheRunResumesFromItsCheckpointElsewhere) 
   const std::string scenario = checkpointedScenario(4);
   const std::string id = startCheckpointedRun(scenario);
   ASSERT_FALSE(id.empty());
-  const int pid = pidOfNodeRunning(id);
+  const int pid = signalNodeRunning(id, SIGSTOP);
   ASSERT_GT(pid, 0);
-  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
   const auto frozenAt = std::chrono::steady_clock::now();
   const bool requeued = pollUntil(std::chrono::seconds(30), [&] {
     return call(url_, "GET", "/api/v1/runs/" + id).body.value("attempts", 0) >= 2;
